@@ -1,0 +1,85 @@
+// The abstract syntax of a .mailchat script: what the user wrote, with where they wrote it.
+// No values are resolved here; the compiler (src/compile) checks and resolves.
+
+export interface Span {
+  file: string;
+  /** 1-based line and column of the first character. */
+  line: number;
+  column: number;
+  /** 0-based offsets into the source, end exclusive. */
+  start: number;
+  end: number;
+}
+
+/** A piece of text that may hold `${name}` interpolations; `raw` is what was typed. */
+export interface Template {
+  parts: TemplatePart[];
+  span: Span;
+}
+export type TemplatePart =
+  | { kind: "text"; text: string }
+  | { kind: "var"; name: string; fallback?: Template; span: Span }
+  | { kind: "env"; name: string; fallback?: Template; span: Span };
+
+export interface RegexLiteral {
+  source: string;
+  flags: string;
+  span: Span;
+}
+
+export type TextPattern = { kind: "text"; value: Template } | { kind: "regex"; regex: RegexLiteral };
+
+export type TlsVersionName = "SSLv3" | "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+
+export type TlsOption =
+  | { kind: "version"; version: TlsVersionName; span: Span }
+  | { kind: "min"; version: TlsVersionName; span: Span }
+  | { kind: "max"; version: TlsVersionName; span: Span }
+  | { kind: "servername"; name: Template; span: Span }
+  | { kind: "ciphers"; ciphers: Template; span: Span }
+  | { kind: "verify-off"; span: Span };
+
+export type Comparator = "=" | ">=" | "<=" | ">" | "<";
+
+export type Matcher =
+  | { kind: "code"; alternatives: string[]; span: Span }
+  | { kind: "enhanced"; code: string; span: Span }
+  | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
+  | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
+  | { kind: "continuation"; span: Span }
+  | { kind: "text"; pattern: TextPattern; negated: boolean; span: Span }
+  | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
+  | { kind: "within"; ms: number; span: Span }
+  | { kind: "closed"; span: Span }
+  | { kind: "silence"; ms: number; span: Span };
+
+export type ConnectionCheck =
+  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName; span: Span }
+  | { kind: "tls-cipher"; pattern: TextPattern; span: Span }
+  | { kind: "cert-verified"; span: Span }
+  | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
+  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };
+
+export type Statement =
+  | { kind: "connect"; url: Template; timeoutMs?: number; tls: TlsOption[]; span: Span }
+  | { kind: "send"; line: Template; span: Span }
+  | { kind: "send-raw"; bytes: Template; span: Span }
+  | { kind: "expect"; matchers: Matcher[]; span: Span }
+  | { kind: "expect-connection"; check: ConnectionCheck; span: Span }
+  | { kind: "starttls"; tls: TlsOption[]; span: Span }
+  | { kind: "auth"; mechanism: string; mechanismSpan: Span; user: Template; secret: Template; span: Span }
+  | { kind: "data"; body: Template[]; span: Span }
+  | { kind: "data-file"; path: Template; span: Span }
+  | { kind: "set"; name: string; value: Template; span: Span }
+  | { kind: "param"; name: string; description?: string; fallback?: Template; span: Span }
+  | { kind: "timeout"; ms: number; span: Span }
+  | { kind: "close"; span: Span }
+  | { kind: "include"; path: string; span: Span }
+  | { kind: "allow"; what: "plaintext-auth"; span: Span }
+  | { kind: "mask"; regex: RegexLiteral; replacement: string; span: Span };
+
+export interface Script {
+  file: string;
+  source: string;
+  statements: Statement[];
+}

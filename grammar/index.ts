@@ -1,0 +1,78 @@
+// The language alone: source text → tokens → CST → AST, with no I/O.
+import type { IRecognitionException, ILexingError, IToken } from "chevrotain";
+import type { Script, Span } from "./ast.js";
+import { closest, diagnostic, type Diagnostic } from "./diagnostic.js";
+import { mailchatParser } from "./parser.js";
+import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, DataBlock, Word } from "./tokens.js";
+import { AstBuilder } from "./visitor.js";
+
+export type { Script, Statement, Matcher, Span, Template, TemplatePart } from "./ast.js";
+export type { Diagnostic } from "./diagnostic.js";
+export { diagnostic, closest } from "./diagnostic.js";
+export { parseDuration } from "./visitor.js";
+
+export interface ParseResult {
+  script?: Script;
+  diagnostics: Diagnostic[];
+}
+
+function spanAt(file: string, source: string, offset: number, length: number, line?: number, column?: number): Span {
+  let l = line;
+  let c = column;
+  if (l === undefined || c === undefined || Number.isNaN(l)) {
+    const before = source.slice(0, offset);
+    l = before.split("\n").length;
+    c = offset - before.lastIndexOf("\n");
+  }
+  return { file, line: l, column: c, start: offset, end: offset + Math.max(length, 1) };
+}
+
+function lexingDiagnostic(file: string, source: string, error: ILexingError): Diagnostic {
+  const text = source.slice(error.offset, error.offset + Math.max(error.length, 1));
+  const span = spanAt(file, source, error.offset, error.length, error.line, error.column);
+  if (text.startsWith('"')) return diagnostic("syntax", "this string is not closed by `\"` on the same line", span);
+  if (text.startsWith("/")) return diagnostic("syntax", "this regex is not closed by `/` on the same line", span);
+  return diagnostic("syntax", `unexpected character \`${text}\``, span);
+}
+
+const KEYWORDS = allTokens.filter((t) => t.LABEL?.startsWith("`") && t.LABEL.endsWith("`")).map((t) => t.LABEL!.slice(1, -1));
+
+function parsingDiagnostic(file: string, source: string, error: IRecognitionException, tokens: IToken[]): Diagnostic {
+  let token = error.token;
+  // At the end of input Chevrotain reports the EOF token, which has no position.
+  if (token.tokenType.name === "EOF" || Number.isNaN(token.startOffset)) {
+    const previous = (error as IRecognitionException & { previousToken?: IToken }).previousToken;
+    token = previous && !Number.isNaN(previous.startOffset) ? previous : token;
+  }
+  const offset = Number.isNaN(token.startOffset) ? Math.max(source.length - 1, 0) : token.startOffset;
+  const image = token.image.replace(/\r?\n$/, "");
+  const span = spanAt(file, source, offset, image.length, token.startLine, token.startColumn);
+  if (error.token.tokenType.name === "EOF" && error.message.includes("end of the message body")) {
+    const opening = tokens.filter((t) => t.tokenType === DataBlock).pop()!;
+    return diagnostic("unclosed-data", "this `data` body is not closed by a line holding a single `.`", spanAt(file, source, opening.startOffset, 4, opening.startLine, opening.startColumn), "end the message with a line holding only `.`");
+  }
+  if (error.message.startsWith("expected a statement")) {
+    const suggestion = closest(image, STATEMENT_KEYWORDS);
+    return diagnostic("syntax", `\`${image}\` is not a statement`, span, suggestion ? `did you mean \`${suggestion}\`?` : `statements: ${STATEMENT_KEYWORDS.join(", ")}`);
+  }
+  const suggestion = token.tokenType === Word ? closest(image, KEYWORDS) : undefined;
+  return diagnostic("syntax", error.message, span, suggestion ? `did you mean \`${suggestion}\`?` : undefined);
+}
+
+/** Parses one file; `include` is resolved by the compiler, which owns the file system. */
+export function parse(source: string, file: string): ParseResult {
+  // A final line without a line end is still a line.
+  const text = source.endsWith("\n") ? source : `${source}\n`;
+  const lexed = mailchatLexer().tokenize(text);
+  if (lexed.errors.length > 0) return { diagnostics: lexed.errors.slice(0, 1).map((e) => lexingDiagnostic(file, text, e)) };
+  const parser = mailchatParser();
+  parser.input = lexed.tokens;
+  const cst = parser.script();
+  if (parser.errors.length > 0) {
+    return { diagnostics: parser.errors.slice(0, 1).map((e) => parsingDiagnostic(file, text, e, lexed.tokens)) };
+  }
+  const builder = new AstBuilder(file);
+  const statements = builder.visit(cst) as Script["statements"];
+  if (builder.diagnostics.length > 0) return { diagnostics: builder.diagnostics };
+  return { script: { file, source, statements }, diagnostics: [] };
+}

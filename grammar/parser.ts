@@ -1,0 +1,298 @@
+// The grammar of .mailchat, as Chevrotain rules and nothing else: no actions, no values.
+// grammar/visitor.ts turns the CST into the AST; scripts/diagrams.ts draws these rules.
+import { CstParser, type IParserErrorMessageProvider, type TokenType, type IToken } from "chevrotain";
+import * as T from "./tokens.js";
+
+function describeToken(token: IToken): string {
+  if (token.tokenType.name === "EOF") return "the end of the script";
+  if (token.tokenType === T.Newline || token.tokenType === T.LineNewline) return "the end of the line";
+  return `\`${token.image.replace(/\r?\n$/, "")}\``;
+}
+
+function labelOf(type: TokenType): string {
+  return type.LABEL ?? type.name;
+}
+
+function joinAlternatives(labels: string[]): string {
+  const unique = [...new Set(labels)];
+  if (unique.length <= 1) return unique[0] ?? "something else";
+  return `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
+}
+
+const RULE_WORDS: Record<string, string> = {
+  connectStatement: "`connect`",
+  sendStatement: "`send`",
+  sendRawStatement: "`send raw`",
+  expectStatement: "`expect`",
+  starttlsStatement: "`starttls`",
+  authStatement: "`auth`",
+  dataBlockStatement: "`data`",
+  dataFileStatement: "`data file`",
+  setStatement: "`set`",
+  paramStatement: "`param`",
+  timeoutStatement: "`timeout`",
+  closeStatement: "`close`",
+  includeStatement: "`include`",
+  allowStatement: "`allow`",
+  maskStatement: "`mask`",
+};
+
+function inRule(ruleName: string): string {
+  const word = RULE_WORDS[ruleName];
+  return word ? ` in ${word}` : "";
+}
+
+/** Chevrotain's messages, rephrased for people who read telnet transcripts, not grammars. */
+export const errorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    if (expected === T.Comparison && ruleName === "setStatement") return `expected \`=\` in \`set\`, found ${describeToken(actual)}`;
+    return `expected ${labelOf(expected)}${inRule(ruleName)}, found ${describeToken(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    // Every statement ends its line, so what is left over always stands where a statement should.
+    return `expected a statement, found ${describeToken(firstRedundant)}`;
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
+    const firsts = expectedPathsPerAlt.flatMap((paths) => paths.map((path) => labelOf(path[0]!)));
+    if (ruleName === "statement") return `expected a statement (${T.STATEMENT_KEYWORDS.join(", ")}), found ${describeToken(actual[0]!)}`;
+    return `expected ${joinAlternatives(firsts)}${inRule(ruleName)}, found ${describeToken(actual[0]!)}`;
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, actual, ruleName }) {
+    const firsts = expectedIterationPaths.map((path) => labelOf(path[0]!));
+    return `expected at least one of ${joinAlternatives(firsts)}${inRule(ruleName)}, found ${describeToken(actual[0]!)}`;
+  },
+};
+
+export class MailchatParser extends CstParser {
+  constructor() {
+    super(T.allTokens, {
+      errorMessageProvider: errorMessages,
+      // Grammar validations belong in the tests (MAILCHAT_VALIDATE_GRAMMAR=1), not in every run.
+      skipValidations: process.env.MAILCHAT_VALIDATE_GRAMMAR !== "1",
+      maxLookahead: 2,
+    });
+    this.performSelfAnalysis();
+  }
+
+  public script = this.RULE("script", () => {
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.SUBRULE(this.statement) }]);
+    });
+  });
+
+  public statement = this.RULE("statement", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.connectStatement) },
+      { ALT: () => this.SUBRULE(this.sendRawStatement) },
+      { ALT: () => this.SUBRULE(this.sendStatement) },
+      { ALT: () => this.SUBRULE(this.expectStatement) },
+      { ALT: () => this.SUBRULE(this.starttlsStatement) },
+      { ALT: () => this.SUBRULE(this.authStatement) },
+      { ALT: () => this.SUBRULE(this.dataBlockStatement) },
+      { ALT: () => this.SUBRULE(this.dataFileStatement) },
+      { ALT: () => this.SUBRULE(this.setStatement) },
+      { ALT: () => this.SUBRULE(this.paramStatement) },
+      { ALT: () => this.SUBRULE(this.timeoutStatement) },
+      { ALT: () => this.SUBRULE(this.closeStatement) },
+      { ALT: () => this.SUBRULE(this.includeStatement) },
+      { ALT: () => this.SUBRULE(this.allowStatement) },
+      { ALT: () => this.SUBRULE(this.maskStatement) },
+    ]);
+  });
+
+  public connectStatement = this.RULE("connectStatement", () => {
+    this.CONSUME(T.Connect);
+    this.SUBRULE(this.value, { LABEL: "url" });
+    this.OPTION(() => {
+      this.CONSUME(T.Timeout);
+      this.CONSUME(T.Duration);
+    });
+    this.MANY(() => this.SUBRULE(this.tlsOption));
+    this.CONSUME(T.Newline);
+  });
+
+  public tlsOption = this.RULE("tlsOption", () => {
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Version); this.CONSUME1(T.WordLike, { LABEL: "tlsVersion" }); } },
+      { ALT: () => { this.CONSUME(T.Min); this.CONSUME2(T.WordLike, { LABEL: "tlsVersion" }); } },
+      { ALT: () => { this.CONSUME(T.Max); this.CONSUME3(T.WordLike, { LABEL: "tlsVersion" }); } },
+      { ALT: () => { this.CONSUME(T.ServerName); this.SUBRULE(this.value); } },
+      { ALT: () => { this.CONSUME(T.Ciphers); this.SUBRULE1(this.value); } },
+      { ALT: () => { this.CONSUME(T.Verify); this.CONSUME(T.Off); } },
+    ]);
+  });
+
+  public sendStatement = this.RULE("sendStatement", () => {
+    this.CONSUME(T.Send);
+    this.OPTION(() => this.CONSUME(T.LineText));
+    this.CONSUME(T.Newline);
+  });
+
+  public sendRawStatement = this.RULE("sendRawStatement", () => {
+    this.CONSUME(T.SendRaw);
+    this.CONSUME(T.StringLiteral);
+    this.CONSUME(T.Newline);
+  });
+
+  public expectStatement = this.RULE("expectStatement", () => {
+    this.CONSUME(T.Expect);
+    this.OR([
+      { ALT: () => this.SUBRULE(this.tlsCheck) },
+      { ALT: () => this.SUBRULE(this.certCheck) },
+      { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE(this.matcher)) },
+    ]);
+    this.CONSUME(T.Newline);
+  });
+
+  public tlsCheck = this.RULE("tlsCheck", () => {
+    this.CONSUME(T.Tls);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Version);
+          this.CONSUME(T.Comparison);
+          this.CONSUME(T.WordLike, { LABEL: "tlsVersion" });
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Cipher); this.SUBRULE(this.textPattern); } },
+    ]);
+  });
+
+  public certCheck = this.RULE("certCheck", () => {
+    this.CONSUME(T.Cert);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Verified) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Expires);
+          this.CONSUME(T.Comparison);
+          this.CONSUME(T.Duration);
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Subject); this.SUBRULE1(this.textPattern); } },
+      { ALT: () => { this.CONSUME(T.Issuer); this.SUBRULE2(this.textPattern); } },
+      { ALT: () => { this.CONSUME(T.San); this.SUBRULE3(this.textPattern); } },
+    ]);
+  });
+
+  public matcher = this.RULE("matcher", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.ReplyCode) },
+      { ALT: () => this.CONSUME(T.EnhancedCode) },
+      { ALT: () => this.CONSUME(T.PopStatus) },
+      { ALT: () => this.CONSUME(T.ImapStatus) },
+      { ALT: () => this.CONSUME(T.Continuation) },
+      { ALT: () => this.SUBRULE(this.textPattern) },
+      { ALT: () => this.SUBRULE(this.capabilityCheck) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.OR2([
+            { ALT: () => this.SUBRULE1(this.textPattern) },
+            { ALT: () => this.SUBRULE1(this.capabilityCheck) },
+          ]);
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Within); this.CONSUME1(T.Duration); } },
+      { ALT: () => this.CONSUME(T.Closed) },
+      { ALT: () => { this.CONSUME(T.Silence); this.CONSUME2(T.Duration); } },
+    ]);
+  });
+
+  public capabilityCheck = this.RULE("capabilityCheck", () => {
+    this.CONSUME(T.Capability);
+    this.CONSUME(T.WordLike, { LABEL: "name" });
+    this.OPTION(() => this.CONSUME(T.Word, { LABEL: "param" }));
+  });
+
+  public textPattern = this.RULE("textPattern", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.StringLiteral) }, { ALT: () => this.CONSUME(T.RegexLiteral) }]);
+  });
+
+  public starttlsStatement = this.RULE("starttlsStatement", () => {
+    this.CONSUME(T.StartTls);
+    this.MANY(() => this.SUBRULE(this.tlsOption));
+    this.CONSUME(T.Newline);
+  });
+
+  public authStatement = this.RULE("authStatement", () => {
+    this.CONSUME(T.Auth);
+    this.CONSUME(T.WordLike, { LABEL: "mechanism" });
+    this.SUBRULE(this.value, { LABEL: "user" });
+    this.SUBRULE1(this.value, { LABEL: "secret" });
+    this.CONSUME(T.Newline);
+  });
+
+  public dataBlockStatement = this.RULE("dataBlockStatement", () => {
+    this.CONSUME(T.DataBlock);
+    this.MANY(() => this.CONSUME(T.BodyLine));
+    this.CONSUME(T.BodyEnd);
+  });
+
+  public dataFileStatement = this.RULE("dataFileStatement", () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.File);
+    this.SUBRULE(this.value);
+    this.CONSUME(T.Newline);
+  });
+
+  public setStatement = this.RULE("setStatement", () => {
+    this.CONSUME(T.Set);
+    this.CONSUME(T.WordLike, { LABEL: "name" });
+    this.CONSUME(T.Comparison);
+    this.SUBRULE(this.value);
+    this.CONSUME(T.Newline);
+  });
+
+  public paramStatement = this.RULE("paramStatement", () => {
+    this.CONSUME(T.Param);
+    this.CONSUME(T.WordLike, { LABEL: "name" });
+    this.OPTION(() => this.CONSUME(T.StringLiteral, { LABEL: "description" }));
+    this.OPTION2(() => {
+      this.CONSUME(T.Default);
+      this.SUBRULE(this.value);
+    });
+    this.CONSUME(T.Newline);
+  });
+
+  public timeoutStatement = this.RULE("timeoutStatement", () => {
+    this.CONSUME(T.Timeout);
+    this.CONSUME(T.Duration);
+    this.CONSUME(T.Newline);
+  });
+
+  public closeStatement = this.RULE("closeStatement", () => {
+    this.CONSUME(T.Close);
+    this.CONSUME(T.Newline);
+  });
+
+  public includeStatement = this.RULE("includeStatement", () => {
+    this.CONSUME(T.Include);
+    this.SUBRULE(this.value);
+    this.CONSUME(T.Newline);
+  });
+
+  public allowStatement = this.RULE("allowStatement", () => {
+    this.CONSUME(T.Allow);
+    this.CONSUME(T.WordLike, { LABEL: "what" });
+    this.CONSUME(T.Newline);
+  });
+
+  public maskStatement = this.RULE("maskStatement", () => {
+    this.CONSUME(T.Mask);
+    this.CONSUME(T.RegexLiteral);
+    this.CONSUME(T.StringLiteral);
+    this.CONSUME(T.Newline);
+  });
+
+  /** A value: a word (which may hold `${...}`) or a quoted string. */
+  public value = this.RULE("value", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.WordLike) }, { ALT: () => this.CONSUME(T.StringLiteral) }]);
+  });
+}
+
+let parser: MailchatParser | undefined;
+export function mailchatParser(): MailchatParser {
+  parser ??= new MailchatParser();
+  return parser;
+}

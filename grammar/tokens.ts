@@ -1,0 +1,230 @@
+// The lexer of the .mailchat language. Three modes:
+//   statement — the default: keywords, words, strings, regexes, durations, codes;
+//   line      — after `send`: the rest of the line is one argument, as typed in telnet;
+//   body      — after a bare `data`: message lines up to a line holding a single ".".
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+// A word is any run of non-space characters that is not a string or a regex;
+// `${...}` may hold spaces (`${name:-two words}`).
+const WORD_PART = String.raw`(?:[^\s"#$]|\$\{[^}\r\n]*\}|\$)`;
+const WORD_HEAD = String.raw`(?:[^\s"#$/]|\$\{[^}\r\n]*\}|\$)`;
+
+export const Word = createToken({
+  name: "Word",
+  label: "a word",
+  pattern: new RegExp(`${WORD_HEAD}${WORD_PART}*`),
+});
+
+/** Every token that may stand where a plain word is expected (names, mechanisms, values). */
+export const WordLike = createToken({ name: "WordLike", pattern: Lexer.NA, label: "a word" });
+Word.CATEGORIES = [WordLike];
+
+const keywordTokens: TokenType[] = [];
+function keyword(name: string, image: string = name.toLowerCase()): TokenType {
+  const escaped = image.replace(/[-]/g, "\\-");
+  const token = createToken({
+    name,
+    label: `\`${image}\``,
+    pattern: new RegExp(`${escaped}(?![^\\s"#])`, "i"),
+    longer_alt: Word,
+    categories: [WordLike],
+  });
+  keywordTokens.push(token);
+  return token;
+}
+
+export const Newline = createToken({ name: "Newline", label: "end of line", pattern: /\r?\n/, line_breaks: true });
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
+
+// `data` alone on its line opens a message body; `data file "x"` stays in statement mode.
+export const DataBlock = createToken({
+  name: "DataBlock",
+  label: "`data` (a message body follows)",
+  pattern: /data[ \t]*(?:#[^\r\n]*)?\r?\n/i,
+  line_breaks: true,
+  push_mode: "body",
+});
+export const BodyEnd = createToken({
+  name: "BodyEnd",
+  label: "a line holding a single `.` (end of the message body)",
+  pattern: /\.[ \t]*\r?\n/,
+  line_breaks: true,
+  pop_mode: true,
+});
+export const BodyLine = createToken({
+  name: "BodyLine",
+  label: "a line of the message body",
+  pattern: /[^\r\n]*\r?\n/,
+  line_breaks: true,
+});
+
+// `send raw "..."` keeps the statement mode so the string is lexed as a string.
+export const SendRaw = createToken({
+  name: "SendRaw",
+  label: "`send raw`",
+  pattern: /send[ \t]+raw(?=[ \t]+")/i,
+});
+export const Send = createToken({
+  name: "Send",
+  label: "`send`",
+  pattern: /send(?![^\s"#])/i,
+  longer_alt: Word,
+  push_mode: "line",
+  categories: [WordLike],
+});
+export const LineText = createToken({ name: "LineText", label: "the text to send", pattern: /[^ \t\r\n][^\r\n]*/ });
+export const LineNewline = createToken({
+  name: "LineNewline",
+  label: "end of line",
+  pattern: /\r?\n/,
+  line_breaks: true,
+  pop_mode: true,
+  categories: [Newline],
+});
+
+export const Connect = keyword("Connect");
+export const Expect = keyword("Expect");
+export const StartTls = keyword("StartTls", "starttls");
+export const Auth = keyword("Auth");
+export const Data = keyword("Data");
+export const Set = keyword("Set");
+export const Param = keyword("Param");
+export const Timeout = keyword("Timeout");
+export const Close = keyword("Close");
+export const Include = keyword("Include");
+export const Allow = keyword("Allow");
+export const Mask = keyword("Mask");
+export const Not = keyword("Not");
+export const Capability = keyword("Capability");
+export const Within = keyword("Within");
+export const Closed = keyword("Closed");
+export const Silence = keyword("Silence");
+export const Tls = keyword("Tls");
+export const Cert = keyword("Cert");
+export const Version = keyword("Version");
+export const Cipher = keyword("Cipher");
+export const Verified = keyword("Verified");
+export const Expires = keyword("Expires");
+export const Subject = keyword("Subject");
+export const Issuer = keyword("Issuer");
+export const San = keyword("San");
+export const Min = keyword("Min");
+export const Max = keyword("Max");
+export const ServerName = keyword("ServerName", "servername");
+export const Ciphers = keyword("Ciphers");
+export const Verify = keyword("Verify");
+export const Off = keyword("Off");
+export const Default = keyword("Default");
+export const File = keyword("File");
+
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  label: "a quoted string",
+  pattern: /"(?:[^"\\\r\n]|\\.)*"/,
+});
+export const RegexLiteral = createToken({
+  name: "RegexLiteral",
+  label: "a /regex/",
+  pattern: /\/(?:[^/\\\r\n[]|\\.|\[(?:[^\]\\\r\n]|\\.)*\])+\/[a-z]*/,
+});
+export const Duration = createToken({
+  name: "Duration",
+  label: "a duration (500ms, 10s, 2m, 1h, 30d)",
+  pattern: /\d+(?:ms|s|m|h|d)(?![^\s"#])/,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+// Reply codes as a mail administrator writes them: 250, 2xx, 25x, 250|251.
+export const ReplyCode = createToken({
+  name: "ReplyCode",
+  label: "a reply code (250, 2xx, 250|251)",
+  pattern: /[1-5][0-9x][0-9x](?:\|[1-5][0-9x][0-9x])*(?![^\s"#])/i,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+export const EnhancedCode = createToken({
+  name: "EnhancedCode",
+  label: "an enhanced status code (2.1.0)",
+  pattern: /[245]\.(?:\d{1,3}|x)\.(?:\d{1,3}|x)(?![^\s"#])/i,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+export const PopStatus = createToken({
+  name: "PopStatus",
+  label: "`+OK` or `-ERR`",
+  pattern: /\+OK(?![^\s"#])|-ERR(?![^\s"#])/,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+export const ImapStatus = createToken({
+  name: "ImapStatus",
+  label: "`OK`, `NO` or `BAD`",
+  pattern: /(?:OK|NO|BAD)(?![^\s"#])/,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+export const Continuation = createToken({
+  name: "Continuation",
+  label: "`+` (a continuation request)",
+  pattern: /\+(?![^\s"#])/,
+  longer_alt: Word,
+  categories: [WordLike],
+});
+export const Comparison = createToken({
+  name: "Comparison",
+  label: "a comparison (=, >=, <=, >, <)",
+  pattern: />=|<=|=|>|</,
+  longer_alt: Word,
+});
+
+export const statementModeTokens: TokenType[] = [
+  Newline,
+  WhiteSpace,
+  Comment,
+  DataBlock,
+  SendRaw,
+  Send,
+  ...keywordTokens,
+  StringLiteral,
+  RegexLiteral,
+  Duration,
+  EnhancedCode,
+  ReplyCode,
+  PopStatus,
+  ImapStatus,
+  Continuation,
+  Comparison,
+  Word,
+];
+
+export const lineModeTokens: TokenType[] = [LineNewline, WhiteSpace, LineText];
+export const bodyModeTokens: TokenType[] = [BodyEnd, BodyLine];
+
+export const allTokens: TokenType[] = [
+  ...statementModeTokens,
+  LineNewline,
+  LineText,
+  BodyEnd,
+  BodyLine,
+  WordLike,
+];
+
+/** Statement keywords, for "did you mean" on a mistyped statement. */
+export const STATEMENT_KEYWORDS = [
+  "connect", "send", "expect", "starttls", "auth", "data", "set", "param",
+  "timeout", "close", "include", "allow", "mask",
+];
+
+let lexer: Lexer | undefined;
+export function mailchatLexer(): Lexer {
+  // Validations cost start-up time on every run; the test suite runs them (see test/grammar).
+  lexer ??= new Lexer(
+    {
+      modes: { statement: statementModeTokens, line: lineModeTokens, body: bodyModeTokens },
+      defaultMode: "statement",
+    },
+    { skipValidations: process.env.MAILCHAT_VALIDATE_GRAMMAR !== "1", ensureOptimizations: false, positionTracking: "full" },
+  );
+  return lexer;
+}

@@ -1,0 +1,416 @@
+// CST → AST. Checks what the grammar cannot say by itself (a TLS version's spelling, a
+// regex's flags, `set x = …` using `=`), each with the span of the offending token.
+import type { CstNode, IToken } from "chevrotain";
+import type * as A from "./ast.js";
+import { closest, diagnostic, type Diagnostic } from "./diagnostic.js";
+import { mailchatParser } from "./parser.js";
+import { literalTemplate, parseTemplate, unescapeString } from "./template.js";
+
+type Children = Record<string, (CstNode | IToken)[] | undefined>;
+
+export const TLS_VERSIONS: readonly A.TlsVersionName[] = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const REGEX_FLAGS = /^[imsu]*$/;
+
+const BaseVisitor = mailchatParser().getBaseCstVisitorConstructor();
+
+export class AstBuilder extends BaseVisitor {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(private readonly file: string) {
+    super();
+    if (process.env.MAILCHAT_VALIDATE_GRAMMAR === "1") this.validateVisitor();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  spanOfToken(token: IToken): A.Span {
+    return this.spanFrom(token, token);
+  }
+
+  spanFrom(first: IToken, last: IToken): A.Span {
+    const image = last.image.replace(/\r?\n$/, "");
+    return {
+      file: this.file,
+      line: first.startLine ?? 1,
+      column: first.startColumn ?? 1,
+      start: first.startOffset,
+      end: last.startOffset + Math.max(image.length, 1),
+    };
+  }
+
+  /** Span of characters [from, to) inside a single-line token. */
+  spanInside(token: IToken, from: number, to: number): A.Span {
+    return {
+      file: this.file,
+      line: token.startLine ?? 1,
+      column: (token.startColumn ?? 1) + from,
+      start: token.startOffset + from,
+      end: token.startOffset + Math.max(to, from + 1),
+    };
+  }
+
+  tokens(children: Children, key: string): IToken[] {
+    return (children[key] ?? []) as IToken[];
+  }
+
+  token(children: Children, key: string): IToken | undefined {
+    return this.tokens(children, key)[0];
+  }
+
+  node(children: Children, key: string): CstNode | undefined {
+    return (children[key] as CstNode[] | undefined)?.[0];
+  }
+
+  /** All tokens below a node, in source order, for statement spans. */
+  allTokens(node: CstNode): IToken[] {
+    const out: IToken[] = [];
+    const walk = (n: CstNode) => {
+      for (const list of Object.values(n.children)) {
+        for (const child of list ?? []) {
+          if ("tokenType" in child) out.push(child);
+          else walk(child);
+        }
+      }
+    };
+    walk(node);
+    return out.sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  statementSpan(node: CstNode): A.Span {
+    const tokens = this.allTokens(node).filter((t) => !/^\r?\n$/.test(t.image));
+    return this.spanFrom(tokens[0]!, tokens[tokens.length - 1]!);
+  }
+
+  wordTemplate(token: IToken): A.Template {
+    return parseTemplate(token.image, (from, to) => this.spanInside(token, from, to), this.diagnostics);
+  }
+
+  stringTemplate(token: IToken): A.Template {
+    const whole = () => this.spanOfToken(token);
+    const text = unescapeString(token.image.slice(1, -1), (from, to) => this.spanInside(token, from + 1, to + 1), this.diagnostics);
+    const template = parseTemplate(text, whole, this.diagnostics);
+    template.span = whole();
+    return template;
+  }
+
+  /** A plain string's text, with escapes resolved and no interpolation. */
+  stringText(token: IToken): string {
+    const text = unescapeString(token.image.slice(1, -1), (from, to) => this.spanInside(token, from + 1, to + 1), this.diagnostics);
+    return text.replace(/\$\$\{/g, "${");
+  }
+
+  valueTemplate(node: CstNode): A.Template {
+    const children = node.children as Children;
+    const word = this.token(children, "WordLike");
+    return word ? this.wordTemplate(word) : this.stringTemplate(this.token(children, "StringLiteral")!);
+  }
+
+  regex(token: IToken): A.RegexLiteral {
+    const lastSlash = token.image.lastIndexOf("/");
+    const source = token.image.slice(1, lastSlash);
+    const flags = token.image.slice(lastSlash + 1);
+    const span = this.spanOfToken(token);
+    if (!REGEX_FLAGS.test(flags)) {
+      this.diagnostics.push(
+        diagnostic("bad-regex", `unknown regex flag in \`${flags}\``, this.spanInside(token, lastSlash + 1, token.image.length), "flags are i, m, s and u"),
+      );
+    } else {
+      try {
+        new RegExp(source, flags);
+      } catch (error) {
+        const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, "");
+        this.diagnostics.push(diagnostic("bad-regex", `invalid regex: ${reason}`, span));
+      }
+    }
+    return { source, flags, span };
+  }
+
+  textPattern(node: CstNode): A.TextPattern {
+    const children = node.children as Children;
+    const string = this.token(children, "StringLiteral");
+    if (string) return { kind: "text", value: this.stringTemplate(string) };
+    return { kind: "regex", regex: this.regex(this.token(children, "RegexLiteral")!) };
+  }
+
+  tlsVersion(token: IToken): A.TlsVersionName {
+    const found = TLS_VERSIONS.find((v) => v.toLowerCase() === token.image.toLowerCase());
+    if (found) return found;
+    const aliases: Record<string, A.TlsVersionName> = { "tls1.0": "TLSv1", "tlsv1.0": "TLSv1", "tls1.2": "TLSv1.2", "tls1.3": "TLSv1.3", "tls1.1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3" };
+    const alias = aliases[token.image.toLowerCase()];
+    const suggestion = alias ?? closest(token.image, TLS_VERSIONS);
+    this.diagnostics.push(
+      diagnostic(
+        "bad-tls-version",
+        `\`${token.image}\` is not a TLS version`,
+        this.spanOfToken(token),
+        suggestion ? `did you mean \`${suggestion}\`? (versions: ${TLS_VERSIONS.join(", ")})` : `versions: ${TLS_VERSIONS.join(", ")}`,
+      ),
+    );
+    return "TLSv1.2";
+  }
+
+  comparator(token: IToken): A.Comparator {
+    return token.image as A.Comparator;
+  }
+
+  // ---- rules ---------------------------------------------------------------------------
+
+  script(ctx: Children): A.Statement[] {
+    const out: A.Statement[] = [];
+    for (const node of (ctx.statement ?? []) as CstNode[]) {
+      const statement = this.visit(node) as A.Statement | undefined;
+      if (statement) out.push(statement);
+    }
+    return out;
+  }
+
+  statement(ctx: Children): A.Statement {
+    const [child] = Object.values(ctx).flat() as CstNode[];
+    return this.visit(child!) as A.Statement;
+  }
+
+  connectStatement(ctx: Children, node?: CstNode): A.Statement {
+    const statement: A.Statement = {
+      kind: "connect",
+      url: this.valueTemplate(this.node(ctx, "url")!),
+      tls: ((ctx.tlsOption ?? []) as CstNode[]).map((n) => this.visit(n) as A.TlsOption),
+      span: this.spanOfToken(this.token(ctx, "Connect")!),
+    };
+    const duration = this.token(ctx, "Duration");
+    if (duration) statement.timeoutMs = parseDuration(duration.image);
+    void node;
+    return statement;
+  }
+
+  tlsOption(ctx: Children): A.TlsOption {
+    const version = this.token(ctx, "tlsVersion");
+    const first = (Object.values(ctx).flat()[0] as IToken | undefined) ?? version!;
+    const span = this.spanOfToken(first);
+    if (this.token(ctx, "Version")) return { kind: "version", version: this.tlsVersion(version!), span };
+    if (this.token(ctx, "Min")) return { kind: "min", version: this.tlsVersion(version!), span };
+    if (this.token(ctx, "Max")) return { kind: "max", version: this.tlsVersion(version!), span };
+    if (this.token(ctx, "ServerName")) return { kind: "servername", name: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(this.token(ctx, "ServerName")!) };
+    if (this.token(ctx, "Ciphers")) return { kind: "ciphers", ciphers: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(this.token(ctx, "Ciphers")!) };
+    return { kind: "verify-off", span: this.spanOfToken(this.token(ctx, "Verify")!) };
+  }
+
+  sendStatement(ctx: Children): A.Statement {
+    const keyword = this.token(ctx, "Send")!;
+    const text = this.token(ctx, "LineText");
+    if (!text) return { kind: "send", line: literalTemplate("", this.spanOfToken(keyword)), span: this.spanOfToken(keyword) };
+    // In a `send` line, `#` starts a comment only after white space, so `<a#b@x>` is sent.
+    const comment = /[ \t]#/.exec(text.image);
+    const kept = (comment ? text.image.slice(0, comment.index) : text.image).replace(/[ \t]+$/, "");
+    const line = parseTemplate(kept, (from, to) => this.spanInside(text, from, to), this.diagnostics);
+    return { kind: "send", line, span: this.spanFrom(keyword, text) };
+  }
+
+  sendRawStatement(ctx: Children): A.Statement {
+    const string = this.token(ctx, "StringLiteral")!;
+    return { kind: "send-raw", bytes: this.stringTemplate(string), span: this.spanFrom(this.token(ctx, "SendRaw")!, string) };
+  }
+
+  expectStatement(ctx: Children, node?: CstNode): A.Statement {
+    const span = this.spanOfToken(this.token(ctx, "Expect")!);
+    const tls = this.node(ctx, "tlsCheck");
+    const cert = this.node(ctx, "certCheck");
+    if (tls || cert) {
+      const check = this.visit((tls ?? cert)!) as A.ConnectionCheck;
+      return { kind: "expect-connection", check, span: { ...span, end: check.span.end } };
+    }
+    const matchers = ((ctx.matcher ?? []) as CstNode[]).map((n) => this.visit(n) as A.Matcher);
+    void node;
+    return { kind: "expect", matchers, span: { ...span, end: matchers[matchers.length - 1]?.span.end ?? span.end } };
+  }
+
+  tlsCheck(ctx: Children): A.ConnectionCheck {
+    const keyword = this.token(ctx, "Tls")!;
+    const version = this.token(ctx, "tlsVersion");
+    if (version) {
+      return {
+        kind: "tls-version",
+        comparator: this.comparator(this.token(ctx, "Comparison")!),
+        version: this.tlsVersion(version),
+        span: this.spanFrom(keyword, version),
+      };
+    }
+    const pattern = this.textPattern(this.node(ctx, "textPattern")!);
+    return { kind: "tls-cipher", pattern, span: this.spanFrom(keyword, keyword) };
+  }
+
+  certCheck(ctx: Children): A.ConnectionCheck {
+    const keyword = this.token(ctx, "Cert")!;
+    const span = this.spanOfToken(keyword);
+    if (this.token(ctx, "Verified")) return { kind: "cert-verified", span: this.spanFrom(keyword, this.token(ctx, "Verified")!) };
+    const duration = this.token(ctx, "Duration");
+    if (duration) {
+      const ms = parseDuration(duration.image);
+      if (!/d$/.test(duration.image) && !/h$/.test(duration.image)) {
+        this.diagnostics.push(diagnostic("bad-duration", "certificate expiry is counted in days", this.spanOfToken(duration), `write \`${Math.max(1, Math.round(ms / 86_400_000))}d\``));
+      }
+      return {
+        kind: "cert-expires",
+        comparator: this.comparator(this.token(ctx, "Comparison")!),
+        days: ms / 86_400_000,
+        span: this.spanFrom(keyword, duration),
+      };
+    }
+    const field = this.token(ctx, "Subject") ? "subject" : this.token(ctx, "Issuer") ? "issuer" : "san";
+    const patternNode = this.node(ctx, "textPattern")!;
+    return { kind: "cert-field", field, pattern: this.textPattern(patternNode), span };
+  }
+
+  matcher(ctx: Children): A.Matcher {
+    const negated = Boolean(this.token(ctx, "Not"));
+    const first = this.allTokensOf(ctx)[0]!;
+    const span = this.spanOfToken(first);
+    const code = this.token(ctx, "ReplyCode");
+    if (code) return { kind: "code", alternatives: code.image.toLowerCase().split("|"), span };
+    const enhanced = this.token(ctx, "EnhancedCode");
+    if (enhanced) return { kind: "enhanced", code: enhanced.image.toLowerCase(), span };
+    const pop = this.token(ctx, "PopStatus");
+    if (pop) return { kind: "pop-status", status: pop.image as "+OK" | "-ERR", span };
+    const imap = this.token(ctx, "ImapStatus");
+    if (imap) return { kind: "imap-status", status: imap.image as "OK" | "NO" | "BAD", span };
+    if (this.token(ctx, "Continuation")) return { kind: "continuation", span };
+    const pattern = this.node(ctx, "textPattern");
+    if (pattern) return { kind: "text", pattern: this.textPattern(pattern), negated, span };
+    const capability = this.node(ctx, "capabilityCheck");
+    if (capability) {
+      const c = capability.children as Children;
+      const name = this.token(c, "name")!;
+      const param = this.token(c, "param");
+      const matcher: A.Matcher = { kind: "capability", name: name.image, negated, span: this.spanFrom(first, param ?? name) };
+      if (param) matcher.param = param.image;
+      return matcher;
+    }
+    const duration = this.token(ctx, "Duration");
+    if (this.token(ctx, "Within")) return { kind: "within", ms: parseDuration(duration!.image), span };
+    if (this.token(ctx, "Silence")) return { kind: "silence", ms: parseDuration(duration!.image), span };
+    return { kind: "closed", span };
+  }
+
+  allTokensOf(ctx: Children): IToken[] {
+    return this.allTokens({ name: "matcher", children: ctx as CstNode["children"] });
+  }
+
+  capabilityCheck(): undefined {
+    return undefined;
+  }
+
+
+  starttlsStatement(ctx: Children): A.Statement {
+    return {
+      kind: "starttls",
+      tls: ((ctx.tlsOption ?? []) as CstNode[]).map((n) => this.visit(n) as A.TlsOption),
+      span: this.spanOfToken(this.token(ctx, "StartTls")!),
+    };
+  }
+
+  authStatement(ctx: Children): A.Statement {
+    const mechanism = this.token(ctx, "mechanism")!;
+    const user = this.node(ctx, "user")!;
+    const secret = this.node(ctx, "secret")!;
+    const secretTokens = this.allTokens(secret);
+    return {
+      kind: "auth",
+      mechanism: mechanism.image.toLowerCase(),
+      mechanismSpan: this.spanOfToken(mechanism),
+      user: this.valueTemplate(user),
+      secret: this.valueTemplate(secret),
+      span: this.spanFrom(this.token(ctx, "Auth")!, secretTokens[secretTokens.length - 1]!),
+    };
+  }
+
+  dataBlockStatement(ctx: Children): A.Statement {
+    const lines = this.tokens(ctx, "BodyLine").map((token) => {
+      const text = token.image.replace(/\r?\n$/, "");
+      return parseTemplate(text, (from, to) => this.spanInside(token, from, to), this.diagnostics);
+    });
+    return { kind: "data", body: lines, span: this.spanOfToken(this.token(ctx, "DataBlock")!) };
+  }
+
+  dataFileStatement(ctx: Children): A.Statement {
+    const value = this.node(ctx, "value")!;
+    const valueTokens = this.allTokens(value);
+    return { kind: "data-file", path: this.valueTemplate(value), span: this.spanFrom(this.token(ctx, "Data")!, valueTokens[0]!) };
+  }
+
+  setStatement(ctx: Children): A.Statement {
+    const name = this.token(ctx, "name")!;
+    const comparison = this.token(ctx, "Comparison")!;
+    if (comparison.image !== "=") {
+      this.diagnostics.push(diagnostic("syntax", `expected \`=\` in \`set\`, found \`${comparison.image}\``, this.spanOfToken(comparison)));
+    }
+    this.checkName(name);
+    return { kind: "set", name: name.image, value: this.valueTemplate(this.node(ctx, "value")!), span: this.spanFrom(this.token(ctx, "Set")!, name) };
+  }
+
+  paramStatement(ctx: Children): A.Statement {
+    const name = this.token(ctx, "name")!;
+    this.checkName(name);
+    const statement: A.Statement = { kind: "param", name: name.image, span: this.spanFrom(this.token(ctx, "Param")!, name) };
+    const description = this.token(ctx, "description");
+    if (description) statement.description = this.stringText(description);
+    const value = this.node(ctx, "value");
+    if (value) statement.fallback = this.valueTemplate(value);
+    return statement;
+  }
+
+  checkName(token: IToken): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(token.image)) {
+      this.diagnostics.push(diagnostic("bad-name", `\`${token.image}\` is not a variable name`, this.spanOfToken(token), "names are letters, digits and _, starting with a letter"));
+    }
+  }
+
+  timeoutStatement(ctx: Children): A.Statement {
+    const duration = this.token(ctx, "Duration")!;
+    return { kind: "timeout", ms: parseDuration(duration.image), span: this.spanFrom(this.token(ctx, "Timeout")!, duration) };
+  }
+
+  closeStatement(ctx: Children): A.Statement {
+    return { kind: "close", span: this.spanOfToken(this.token(ctx, "Close")!) };
+  }
+
+  includeStatement(ctx: Children): A.Statement {
+    const value = this.node(ctx, "value")!;
+    const template = this.valueTemplate(value);
+    if (template.parts.some((p) => p.kind !== "text")) {
+      this.diagnostics.push(diagnostic("include-interpolation", "an `include` path cannot hold variables", template.span, "includes are resolved before variables exist"));
+    }
+    const path = template.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
+    return { kind: "include", path, span: this.spanFrom(this.token(ctx, "Include")!, this.allTokens(value)[0]!) };
+  }
+
+  allowStatement(ctx: Children): A.Statement {
+    const what = this.token(ctx, "what")!;
+    const span = this.spanFrom(this.token(ctx, "Allow")!, what);
+    if (what.image.toLowerCase() !== "plaintext-auth") {
+      const suggestion = closest(what.image, ["plaintext-auth"]);
+      this.diagnostics.push(
+        diagnostic("unknown-allow", `\`allow ${what.image}\` is not something mailchat can allow`, this.spanOfToken(what), suggestion ? `did you mean \`allow ${suggestion}\`?` : "the only form is `allow plaintext-auth`"),
+      );
+    }
+    return { kind: "allow", what: "plaintext-auth", span };
+  }
+
+  maskStatement(ctx: Children): A.Statement {
+    const regex = this.regex(this.token(ctx, "RegexLiteral")!);
+    const replacement = this.stringText(this.token(ctx, "StringLiteral")!);
+    return { kind: "mask", regex, replacement, span: this.spanFrom(this.token(ctx, "Mask")!, this.token(ctx, "StringLiteral")!) };
+  }
+
+
+
+  value(): undefined {
+    return undefined;
+  }
+
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(image: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(image)!;
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
