@@ -1,0 +1,118 @@
+// The command line: commander parses, builds one options value, calls the library.
+// Heavy modules (parser, TLS, reporters, the sandbox) load only when a command needs them.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { EXIT } from "../runtime/events.js";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+export class UsageError extends Error {}
+
+function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError("expected NAME=VALUE.");
+  const name = value.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidArgumentError(`\`${name}\` is not a variable name (letters, digits and _, starting with a letter).`);
+  return { ...previous, [name]: value.slice(eq + 1) };
+}
+
+function collectFile(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const RUN_EXAMPLES = `
+Examples:
+  $ mailchat run --sandbox examples/first.mailchat
+  $ mailchat run check.mailchat --var host=mx.example.com --var user=alice@example.com
+  $ MAILCHAT_PASSWORD=… mailchat run submission.mailchat --ca ./my-ca.pem
+  $ mailchat run recipes/*.mailchat --reporter json > report.json
+
+Exit status:
+  0  every expectation held
+  1  an expectation failed (the transcript shows a diff and a hint)
+  2  a script or the command line is invalid (nothing was sent)
+  3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)`;
+
+const CHECK_EXAMPLES = `
+Examples:
+  $ mailchat check check.mailchat
+  $ mailchat check recipes/*.mailchat --var host=mx.example.com
+
+Exit status: 0 every script is valid, 2 a script is invalid.`;
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("mailchat")
+    .description("Scripted, reproducible mail server sessions: the tool to reach for instead of `telnet host 25` and `openssl s_client`.")
+    .version(VERSION, "-V, --version", "print the version")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "mailchat: ")) });
+
+  program
+    .command("run")
+    .description("run .mailchat scripts against live servers and check every reply")
+    .argument("<file...>", "scripts to run, in order")
+    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar, {})
+    .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile, [])
+    .option("--insecure", "do not verify certificates (the transcript says so)")
+    .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json"]).default("pretty"))
+    .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
+    .option("--show-secrets", "print passwords and tokens instead of ********")
+    .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
+    .option("--sandbox", "run against mailchat's embedded sandbox server instead of the network")
+    .option("-v, --verbose", "also list each passed expectation")
+    .option("--color", "force colour output")
+    .option("--no-color", "never colour output")
+    .addHelpText("after", RUN_EXAMPLES)
+    .action(async (files: string[], options: Record<string, unknown>) => {
+      const { runCommand } = await import("./run.js");
+      process.exitCode = await runCommand(files, options);
+    });
+
+  program
+    .command("check")
+    .description("compile scripts without connecting: syntax, variables, protocol and TLS-state checks")
+    .argument("<file...>", "scripts to check")
+    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar, {})
+    .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
+    .option("--color", "force colour output")
+    .option("--no-color", "never colour output")
+    .addHelpText("after", CHECK_EXAMPLES)
+    .action(async (files: string[], options: Record<string, unknown>) => {
+      const { checkCommand } = await import("./run.js");
+      process.exitCode = await checkCommand(files, options);
+    });
+
+  program.addHelpText(
+    "after",
+    `
+Examples:
+  $ mailchat run --sandbox examples/first.mailchat     # a full session, no server needed
+  $ mailchat run check.mailchat --var host=mx.example.com
+  $ mailchat check check.mailchat
+
+Language reference: docs/language.md (in the package) and https://www.npmjs.com/package/mailchat`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+      return;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`mailchat: ${error.message}\n`);
+      process.exitCode = EXIT.invalid;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,143 @@
+// `mailchat run` and `mailchat check`: compile every script first (nothing is sent while any
+// is invalid), then run them one after another through the chosen reporter.
+import { readFileSync } from "node:fs";
+import { parseDuration } from "../../grammar/visitor.js";
+import { compile, describeFsError, type CompileResult } from "../compile/compile.js";
+import type { CompiledScript } from "../compile/steps.js";
+import { renderDiagnostics } from "../diagnostics/render.js";
+import { EXIT } from "../runtime/events.js";
+import { colorEnabled } from "./color.js";
+
+interface CommonOptions {
+  var?: Record<string, string>;
+  allowPlaintextAuth?: boolean;
+  color?: boolean;
+}
+
+interface RunOptions extends CommonOptions {
+  ca?: string[];
+  insecure?: boolean;
+  reporter?: "pretty" | "json";
+  timeout?: string;
+  showSecrets?: boolean;
+  sandbox?: boolean;
+  verbose?: boolean;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`mailchat: ${message}\n`);
+  return EXIT.invalid;
+}
+
+/** Compiles every file; prints the diagnostics of those that fail. */
+function compileAll(files: string[], options: CommonOptions & { insecure?: boolean; defaultTimeoutMs?: number }, color: boolean): { scripts: CompiledScript[]; ok: boolean; results: CompileResult[] } {
+  const scripts: CompiledScript[] = [];
+  const results: CompileResult[] = [];
+  let ok = true;
+  for (const file of files) {
+    const compileOptions: Parameters<typeof compile>[1] = { vars: options.var ?? {}, allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure) };
+    if (options.defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = options.defaultTimeoutMs;
+    const result = compile(file, compileOptions);
+    results.push(result);
+    if (result.script) {
+      scripts.push(result.script);
+      continue;
+    }
+    ok = false;
+    process.stderr.write(`${renderDiagnostics(result.diagnostics, (f) => result.sources.get(f), { color })}\n`);
+  }
+  if (!ok) {
+    const failed = results.filter((r) => !r.script).length;
+    process.stderr.write(`mailchat: ${failed} of ${files.length} script${files.length === 1 ? "" : "s"} invalid; nothing was sent\n`);
+  }
+  return { scripts, ok, results };
+}
+
+export async function checkCommand(files: string[], options: CommonOptions): Promise<number> {
+  const color = colorEnabled(process.stderr, options.color);
+  const { ok, scripts } = compileAll(files, options, color);
+  if (!ok) return EXIT.invalid;
+  for (const script of scripts) process.stdout.write(`✔ ${script.file}: ${script.steps.length} steps, valid\n`);
+  return EXIT.ok;
+}
+
+function readCas(files: string[]): string[] | string {
+  const pems: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      return `--ca ${file}: ${describeFsError(error)}`;
+    }
+    if (!text.includes("-----BEGIN CERTIFICATE-----")) return `--ca ${file}: not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`;
+    pems.push(text);
+  }
+  return pems;
+}
+
+export async function runCommand(files: string[], options: RunOptions): Promise<number> {
+  const color = colorEnabled(process.stdout, options.color);
+  let defaultTimeoutMs: number | undefined;
+  if (options.timeout !== undefined) {
+    if (!/^\d+(ms|s|m|h)$/.test(options.timeout) || parseDuration(options.timeout) === 0) return usage(`--timeout takes a duration such as 500ms, 10s or 2m, got \`${options.timeout}\``);
+    defaultTimeoutMs = parseDuration(options.timeout);
+  }
+  const ca = readCas(options.ca ?? []);
+  if (typeof ca === "string") return usage(ca);
+
+  const compileOptions: Parameters<typeof compileAll>[1] = { ...options, insecure: Boolean(options.insecure) };
+  if (defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = defaultTimeoutMs;
+  const { scripts, ok, results } = compileAll(files, compileOptions, colorEnabled(process.stderr, options.color));
+  if (!ok) {
+    if (options.reporter === "json") {
+      const errors = results.flatMap((r) => r.diagnostics);
+      process.stdout.write(`${JSON.stringify({ version: 1, status: "invalid", exitCode: EXIT.invalid, errors }, null, 2)}\n`);
+    }
+    return EXIT.invalid;
+  }
+
+  const [{ run }, { createReporter }] = await Promise.all([import("../runtime/runner.js"), import("../report/reporter.js")]);
+  const reporter = await createReporter(options.reporter ?? "pretty", { write: (text) => process.stdout.write(text), color, verbose: Boolean(options.verbose) });
+
+  let sandbox: Awaited<ReturnType<typeof import("../sandbox/index.js")["startSandbox"]>> | undefined;
+  if (options.sandbox) {
+    const { startSandbox } = await import("../sandbox/index.js");
+    const hosts = [...new Set(scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" ? [step.host] : []))))];
+    sandbox = await startSandbox({ hosts });
+    const missing = scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" && sandbox!.portFor(step.scheme) === undefined ? [`${s.file}:${step.span.line}: ${step.scheme}://`] : [])));
+    if (missing.length > 0) {
+      await sandbox.stop();
+      return usage(`the sandbox does not serve ${missing.join(", ")} (it serves ${sandbox.services.map((s) => `${s.scheme}://`).join(", ")})`);
+    }
+  }
+
+  // Ctrl-C during a run: stop the sandbox and leave with the conventional status.
+  const interrupt = () => {
+    void sandbox?.stop().finally(() => process.exit(130));
+    if (!sandbox) process.exit(130);
+  };
+  process.once("SIGINT", interrupt);
+
+  let exitCode: number = EXIT.ok;
+  try {
+    for (const script of scripts) {
+      const runOptions: Parameters<typeof run>[1] = { emit: (event) => reporter.event(event), showSecrets: Boolean(options.showSecrets) };
+      const trust = [...ca, ...(sandbox ? [sandbox.caPem] : [])];
+      if (trust.length > 0) runOptions.ca = trust;
+      if (sandbox) {
+        const box = sandbox;
+        runOptions.route = (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! });
+      }
+      if (options.insecure) reporter.event({ type: "note", message: "--insecure: certificates are not verified" });
+      const result = await run(script, runOptions);
+      // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
+      exitCode = Math.max(exitCode, result.exitCode);
+    }
+  } finally {
+    reporter.finish();
+    process.removeListener("SIGINT", interrupt);
+    await sandbox?.stop();
+  }
+  return exitCode;
+}

@@ -1,0 +1,96 @@
+// Compiled steps: the checked, resolved form of a script that the runtime executes.
+// Everything known before the run (params, --var, env, `set`, `timeout`, includes) is
+// resolved here; only values captured from replies during the run remain as references.
+import type { Comparator, Span, TlsVersionName } from "../../grammar/ast.js";
+
+export type ProtocolName = "smtp" | "lmtp" | "pop3" | "imap";
+
+/** Text known at compile time except for references to values captured during the run. */
+export interface RuntimeText {
+  parts: Array<string | { capture: string; fallback?: string; span: Span }>;
+}
+
+export type Pattern = { kind: "text"; text: RuntimeText } | { kind: "regex"; regex: RegExp; source: string };
+
+export interface TlsSettings {
+  minVersion?: TlsVersionName;
+  maxVersion?: TlsVersionName;
+  servername?: string;
+  ciphers?: string;
+  /** false when the script says `verify off` or the CLI says --insecure. */
+  verify: boolean;
+}
+
+export type StepMatcher =
+  | { kind: "code"; alternatives: string[]; span: Span }
+  | { kind: "enhanced"; code: string; span: Span }
+  | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
+  | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
+  | { kind: "continuation"; span: Span }
+  | { kind: "text"; pattern: Pattern; negated: boolean; span: Span }
+  | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span };
+
+export type ConnectionCheck =
+  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName }
+  | { kind: "tls-cipher"; pattern: Pattern }
+  | { kind: "cert-verified" }
+  | { kind: "cert-expires"; comparator: Comparator; days: number }
+  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: Pattern };
+
+export type SaslMechanism = "plain" | "login" | "cram-md5" | "xoauth2" | "user";
+
+interface StepCommon {
+  /** Where the statement stands; `source` is the statement's line as written. */
+  span: Span;
+  source: string;
+}
+
+export type Step = StepCommon &
+  (
+    | {
+        kind: "connect";
+        url: string;
+        scheme: string;
+        protocol: ProtocolName;
+        host: string;
+        port: number;
+        implicitTls: boolean;
+        timeoutMs: number;
+        tls: TlsSettings;
+      }
+    | { kind: "send"; line: RuntimeText }
+    | { kind: "send-raw"; bytes: RuntimeText }
+    | {
+        kind: "expect";
+        matchers: StepMatcher[];
+        /** How long to wait for the reply (`within` or the `timeout` in force). */
+        timeoutMs: number;
+        /** `expect closed`: the server must close the connection. */
+        closed: boolean;
+        /** `expect silence DUR`: nothing may arrive for this long. */
+        silenceMs?: number;
+        /** Names of regex capture groups this step sets. */
+        captures: string[];
+      }
+    | { kind: "check"; check: ConnectionCheck }
+    | { kind: "starttls"; tls: TlsSettings; timeoutMs: number }
+    | { kind: "auth"; mechanism: SaslMechanism; user: RuntimeText; secret: RuntimeText; timeoutMs: number }
+    | { kind: "data"; body: RuntimeText[]; timeoutMs: number }
+    | { kind: "data-file"; path: string; timeoutMs: number }
+    | { kind: "set"; name: string; value: RuntimeText }
+    | { kind: "close" }
+  );
+
+export interface Mask {
+  regex: RegExp;
+  replacement: string;
+}
+
+export interface CompiledScript {
+  file: string;
+  steps: Step[];
+  masks: Mask[];
+  /** Values that must never be printed (auth secrets known at compile time). */
+  secrets: string[];
+  params: Array<{ name: string; description?: string; value: string }>;
+}

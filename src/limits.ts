@@ -1,0 +1,28 @@
+// Limits and defaults, in one place, each with where it comes from. A silent, slow or
+// flooding server must end in a clear failure, never a hang or unbounded memory.
+
+/** How long an `expect` waits when the script says nothing (LANGUAGE.md: 30 s). Also the
+ *  default for `connect`: RFC 5321 §4.5.3.2 asks clients to wait 5 minutes for a greeting,
+ *  but an interactive check should fail fast; nodemailer's greeting timeout is 30 s too. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** RFC 5321 §4.5.3.1.5 limits a reply line to 512 octets; real servers exceed it (long EHLO
+ *  keyword lists, Exchange banners), so allow 16× that before calling the server broken. */
+export const MAX_REPLY_LINE_BYTES = 8_192;
+
+/** A whole reply (all lines of a multi-line reply). 1 MiB is far beyond any SMTP reply and
+ *  bounds memory against a server that streams continuation lines forever. */
+export const MAX_REPLY_BYTES = 1_048_576;
+
+/** Lines in one multi-line reply: EHLO replies are ~20 lines; 10 000 means a runaway. */
+export const MAX_REPLY_LINES = 10_000;
+
+/** RFC 5321 §4.5.3.1.6: a message line is at most 998 octets + CRLF. Longer body lines
+ *  are sent as written, but flagged in a note, since many servers reject them. */
+export const MAX_BODY_LINE_BYTES = 998;
+
+/** Time for the TLS handshake after STARTTLS or an implicit-TLS connect. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/** What stands in for a secret in every output unless --show-secrets is given. */
+export const SECRET_PLACEHOLDER = "********";

@@ -1,0 +1,10 @@
+// Protocol modules by name. A protocol missing here is refused by the compiler.
+import type { ProtocolName } from "../compile/steps.js";
+import { lmtp, smtp } from "./smtp.js";
+import type { Protocol } from "./types.js";
+
+export const PROTOCOLS: Partial<Record<ProtocolName, Protocol>> = { smtp, lmtp };
+
+export function protocolFor(name: ProtocolName): Protocol | undefined {
+  return PROTOCOLS[name];
+}

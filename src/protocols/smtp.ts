@@ -1,0 +1,158 @@
+// SMTP (RFC 5321), submission (RFC 6409) and LMTP (RFC 2033): reply framing, STARTTLS
+// (RFC 3207), EHLO capabilities and SASL (RFC 4954).
+import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
+import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+
+const CONTINUED = /^(\d{3})-/;
+const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
+
+/**
+ * Joins `250-` lines until the `250 ` line (RFC 5321 §4.2.1). A line that does not start with
+ * a code ends the reply too: a broken server's text is shown, not waited on forever.
+ */
+export class SmtpFramer implements ReplyFramer {
+  private buffer: Buffer = Buffer.alloc(0);
+  private lines: string[] = [];
+  private bytes = 0;
+
+  push(chunk: Buffer): Reply[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const replies: Reply[] = [];
+    let newline: number;
+    while ((newline = this.buffer.indexOf(0x0a)) >= 0) {
+      const raw = this.buffer.subarray(0, newline);
+      this.buffer = this.buffer.subarray(newline + 1);
+      this.checkLineLength(raw.length);
+      const line = raw.toString("utf8").replace(/\r$/, "");
+      this.lines.push(line);
+      this.bytes += newline + 1;
+      if (this.bytes > MAX_REPLY_BYTES || this.lines.length > MAX_REPLY_LINES) {
+        throw new FramingError(
+          `the server sent a reply of more than ${this.bytes > MAX_REPLY_BYTES ? `${MAX_REPLY_BYTES} bytes` : `${MAX_REPLY_LINES} lines`} without a final line`,
+          this.lines.slice(0, 5).join("\n"),
+        );
+      }
+      if (CONTINUED.test(line)) continue;
+      replies.push(this.complete());
+    }
+    this.checkLineLength(this.buffer.length);
+    return replies;
+  }
+
+  private checkLineLength(length: number): void {
+    if (length > MAX_REPLY_LINE_BYTES) {
+      throw new FramingError(
+        `the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end (RFC 5321 allows 512)`,
+        this.buffer.subarray(0, 120).toString("utf8"),
+      );
+    }
+  }
+
+  private complete(): Reply {
+    const lines = this.lines;
+    const last = lines[lines.length - 1]!;
+    const reply: Reply = { lines, bytes: this.bytes };
+    const code = /^(\d{3})(?:[ -]|$)/.exec(last);
+    if (code) reply.status = code[1]!;
+    const enhanced = ENHANCED.exec(last);
+    if (enhanced) reply.enhanced = enhanced[1]!;
+    this.lines = [];
+    this.bytes = 0;
+    return reply;
+  }
+
+  pending(): string {
+    return [...this.lines, this.buffer.toString("utf8")].filter(Boolean).join("\n");
+  }
+
+  discard(): number {
+    const dropped = this.bytes + this.buffer.length;
+    this.lines = [];
+    this.bytes = 0;
+    this.buffer = Buffer.alloc(0);
+    return dropped;
+  }
+}
+
+/** EHLO/LHLO reply → keywords (RFC 5321 §4.1.1.1); the first line is the greeting. */
+export function ehloCapabilities(reply: Reply): Capabilities | undefined {
+  if (reply.status !== "250" || reply.lines.length < 2) return reply.status === "250" ? new Map() : undefined;
+  const capabilities: Capabilities = new Map();
+  for (const line of reply.lines.slice(1)) {
+    const text = line.slice(4).trim();
+    if (!text) continue;
+    // Old servers still send `AUTH=LOGIN PLAIN` next to (or instead of) `AUTH LOGIN PLAIN`.
+    const [keyword, ...params] = text.split(/[\s=]+/);
+    const key = keyword!.toUpperCase();
+    const known = capabilities.get(key) ?? [];
+    capabilities.set(key, [...known, ...params.map((p) => p.toUpperCase())]);
+  }
+  return capabilities;
+}
+
+async function authenticate(exchange: Exchange, { mechanism, user, secret }: Credentials): Promise<void> {
+  switch (mechanism) {
+    case "plain":
+      // RFC 4954 §4: the initial response saves a round trip; every server in use accepts it.
+      await exchange.send(`AUTH PLAIN ${plainResponse(user, secret)}`, `AUTH PLAIN ${SECRET_PLACEHOLDER}`);
+      return finish(exchange, await exchange.reply());
+    case "login": {
+      const [userLine, secretLine] = loginResponses(user, secret);
+      await exchange.send("AUTH LOGIN");
+      let reply = await exchange.reply();
+      if (reply.status !== "334") return exchange.putBack(reply);
+      await exchange.send(userLine);
+      reply = await exchange.reply();
+      if (reply.status !== "334") return exchange.putBack(reply);
+      await exchange.send(secretLine, SECRET_PLACEHOLDER);
+      return finish(exchange, await exchange.reply());
+    }
+    case "cram-md5": {
+      await exchange.send("AUTH CRAM-MD5");
+      const reply = await exchange.reply();
+      if (reply.status !== "334") return exchange.putBack(reply);
+      const challenge = reply.lines[reply.lines.length - 1]!.slice(4).trim();
+      await exchange.send(cramMd5Response(challenge, user, secret), SECRET_PLACEHOLDER);
+      return finish(exchange, await exchange.reply());
+    }
+    case "xoauth2": {
+      await exchange.send(`AUTH XOAUTH2 ${xoauth2Response(user, secret)}`, `AUTH XOAUTH2 ${SECRET_PLACEHOLDER}`);
+      const reply = await exchange.reply();
+      if (reply.status !== "334") return exchange.putBack(reply);
+      // A 334 here carries a JSON error; the client answers with an empty line (Google's
+      // XOAUTH2 protocol) and the server then sends the final 535.
+      const error = decodeXoauth2Error(reply.lines[reply.lines.length - 1]!.slice(4).trim());
+      if (error) exchange.note(`XOAUTH2 error from the server: ${JSON.stringify(error)}`);
+      await exchange.send("");
+      return finish(exchange, await exchange.reply());
+    }
+    case "user":
+      throw new Error("`auth user` is POP3 only; the compiler refuses it elsewhere");
+  }
+}
+
+/** A server that answers a final credential with another 334 is left to the script. */
+function finish(exchange: Exchange, reply: Reply): void {
+  exchange.putBack(reply);
+}
+
+function smtpLike(name: "smtp" | "lmtp"): Protocol {
+  return {
+    name,
+    createFramer: () => new SmtpFramer(),
+    starttlsCommand: "STARTTLS",
+    starttlsReady: (reply) => reply.status === "220",
+    capabilities: ehloCapabilities,
+    authenticate,
+    dataCommand: { command: "DATA", ready: (reply) => reply.status === "354", expected: "354" },
+  };
+}
+
+export const smtp = smtpLike("smtp");
+export const lmtp = smtpLike("lmtp");
+
+/** Dot-stuffing (RFC 5321 §4.5.2): a body line starting with "." gets one more. */
+export function dotStuff(line: string): string {
+  return line.startsWith(".") ? `.${line}` : line;
+}

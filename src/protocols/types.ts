@@ -1,0 +1,75 @@
+// What a protocol module provides to the runtime. One file per protocol implements it;
+// adding a protocol touches that file and the table in protocols/index.ts.
+import type { ProtocolName, SaslMechanism } from "../compile/steps.js";
+
+/** One complete server reply, as framed by its protocol. */
+export interface Reply {
+  /** The lines as received, CR/LF removed; literals (IMAP) are kept inside their line. */
+  lines: string[];
+  /** SMTP/LMTP: the code of the final line ("250"); POP3: "+OK"/"-ERR"; IMAP: "OK"/"NO"/"BAD"/"+". */
+  status?: string;
+  /** SMTP/LMTP: the RFC 3463 enhanced status code of the final line, when present. */
+  enhanced?: string;
+  /** IMAP: the tag of the tagged completion. */
+  tag?: string;
+  /** Size on the wire, for limits and the report. */
+  bytes: number;
+}
+
+export class FramingError extends Error {
+  constructor(
+    message: string,
+    /** The start of what was received, for the report. */
+    readonly received: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Splits the byte stream into replies. `push` throws FramingError when a limit is crossed. */
+export interface ReplyFramer {
+  push(chunk: Buffer): Reply[];
+  /** Bytes received that do not make a complete reply yet (a reply cut by a close). */
+  pending(): string;
+  /** Forget everything buffered (before a TLS upgrade); returns how many bytes were dropped. */
+  discard(): number;
+}
+
+/** A capability list (EHLO keywords, POP3 CAPA, IMAP CAPABILITY), by upper-case keyword. */
+export type Capabilities = Map<string, string[]>;
+
+/** What an auth exchange or a command needs from the session it runs in. */
+export interface Exchange {
+  /** Sends one line (CRLF added); `shown` is what the transcript may print. */
+  send(line: string, shown?: string): Promise<void>;
+  /** Waits for the next reply (within the step's time). */
+  reply(): Promise<Reply>;
+  /** Leaves a reply for the script's next `expect`. */
+  putBack(reply: Reply): void;
+  note(message: string): void;
+  /** Capabilities last seen on this connection (cleared by STARTTLS). */
+  capabilities(): Capabilities | undefined;
+}
+
+export interface Credentials {
+  mechanism: SaslMechanism;
+  user: string;
+  secret: string;
+}
+
+export interface Protocol {
+  name: ProtocolName;
+  createFramer(): ReplyFramer;
+  /** The upgrade command, sent by `starttls`. */
+  starttlsCommand: string;
+  /** Whether a reply to the upgrade command allows the handshake to begin. */
+  starttlsReady(reply: Reply): boolean;
+  /** The reply read as a capability list, or undefined when it is not one. */
+  capabilities(reply: Reply): Capabilities | undefined;
+  /** Runs a SASL exchange up to (not including) its final reply, which is put back. */
+  authenticate(exchange: Exchange, credentials: Credentials): Promise<void>;
+  /** The wire form of a `send` line (IMAP adds a tag); defaults to the line itself. */
+  command?(line: string): { wire: string; shown: string };
+  /** Sends the message-body framing command and checks its go-ahead (SMTP DATA/354). */
+  dataCommand?: { command: string; ready(reply: Reply): boolean; expected: string };
+}

@@ -1,0 +1,228 @@
+// One connection to a server: the socket (plain or TLS), the protocol's framer, and a queue
+// of complete replies that `expect` steps take from, each wait bounded by a timer.
+import { connect as netConnect, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { TlsSettings } from "../compile/steps.js";
+import { FramingError, type Protocol, type Reply, type ReplyFramer } from "../protocols/types.js";
+import type { TlsFacts } from "./events.js";
+import { HandshakeError, handshake } from "./tls.js";
+
+export type Arrival =
+  | { kind: "reply"; reply: Reply }
+  | { kind: "closed"; partial: string }
+  | { kind: "timeout"; partial: string }
+  | { kind: "framing"; error: FramingError };
+
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectionListener {
+  reply(reply: Reply): void;
+  closed(by: "server" | "client"): void;
+}
+
+export class Connection {
+  private socket: Socket | TLSSocket;
+  private framer: ReplyFramer;
+  private readonly queue: Reply[] = [];
+  private waiter: ((arrival: Arrival) => void) | undefined;
+  private ended = false;
+  private framingError: FramingError | undefined;
+  private closingByClient = false;
+  tls: TlsFacts | undefined;
+
+  private constructor(
+    socket: Socket,
+    readonly protocol: Protocol,
+    private readonly listener: ConnectionListener,
+  ) {
+    this.socket = socket;
+    this.framer = protocol.createFramer();
+    this.attach(socket);
+  }
+
+  /** Opens a TCP connection (and, for implicit TLS, the handshake) within `timeoutMs`. */
+  static async open(options: {
+    host: string;
+    address: string;
+    port: number;
+    timeoutMs: number;
+    protocol: Protocol;
+    listener: ConnectionListener;
+    implicitTls?: { settings: TlsSettings; ca?: string[] };
+  }): Promise<Connection> {
+    const socket = await new Promise<Socket>((resolvePromise, reject) => {
+      const socket = netConnect({ host: options.address, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ConnectError(`no answer from ${options.address}:${options.port} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
+      }, options.timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        resolvePromise(socket);
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new ConnectError(error.message, error.code));
+      });
+    });
+    if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener);
+    const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.implicitTls.settings, socket, timeoutMs: options.timeoutMs };
+    if (options.implicitTls.ca) handshakeOptions.ca = options.implicitTls.ca;
+    let secured: Awaited<ReturnType<typeof handshake>>;
+    try {
+      secured = await handshake(handshakeOptions);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    const connection = new Connection(secured.socket, options.protocol, options.listener);
+    connection.tls = secured.facts;
+    return connection;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  private attach(socket: Socket): void {
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    socket.on("error", () => this.end());
+    socket.on("close", () => this.end());
+    socket.on("end", () => this.end());
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.framingError) return;
+    let replies: Reply[];
+    try {
+      replies = this.framer.push(chunk);
+    } catch (error) {
+      if (!(error instanceof FramingError)) throw error;
+      // The server broke the protocol's bounds: stop reading and tell whoever waits.
+      this.framingError = error;
+      this.socket.destroy();
+      this.settle({ kind: "framing", error });
+      return;
+    }
+    for (const reply of replies) {
+      this.listener.reply(reply);
+      this.queue.push(reply);
+    }
+    if (this.queue.length > 0 && this.waiter) this.settle({ kind: "reply", reply: this.queue.shift()! });
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.listener.closed(this.closingByClient ? "client" : "server");
+    if (this.framingError) return;
+    this.settle({ kind: "closed", partial: this.framer.pending() });
+  }
+
+  private settle(arrival: Arrival): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(arrival);
+  }
+
+  /** The next complete reply, or why none came. */
+  next(timeoutMs: number): Promise<Arrival> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve({ kind: "reply", reply: queued });
+    if (this.framingError) return Promise.resolve({ kind: "framing", error: this.framingError });
+    if (this.ended) return Promise.resolve({ kind: "closed", partial: this.framer.pending() });
+    return new Promise((resolvePromise) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolvePromise({ kind: "timeout", partial: this.framer.pending() });
+      }, timeoutMs);
+      this.waiter = (arrival) => {
+        clearTimeout(timer);
+        resolvePromise(arrival);
+      };
+    });
+  }
+
+  /** Leaves a reply at the head of the queue for the next `expect`. */
+  putBack(reply: Reply): void {
+    this.queue.unshift(reply);
+  }
+
+  /** Replies received but not yet taken. */
+  unread(): Reply[] {
+    return [...this.queue];
+  }
+
+  write(bytes: string | Buffer): Promise<void> {
+    if (this.ended) return Promise.reject(new ConnectError("the connection is closed", "EPIPE"));
+    return new Promise((resolvePromise, reject) => {
+      this.socket.write(bytes, (error) => (error ? reject(new ConnectError(error.message, (error as NodeJS.ErrnoException).code)) : resolvePromise()));
+    });
+  }
+
+  /**
+   * RFC 3207 §4.2 / RFC 2595 §3.1: after the go-ahead, nothing the server sent in plaintext
+   * may be trusted, so everything buffered is dropped before the handshake.
+   * Returns the number of bytes dropped.
+   */
+  async upgrade(options: { host: string; settings: TlsSettings; ca?: string[]; timeoutMs: number }): Promise<{ facts: TlsFacts; dropped: number }> {
+    const dropped = this.framer.discard() + this.queue.splice(0).reduce((sum, r) => sum + r.bytes, 0);
+    const plain = this.socket;
+    plain.removeAllListeners("data");
+    plain.removeAllListeners("close");
+    plain.removeAllListeners("end");
+    plain.removeAllListeners("error");
+    // Errors during the handshake are reported by handshake(); keep the plain socket from
+    // throwing an unhandled 'error' meanwhile.
+    plain.on("error", () => undefined);
+    const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.settings, socket: plain, timeoutMs: options.timeoutMs };
+    if (options.ca) handshakeOptions.ca = options.ca;
+    try {
+      const { socket, facts } = await handshake(handshakeOptions);
+      this.socket = socket;
+      this.framer = this.protocol.createFramer();
+      this.attach(socket);
+      this.tls = facts;
+      return { facts, dropped };
+    } catch (error) {
+      this.ended = true;
+      plain.destroy();
+      throw error instanceof HandshakeError ? error : new HandshakeError((error as Error).message, undefined);
+    }
+  }
+
+  /** Closes our side; resolves once the socket is gone (bounded: destroy after 2 s). */
+  close(): Promise<void> {
+    return new Promise((resolvePromise) => {
+      if (this.socket.destroyed) return resolvePromise();
+      this.closingByClient = true;
+      const timer = setTimeout(() => this.socket.destroy(), 2_000);
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        resolvePromise();
+      });
+      this.socket.end();
+    });
+  }
+
+  destroy(): void {
+    this.closingByClient = true;
+    this.socket.destroy();
+  }
+}

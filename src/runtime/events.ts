@@ -1,0 +1,85 @@
+// What the runtime reports as a run happens. Reporters consume these and nothing else;
+// every text here is already redacted unless the run was asked to show secrets.
+import type { Span } from "../../grammar/ast.js";
+import type { ProtocolName } from "../compile/steps.js";
+
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  subjectAltNames: string[];
+  validFrom: string;
+  validTo: string;
+  /** Whole days from now until validTo (negative once expired). */
+  daysLeft: number;
+  fingerprint256: string;
+}
+
+export interface TlsFacts {
+  version: string;
+  cipher: string;
+  /** The chain verified against the trust store and the name matched. */
+  authorized: boolean;
+  /** OpenSSL's reason when it did not, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
+  authorizationError?: string;
+  verify: boolean;
+  servername?: string;
+  certificate?: CertificateSummary;
+}
+
+/** A failed expectation, ready to print: what the script wanted, what came, why it matters. */
+export interface Failure {
+  /** One line: "expected reply code 235", "expected the reply to contain \"queued\"". */
+  message: string;
+  /** The matcher as written in the script. */
+  expected: string;
+  /** The reply or fact that was seen, as text ("" when nothing came). */
+  actual: string;
+  /** Present when text was compared: the two sides of a diff. */
+  diff?: { expected: string; actual: string };
+  /** Where in the script the failing matcher stands. */
+  span?: Span;
+  hint?: string;
+}
+
+export type ConnectionFailureKind = "dns" | "refused" | "timeout" | "tls" | "certificate" | "reset" | "other";
+
+export interface ConnectionFailure {
+  kind: ConnectionFailureKind;
+  /** Node's error code: ENOTFOUND, ECONNREFUSED, ERR_SSL_…, CERT_HAS_EXPIRED… */
+  code?: string;
+  /** What happened, with the address: "connection to 127.0.0.1:25 refused". */
+  message: string;
+  /** The likely cause in words. */
+  cause: string;
+  hint?: string;
+}
+
+export interface StepInfo {
+  index: number;
+  kind: string;
+  source: string;
+  span: Span;
+}
+
+export type RunEvent =
+  | { type: "run-start"; file: string; steps: number; time: string }
+  | { type: "step-start"; step: StepInfo }
+  | { type: "connect"; url: string; host: string; port: number; protocol: ProtocolName; implicitTls: boolean }
+  | { type: "connected"; address: string; port: number; ms: number }
+  | { type: "tls"; facts: TlsFacts }
+  | { type: "client"; text: string; secret: boolean }
+  | { type: "server"; lines: string[] }
+  | { type: "closed"; by: "server" | "client" }
+  | { type: "note"; message: string }
+  | { type: "step-end"; step: StepInfo; status: "pass" | "fail" | "error"; ms: number; failure?: Failure; connectionFailure?: ConnectionFailure }
+  | { type: "run-end"; file: string; status: RunStatus; exitCode: number; ms: number };
+
+export type RunStatus = "pass" | "fail" | "error";
+
+/** Exit statuses, as LANGUAGE.md fixes them. */
+export const EXIT = {
+  ok: 0,
+  expectationFailed: 1,
+  invalid: 2,
+  connectionFailed: 3,
+} as const;

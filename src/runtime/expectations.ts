@@ -1,0 +1,205 @@
+// Judging a reply (or the connection's TLS facts) against what the script expects.
+// Pure: no sockets, no printing; a failure comes back as a value for the reporters.
+import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
+import type { Capabilities, Reply } from "../protocols/types.js";
+import type { Failure, TlsFacts } from "./events.js";
+
+/** The reply as text matchers see it: every line as received, joined with \n (LANGUAGE.md). */
+export function replyText(reply: Reply): string {
+  return reply.lines.join("\n");
+}
+
+export type Render = (text: RuntimeText) => string;
+
+export interface Judgement {
+  failure?: Failure;
+  /** Values of named groups of the regexes that matched. */
+  captures: Record<string, string>;
+}
+
+function codeMatches(pattern: string, code: string | undefined): boolean {
+  if (!code || code.length !== pattern.length) return false;
+  return [...pattern].every((ch, i) => ch === "x" || ch === code[i]);
+}
+
+function enhancedMatches(pattern: string, code: string | undefined): boolean {
+  if (!code) return false;
+  const want = pattern.split(".");
+  const got = code.split(".");
+  return want.length === got.length && want.every((part, i) => part === "x" || Number(part) === Number(got[i]));
+}
+
+export function describeMatcher(matcher: StepMatcher, render: Render): string {
+  switch (matcher.kind) {
+    case "code":
+      return matcher.alternatives.join("|");
+    case "enhanced":
+      return matcher.code;
+    case "pop-status":
+      return matcher.status;
+    case "imap-status":
+      return matcher.status;
+    case "continuation":
+      return "+";
+    case "text":
+      return `${matcher.negated ? "not " : ""}${describePattern(matcher.pattern, render)}`;
+    case "capability":
+      return `${matcher.negated ? "not " : ""}capability ${matcher.name}${matcher.param ? ` ${matcher.param}` : ""}`;
+  }
+}
+
+export function describePattern(pattern: Pattern, render: Render): string {
+  return pattern.kind === "regex" ? pattern.source : JSON.stringify(render(pattern.text));
+}
+
+/** Checks every matcher of an `expect` against one reply; the first that fails is reported. */
+export function judgeReply(reply: Reply, matchers: StepMatcher[], capabilities: Capabilities | undefined, render: Render): Judgement {
+  const text = replyText(reply);
+  const captures: Record<string, string> = {};
+  for (const matcher of matchers) {
+    const failure = judgeOne(matcher, reply, text, capabilities, render, captures);
+    if (failure) return { failure: { ...failure, span: matcher.span }, captures };
+  }
+  return { captures };
+}
+
+function judgeOne(
+  matcher: StepMatcher,
+  reply: Reply,
+  text: string,
+  capabilities: Capabilities | undefined,
+  render: Render,
+  captures: Record<string, string>,
+): Omit<Failure, "span"> | undefined {
+  const expected = describeMatcher(matcher, render);
+  switch (matcher.kind) {
+    case "code":
+      if (matcher.alternatives.some((a) => codeMatches(a, reply.status))) return undefined;
+      return {
+        message: reply.status ? `expected reply code ${expected}, got ${reply.status}` : `expected reply code ${expected}, got a reply without a code`,
+        expected,
+        actual: text,
+        diff: { expected: matcher.alternatives.join("|"), actual: reply.lines[reply.lines.length - 1] ?? "" },
+      };
+    case "enhanced":
+      if (enhancedMatches(matcher.code, reply.enhanced)) return undefined;
+      return {
+        message: reply.enhanced ? `expected enhanced status ${expected}, got ${reply.enhanced}` : `expected enhanced status ${expected}, but the reply carries none`,
+        expected,
+        actual: text,
+      };
+    case "pop-status":
+    case "imap-status":
+      if (reply.status === matcher.status) return undefined;
+      return { message: `expected ${expected}, got ${reply.status ?? "a reply without a status"}`, expected, actual: text };
+    case "continuation":
+      if (reply.status === "+") return undefined;
+      return { message: "expected a continuation request (+)", expected, actual: text };
+    case "text": {
+      const { found, groups } = matchPattern(matcher.pattern, text, render);
+      if (found !== matcher.negated) {
+        if (found) Object.assign(captures, groups);
+        return undefined;
+      }
+      const what = matcher.pattern.kind === "regex" ? `match ${describePattern(matcher.pattern, render)}` : `contain ${describePattern(matcher.pattern, render)}`;
+      const failure: Omit<Failure, "span"> = {
+        message: matcher.negated ? `expected the reply not to ${what}` : `expected the reply to ${what}`,
+        expected,
+        actual: text,
+      };
+      if (matcher.pattern.kind === "text" && !matcher.negated) failure.diff = { expected: render(matcher.pattern.text), actual: text };
+      return failure;
+    }
+    case "capability": {
+      if (!capabilities) {
+        return {
+          message: `expected ${expected}, but this reply is not a capability list`,
+          expected,
+          actual: text,
+        };
+      }
+      const params = capabilities.get(matcher.name.toUpperCase());
+      const present = params !== undefined && (matcher.param === undefined || params.includes(matcher.param.toUpperCase()));
+      if (present !== matcher.negated) return undefined;
+      const offered = [...capabilities.keys()].join(" ") || "none";
+      const param = matcher.param && params ? ` (${matcher.name.toUpperCase()} offers ${params.join(" ") || "no parameters"})` : "";
+      return {
+        message: matcher.negated ? `expected no ${expected.replace(/^not /, "")}, but the server offers it` : `expected ${expected}, but the server does not offer it${param}`,
+        expected,
+        actual: text,
+        diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
+      };
+    }
+  }
+}
+
+function matchPattern(pattern: Pattern, text: string, render: Render): { found: boolean; groups: Record<string, string> } {
+  if (pattern.kind === "text") return { found: text.includes(render(pattern.text)), groups: {} };
+  pattern.regex.lastIndex = 0;
+  const match = pattern.regex.exec(text);
+  if (!match) return { found: false, groups: {} };
+  const groups: Record<string, string> = {};
+  for (const [name, value] of Object.entries(match.groups ?? {})) if (value !== undefined) groups[name] = value;
+  return { found: true, groups };
+}
+
+const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+function compare(actual: number, comparator: string, wanted: number): boolean {
+  switch (comparator) {
+    case "=":
+      return actual === wanted;
+    case ">=":
+      return actual >= wanted;
+    case "<=":
+      return actual <= wanted;
+    case ">":
+      return actual > wanted;
+    case "<":
+      return actual < wanted;
+  }
+  return false;
+}
+
+/** `expect tls …` / `expect cert …`: facts of the connection, no reply consumed. */
+export function judgeConnection(check: ConnectionCheck, tls: TlsFacts | undefined, render: Render): Omit<Failure, "span"> | undefined {
+  if (!tls) return { message: "the connection is not encrypted", expected: "TLS", actual: "plaintext" };
+  const cert = tls.certificate;
+  switch (check.kind) {
+    case "tls-version": {
+      const ok = compare(TLS_ORDER.indexOf(tls.version), check.comparator, TLS_ORDER.indexOf(check.version));
+      return ok ? undefined : { message: `expected TLS version ${check.comparator} ${check.version}, negotiated ${tls.version}`, expected: `${check.comparator} ${check.version}`, actual: tls.version };
+    }
+    case "tls-cipher": {
+      const { found } = matchPattern(check.pattern, tls.cipher, render);
+      return found ? undefined : { message: `expected the cipher to match ${describePattern(check.pattern, render)}`, expected: describePattern(check.pattern, render), actual: tls.cipher };
+    }
+    case "cert-verified":
+      return tls.authorized
+        ? undefined
+        : { message: `the certificate did not verify: ${tls.authorizationError ?? "unknown reason"}`, expected: "verified", actual: tls.authorizationError ?? "not verified" };
+    case "cert-expires": {
+      if (!cert) return { message: "the server sent no certificate", expected: "a certificate", actual: "none" };
+      const days = (new Date(cert.validTo).getTime() - Date.now()) / 86_400_000;
+      const ok = compare(days, check.comparator, check.days);
+      return ok
+        ? undefined
+        : {
+            message: days < 0 ? `the certificate expired ${Math.ceil(-days)} days ago (${cert.validTo.slice(0, 10)})` : `expected the certificate to expire in ${check.comparator} ${check.days} days, it expires in ${Math.floor(days)} days (${cert.validTo.slice(0, 10)})`,
+            expected: `expires ${check.comparator} ${check.days}d`,
+            actual: `expires ${cert.validTo} (in ${Math.floor(days)} days)`,
+          };
+    }
+    case "cert-field": {
+      if (!cert) return { message: "the server sent no certificate", expected: "a certificate", actual: "none" };
+      if (check.field === "san") {
+        const found = cert.subjectAltNames.some((name) => (check.pattern.kind === "text" ? name === render(check.pattern.text) : matchPattern(check.pattern, name, render).found));
+        const actual = cert.subjectAltNames.join(", ") || "no subjectAltName";
+        return found ? undefined : { message: `expected the certificate's names to include ${describePattern(check.pattern, render)}`, expected: describePattern(check.pattern, render), actual };
+      }
+      const value = check.field === "subject" ? cert.subject : cert.issuer;
+      const { found } = matchPattern(check.pattern, value, render);
+      return found ? undefined : { message: `expected the certificate's ${check.field} to match ${describePattern(check.pattern, render)}`, expected: describePattern(check.pattern, render), actual: value };
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// TLS for both implicit-TLS connects and STARTTLS upgrades: one handshake function, the facts
+// it yields (version, cipher, certificate), and verification that reports OpenSSL's reason
+// instead of refusing silently.
+import { isIP, type Socket } from "node:net";
+import * as tls from "node:tls";
+import type { TlsSettings } from "../compile/steps.js";
+import { TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import type { CertificateSummary, TlsFacts } from "./events.js";
+
+export interface HandshakeOptions {
+  /** The name the certificate must carry: the script's host, or `servername`. */
+  host: string;
+  settings: TlsSettings;
+  /** Extra trust anchors (--ca, the sandbox's CA), added to Node's bundled roots. */
+  ca?: string[];
+  /** An existing plaintext socket to upgrade (STARTTLS); otherwise a new connection. */
+  socket?: Socket;
+  port?: number;
+  /** Where to connect, when it differs from `host` (the sandbox redirects). */
+  address?: string;
+  timeoutMs?: number;
+}
+
+export class HandshakeError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+const SSL_VERSION_UNSUPPORTED = "SSLv3";
+
+/** Versions below TLS 1.2 need OpenSSL's security level 0 to be offered at all. */
+function legacyCiphers(settings: TlsSettings): string | undefined {
+  if (settings.ciphers) return settings.ciphers;
+  const legacy = settings.minVersion === "TLSv1" || settings.minVersion === "TLSv1.1" || settings.maxVersion === "TLSv1" || settings.maxVersion === "TLSv1.1";
+  return legacy ? "DEFAULT@SECLEVEL=0" : undefined;
+}
+
+export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSSocket; facts: TlsFacts }> {
+  const { settings } = options;
+  if (settings.minVersion === SSL_VERSION_UNSUPPORTED || settings.maxVersion === SSL_VERSION_UNSUPPORTED) {
+    return Promise.reject(new HandshakeError("SSLv3 cannot be offered: Node.js's OpenSSL no longer implements it (it is broken by POODLE)", "ERR_SSL_NO_PROTOCOLS_AVAILABLE"));
+  }
+  const servername = settings.servername ?? (isIP(options.host) ? undefined : options.host);
+  const connectOptions: tls.ConnectionOptions = {
+    host: options.host,
+    // Verification is judged below, so that a failure can be reported with its reason
+    // and `verify off` can still show what was wrong.
+    rejectUnauthorized: false,
+    ALPNProtocols: undefined,
+  };
+  if (servername) connectOptions.servername = servername;
+  if (options.ca && options.ca.length > 0) connectOptions.ca = [...tls.rootCertificates, ...options.ca];
+  if (settings.minVersion) connectOptions.minVersion = settings.minVersion as tls.SecureVersion;
+  if (settings.maxVersion) connectOptions.maxVersion = settings.maxVersion as tls.SecureVersion;
+  const ciphers = legacyCiphers(settings);
+  if (ciphers) connectOptions.ciphers = ciphers;
+  if (options.socket) connectOptions.socket = options.socket;
+  else {
+    connectOptions.port = options.port;
+    connectOptions.host = options.address ?? options.host;
+  }
+  // checkServerIdentity must judge the script's name, not the redirected address.
+  const identity = settings.servername ?? options.host;
+  connectOptions.checkServerIdentity = (_name, cert) => tls.checkServerIdentity(identity, cert);
+
+  return new Promise((resolvePromise, reject) => {
+    let settled = false;
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect(connectOptions);
+    } catch (error) {
+      reject(new HandshakeError((error as Error).message, (error as NodeJS.ErrnoException).code));
+      return;
+    }
+    const timer = setTimeout(() => fail(new HandshakeError(`the TLS handshake did not finish within ${(options.timeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS) / 1000} s`, "ETIMEDOUT")), options.timeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS);
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const code = (error as NodeJS.ErrnoException).code;
+      reject(error instanceof HandshakeError ? error : new HandshakeError(describeTlsError(error), code));
+    };
+    socket.once("error", fail);
+    socket.once("close", () => fail(new HandshakeError("the server closed the connection during the TLS handshake", "ECONNRESET")));
+    socket.once("secureConnect", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      socket.removeAllListeners("close");
+      resolvePromise({ socket, facts: tlsFacts(socket, settings, servername) });
+    });
+  });
+}
+
+function describeTlsError(error: Error): string {
+  // OpenSSL's messages look like "…:SSL routines:ssl3_get_record:wrong version number"; keep the reason.
+  const reason = /routines:[^:]*:([^\n]+)$/.exec(error.message)?.[1] ?? error.message;
+  return `TLS handshake failed: ${reason.replace(/^SSL alert number \d+$/, (m) => m)}`;
+}
+
+function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: string | undefined): TlsFacts {
+  const cipher = socket.getCipher();
+  const facts: TlsFacts = {
+    version: socket.getProtocol() ?? "unknown",
+    cipher: cipher.standardName ?? cipher.name,
+    authorized: socket.authorized,
+    verify: settings.verify,
+  };
+  if (!socket.authorized && socket.authorizationError) facts.authorizationError = String(socket.authorizationError);
+  if (servername) facts.servername = servername;
+  const certificate = socket.getPeerCertificate(false);
+  if (certificate && Object.keys(certificate).length > 0) facts.certificate = summarize(certificate);
+  return facts;
+}
+
+function distinguishedName(name: tls.Certificate | undefined): string {
+  if (!name) return "";
+  return Object.entries(name)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : value}`)
+    .join(", ");
+}
+
+const DAY_MS = 86_400_000;
+
+export function summarize(certificate: tls.PeerCertificate): CertificateSummary {
+  const validTo = new Date(certificate.valid_to);
+  return {
+    subject: distinguishedName(certificate.subject),
+    issuer: distinguishedName(certificate.issuer),
+    subjectAltNames: (certificate.subjectaltname ?? "")
+      .split(/,\s*/)
+      .filter(Boolean)
+      .map((entry) => entry.replace(/^(DNS|IP Address):/, "")),
+    validFrom: new Date(certificate.valid_from).toISOString(),
+    validTo: validTo.toISOString(),
+    daysLeft: Math.floor((validTo.getTime() - Date.now()) / DAY_MS),
+    fingerprint256: certificate.fingerprint256,
+  };
+}
+
+/** OpenSSL's verification codes, in words a mail administrator can act on. */
+export const VERIFY_REASONS: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: "the certificate chain ends in a self-signed certificate that is not trusted",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the certificate is self-signed",
+  CERT_HAS_EXPIRED: "the certificate has expired",
+  CERT_NOT_YET_VALID: "the certificate is not valid yet (check the server's clock)",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the certificate's issuer is unknown (is an intermediate certificate missing from the server's chain?)",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the certificate's issuer is not in the trust store (an intermediate may be missing)",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the certificate is for another host name",
+  CERT_REVOKED: "the certificate is revoked",
+};
+
+export function describeVerifyError(code: string): string {
+  return VERIFY_REASONS[code] ?? `verification failed: ${code}`;
+}
