@@ -62,6 +62,8 @@ export function buildProgram(): Command {
     .option("--show-secrets", "print passwords and tokens instead of ********")
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
     .option("--sandbox", "run against mailchat's embedded sandbox server instead of the network")
+    .option("--golden", "compare the whole transcript with FILE.golden beside each script")
+    .option("--update", "with --golden: record FILE.golden from this run (written atomically)")
     .option("-v, --verbose", "also list each passed expectation")
     .option("--color", "force colour output")
     .option("--no-color", "never colour output")

@@ -5,7 +5,7 @@ import { parseDuration } from "../../grammar/visitor.js";
 import { compile, describeFsError, type CompileResult } from "../compile/compile.js";
 import type { CompiledScript } from "../compile/steps.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
-import { EXIT } from "../runtime/events.js";
+import { EXIT, type RunEvent, type RunStatus } from "../runtime/events.js";
 import { colorEnabled } from "./color.js";
 
 interface CommonOptions {
@@ -22,6 +22,8 @@ interface RunOptions extends CommonOptions {
   showSecrets?: boolean;
   sandbox?: boolean;
   verbose?: boolean;
+  golden?: boolean;
+  update?: boolean;
 }
 
 function usage(message: string): number {
@@ -85,10 +87,17 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   }
   const ca = readCas(options.ca ?? []);
   if (typeof ca === "string") return usage(ca);
+  if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");
 
   const compileOptions: Parameters<typeof compileAll>[1] = { ...options, insecure: Boolean(options.insecure) };
   if (defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = defaultTimeoutMs;
   const { scripts, ok, results } = compileAll(files, compileOptions, colorEnabled(process.stderr, options.color));
+  if (ok && options.golden && !options.update) {
+    const { existsSync } = await import("node:fs");
+    const { goldenPath } = await import("../golden/golden.js");
+    const missing = scripts.map((s) => goldenPath(s.file)).filter((path) => !existsSync(path));
+    if (missing.length > 0) return usage(`no golden transcript ${missing.join(", ")}: record one first with --golden --update`);
+  }
   if (!ok) {
     if (options.reporter === "json") {
       const errors = results.flatMap((r) => r.diagnostics);
@@ -122,7 +131,14 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   let exitCode: number = EXIT.ok;
   try {
     for (const script of scripts) {
-      const runOptions: Parameters<typeof run>[1] = { emit: (event) => reporter.event(event), showSecrets: Boolean(options.showSecrets) };
+      const events: RunEvent[] = [];
+      const runOptions: Parameters<typeof run>[1] = {
+        emit: (event) => {
+          events.push(event);
+          reporter.event(event);
+        },
+        showSecrets: Boolean(options.showSecrets),
+      };
       const trust = [...ca, ...(sandbox ? [sandbox.caPem] : [])];
       if (trust.length > 0) runOptions.ca = trust;
       if (sandbox) {
@@ -133,6 +149,11 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
       const result = await run(script, runOptions);
       // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
       exitCode = Math.max(exitCode, result.exitCode);
+      if (options.golden) {
+        const golden = await goldenStep(script, events, result.status, Boolean(options.update), Boolean(options.showSecrets));
+        reporter.event(golden);
+        if (golden.status === "mismatch" || golden.status === "not-written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
+      }
     }
   } finally {
     reporter.finish();
@@ -140,4 +161,29 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
     await sandbox?.stop();
   }
   return exitCode;
+}
+
+/** Compares a finished run with its golden transcript, or records it (--update). */
+async function goldenStep(script: CompiledScript, events: RunEvent[], status: RunStatus, update: boolean, showSecrets: boolean): Promise<Extract<RunEvent, { type: "golden" }>> {
+  const { compareGolden, goldenPath, writeGolden } = await import("../golden/golden.js");
+  const { transcriptOf } = await import("../golden/transcript.js");
+  const path = goldenPath(script.file);
+  const lines = transcriptOf(events);
+  if (update) {
+    if (status !== "pass") return { type: "golden", file: script.file, path, status: "not-written", message: `${path} not written: the run did not pass, and a golden transcript records a good session` };
+    if (showSecrets) return { type: "golden", file: script.file, path, status: "not-written", message: `${path} not written: --show-secrets would put credentials into a file meant to be committed` };
+    const outcome = writeGolden(path, lines, script.masks);
+    return { type: "golden", file: script.file, path, status: "written", message: `${outcome.status === "written" && outcome.created ? "recorded" : "updated"} ${path}` };
+  }
+  const outcome = compareGolden(path, lines, script.masks);
+  switch (outcome.status) {
+    case "match":
+      return { type: "golden", file: script.file, path, status: "match", message: `transcript matches ${path}` };
+    case "missing":
+      return { type: "golden", file: script.file, path, status: "missing", message: `no golden transcript ${path}: record one with --golden --update` };
+    case "mismatch":
+      return { type: "golden", file: script.file, path, status: "mismatch", diff: outcome.diff, message: `transcript differs from ${path} (if the change is intended, run again with --golden --update)` };
+    default:
+      return { type: "golden", file: script.file, path, status: "written", message: `wrote ${path}` };
+  }
 }

@@ -72,7 +72,9 @@ export type RunEvent =
   | { type: "closed"; by: "server" | "client" }
   | { type: "note"; message: string }
   | { type: "step-end"; step: StepInfo; status: "pass" | "fail" | "error"; ms: number; failure?: Failure; connectionFailure?: ConnectionFailure }
-  | { type: "run-end"; file: string; status: RunStatus; exitCode: number; ms: number };
+  | { type: "run-end"; file: string; status: RunStatus; exitCode: number; ms: number }
+  /** After run-end, when the run was compared with (or written to) its golden transcript. */
+  | { type: "golden"; file: string; path: string; status: "match" | "mismatch" | "missing" | "written" | "not-written"; diff?: string; message: string };
 
 export type RunStatus = "pass" | "fail" | "error";
 
