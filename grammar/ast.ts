@@ -47,6 +47,7 @@ export type Matcher =
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
   | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
   | { kind: "continuation"; span: Span }
+  | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: TextPattern; negated: boolean; span: Span }
   | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
   | { kind: "within"; ms: number; span: Span }

@@ -182,6 +182,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.CONSUME(T.PopStatus) },
       { ALT: () => this.CONSUME(T.ImapStatus) },
       { ALT: () => this.CONSUME(T.Continuation) },
+      { ALT: () => this.CONSUME(T.ResponseCode) },
       { ALT: () => this.SUBRULE(this.textPattern) },
       { ALT: () => this.SUBRULE(this.capabilityCheck) },
       {

@@ -171,6 +171,14 @@ export const Continuation = createToken({
   longer_alt: Word,
   categories: [WordLike],
 });
+// IMAP and POP3 response codes (RFC 5530, RFC 2449): `[AUTHENTICATIONFAILED]`, `[IN-USE]`.
+export const ResponseCode = createToken({
+  name: "ResponseCode",
+  label: "a response code ([AUTHENTICATIONFAILED])",
+  pattern: /\[[A-Za-z][A-Za-z0-9.-]*\](?![^\s"#])/,
+  longer_alt: Word,
+  categories: [WordLike],
+});
 export const Comparison = createToken({
   name: "Comparison",
   label: "a comparison (=, >=, <=, >, <)",
@@ -194,6 +202,7 @@ export const statementModeTokens: TokenType[] = [
   PopStatus,
   ImapStatus,
   Continuation,
+  ResponseCode,
   Comparison,
   Word,
 ];

@@ -273,6 +273,8 @@ export class AstBuilder extends BaseVisitor {
     const imap = this.token(ctx, "ImapStatus");
     if (imap) return { kind: "imap-status", status: imap.image as "OK" | "NO" | "BAD", span };
     if (this.token(ctx, "Continuation")) return { kind: "continuation", span };
+    const responseCode = this.token(ctx, "ResponseCode");
+    if (responseCode) return { kind: "response-code", code: responseCode.image.slice(1, -1).toUpperCase(), span };
     const pattern = this.node(ctx, "textPattern");
     if (pattern) return { kind: "text", pattern: this.textPattern(pattern), negated, span };
     const capability = this.node(ctx, "capabilityCheck");

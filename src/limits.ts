@@ -17,6 +17,13 @@ export const MAX_REPLY_BYTES = 1_048_576;
 /** Lines in one multi-line reply: EHLO replies are ~20 lines; 10 000 means a runaway. */
 export const MAX_REPLY_LINES = 10_000;
 
+/** POP3 RETR/TOP and IMAP FETCH carry whole messages: bounded at 64 MiB, well above the
+ *  50 MB attachment limits of the large providers. */
+export const MAX_MESSAGE_REPLY_BYTES = 64 * 1024 * 1024;
+
+/** IMAP literals `{n}` (RFC 9051 §4.3): one literal may not announce more than this. */
+export const MAX_LITERAL_BYTES = MAX_MESSAGE_REPLY_BYTES;
+
 /** RFC 5321 §4.5.3.1.6: a message line is at most 998 octets + CRLF. Longer body lines
  *  are sent as written, but flagged in a note, since many servers reject them. */
 export const MAX_BODY_LINE_BYTES = 998;

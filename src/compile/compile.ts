@@ -391,7 +391,10 @@ class Compiler {
           break;
         case "imap-status":
         case "continuation":
-          if (this.protocolAllows(connection, ["imap"], m.span, m.kind === "continuation" ? "`+`" : `\`${m.status}\``, "only IMAP answers with tagged OK/NO/BAD and + continuations")) matchers.push(m);
+          if (this.protocolAllows(connection, m.kind === "continuation" ? ["imap", "pop3"] : ["imap"], m.span, m.kind === "continuation" ? "`+`" : `\`${m.status}\``, m.kind === "continuation" ? "continuation requests are IMAP's and POP3's (during AUTH)" : "only IMAP answers with tagged OK/NO/BAD")) matchers.push(m);
+          break;
+        case "response-code":
+          if (this.protocolAllows(connection, ["imap", "pop3"], m.span, `the response code \`[${m.code}]\``, "response codes are IMAP's (RFC 5530) and POP3's (RFC 2449); SMTP has enhanced status codes (5.7.8)")) matchers.push(m);
           break;
         case "capability":
           matchers.push({ ...m });

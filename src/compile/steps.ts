@@ -27,6 +27,7 @@ export type StepMatcher =
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
   | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
   | { kind: "continuation"; span: Span }
+  | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: Pattern; negated: boolean; span: Span }
   | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span };
 

@@ -29,6 +29,8 @@ export class FramingError extends Error {
 /** Splits the byte stream into replies. `push` throws FramingError when a limit is crossed. */
 export interface ReplyFramer {
   push(chunk: Buffer): Reply[];
+  /** Told each command line as it is sent, for protocols whose framing depends on it (POP3). */
+  sent?(line: string): void;
   /** Bytes received that do not make a complete reply yet (a reply cut by a close). */
   pending(): string;
   /** Forget everything buffered (before a TLS upgrade); returns how many bytes were dropped. */
@@ -42,6 +44,8 @@ export type Capabilities = Map<string, string[]>;
 export interface Exchange {
   /** Sends one line (CRLF added); `shown` is what the transcript may print. */
   send(line: string, shown?: string): Promise<void>;
+  /** The next IMAP tag, for protocols that tag commands. */
+  nextTag(): string;
   /** Waits for the next reply (within the step's time). */
   reply(): Promise<Reply>;
   /** Leaves a reply for the script's next `expect`. */
@@ -49,6 +53,14 @@ export interface Exchange {
   note(message: string): void;
   /** Capabilities last seen on this connection (cleared by STARTTLS). */
   capabilities(): Capabilities | undefined;
+}
+
+/** Per-connection state a protocol may keep for its commands (IMAP tags). */
+export interface CommandSession {
+  /** Commands sent so far on this connection, this one not counted. */
+  count: number;
+  /** IMAP: the previous line announced a synchronizing literal, so this line is its data. */
+  literalPending: boolean;
 }
 
 export interface Credentials {
@@ -59,7 +71,8 @@ export interface Credentials {
 
 export interface Protocol {
   name: ProtocolName;
-  createFramer(): ReplyFramer;
+  /** `greeting`: whether the server speaks first (a new connection, not after STARTTLS). */
+  createFramer(options: { greeting: boolean }): ReplyFramer;
   /** The upgrade command, sent by `starttls`. */
   starttlsCommand: string;
   /** Whether a reply to the upgrade command allows the handshake to begin. */
@@ -69,7 +82,7 @@ export interface Protocol {
   /** Runs a SASL exchange up to (not including) its final reply, which is put back. */
   authenticate(exchange: Exchange, credentials: Credentials): Promise<void>;
   /** The wire form of a `send` line (IMAP adds a tag); defaults to the line itself. */
-  command?(line: string): { wire: string; shown: string };
+  command?(line: string, session: CommandSession): { wire: string; shown: string; opensLiteral?: boolean; untagged?: boolean };
   /** Sends the message-body framing command and checks its go-ahead (SMTP DATA/354). */
   dataCommand?: { command: string; ready(reply: Reply): boolean; expected: string };
 }

@@ -43,7 +43,7 @@ export class Connection {
     private readonly listener: ConnectionListener,
   ) {
     this.socket = socket;
-    this.framer = protocol.createFramer();
+    this.framer = protocol.createFramer({ greeting: true });
     this.attach(socket);
   }
 
@@ -159,6 +159,11 @@ export class Connection {
     });
   }
 
+  /** Tells the framer a command line was sent (before its bytes go out). */
+  sent(line: string): void {
+    this.framer.sent?.(line);
+  }
+
   /** Leaves a reply at the head of the queue for the next `expect`. */
   putBack(reply: Reply): void {
     this.queue.unshift(reply);
@@ -196,7 +201,7 @@ export class Connection {
     try {
       const { socket, facts } = await handshake(handshakeOptions);
       this.socket = socket;
-      this.framer = this.protocol.createFramer();
+      this.framer = this.protocol.createFramer({ greeting: false });
       this.attach(socket);
       this.tls = facts;
       return { facts, dropped };

@@ -41,6 +41,8 @@ export function describeMatcher(matcher: StepMatcher, render: Render): string {
       return matcher.status;
     case "continuation":
       return "+";
+    case "response-code":
+      return `[${matcher.code}]`;
     case "text":
       return `${matcher.negated ? "not " : ""}${describePattern(matcher.pattern, render)}`;
     case "capability":
@@ -95,6 +97,12 @@ function judgeOne(
     case "continuation":
       if (reply.status === "+") return undefined;
       return { message: "expected a continuation request (+)", expected, actual: text };
+    case "response-code": {
+      const pattern = new RegExp(`\\[${matcher.code.replace(/[.-]/g, "\\$&")}(?:[ \\]])`, "i");
+      if (reply.lines.some((line) => pattern.test(line))) return undefined;
+      const codes = reply.lines.flatMap((line) => [...line.matchAll(/\[([A-Za-z][A-Za-z0-9.-]*)/g)].map((m) => m[1]!));
+      return { message: `expected the response code [${matcher.code}]${codes.length ? `, got [${codes.join("] [")}]` : ", but the reply carries none"}`, expected, actual: text };
+    }
     case "text": {
       const { found, groups } = matchPattern(matcher.pattern, text, render);
       if (found !== matcher.negated) {

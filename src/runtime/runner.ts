@@ -7,7 +7,7 @@ import { hintFor, hintForConnectionError, type HintContext } from "../hints.js";
 import { MAX_BODY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { protocolFor } from "../protocols/index.js";
 import { dotStuff } from "../protocols/smtp.js";
-import type { Capabilities, Exchange, Protocol, Reply } from "../protocols/types.js";
+import type { Capabilities, CommandSession, Exchange, Protocol, Reply } from "../protocols/types.js";
 import { redact, secretWireForms } from "../sasl/index.js";
 import { classifyConnectionError } from "./classify.js";
 import { Connection, ConnectError, type Arrival } from "./connection.js";
@@ -59,6 +59,7 @@ class Runner {
   private port = 0;
   private implicitTls = false;
   private greeted = false;
+  private session: CommandSession = { count: 0, literalPending: false };
 
   constructor(
     private readonly script: CompiledScript,
@@ -132,11 +133,8 @@ class Runner {
     switch (step.kind) {
       case "connect":
         return this.connect(step);
-      case "send": {
-        const line = this.renderLine(step.line);
-        const command = this.protocol!.command?.(line) ?? { wire: line, shown: line };
-        return this.send(command.wire, command.shown);
-      }
+      case "send":
+        return this.sendCommand(this.renderLine(step.line));
       case "send-raw": {
         const bytes = this.render(step.bytes);
         await this.write(Buffer.from(bytes, "latin1"));
@@ -178,6 +176,7 @@ class Runner {
     this.implicitTls = step.implicitTls;
     this.greeted = false;
     this.capabilities = undefined;
+    this.session = { count: 0, literalPending: false };
     this.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
     if (route) this.emit({ type: "note", message: `sandbox: ${step.url} is served by 127.0.0.1:${port}` });
     const started = Date.now();
@@ -236,9 +235,18 @@ class Runner {
   }
 
   private async send(wire: string, shown: string): Promise<void> {
+    this.connection!.sent(wire);
     await this.write(`${wire}\r\n`);
     this.lastSent = this.shown(shown);
     this.emit({ type: "client", text: this.lastSent, secret: shown !== wire });
+  }
+
+  /** A command line as the protocol frames it (IMAP adds the tag). */
+  private sendCommand(line: string): Promise<void> {
+    const command = this.protocol!.command?.(line, this.session) ?? { wire: line, shown: line };
+    if (!command.untagged) this.session.count += 1;
+    this.session.literalPending = Boolean(command.opensLiteral);
+    return this.send(command.wire, command.shown);
   }
 
   private hintContext(extra: Partial<HintContext> & { expected: string; step: string }): HintContext {
@@ -327,7 +335,7 @@ class Runner {
 
   private async starttls(step: Extract<Step, { kind: "starttls" }>): Promise<void> {
     const protocol = this.protocol!;
-    await this.send(protocol.starttlsCommand, protocol.starttlsCommand);
+    await this.sendCommand(protocol.starttlsCommand);
     const reply = await this.nextReply(step.timeoutMs, "220 (ready to start TLS)", "starttls");
     if (!protocol.starttlsReady(reply)) {
       const failure: Failure = { message: `the server refused ${protocol.starttlsCommand}`, expected: "ready to start TLS", actual: replyText(reply), span: step.span };
@@ -358,6 +366,7 @@ class Runner {
     this.secretForms.push(...secretWireForms(user, secret));
     const exchange: Exchange = {
       send: (line, shown) => this.send(line, this.options.showSecrets ? line : (shown ?? line)),
+      nextTag: () => `A${++this.session.count}`,
       reply: () => this.nextReply(step.timeoutMs, "a SASL challenge or the final reply", "auth"),
       putBack: (reply) => this.connection!.putBack(reply),
       note: (message) => this.emit({ type: "note", message: this.shown(message) }),
@@ -368,7 +377,7 @@ class Runner {
 
   private async dataGoAhead(timeoutMs: number): Promise<void> {
     const data = this.protocol!.dataCommand!;
-    await this.send(data.command, data.command);
+    await this.sendCommand(data.command);
     const reply = await this.nextReply(timeoutMs, data.expected, "data");
     if (!data.ready(reply)) {
       const failure: Failure = { message: `the server refused ${data.command}: expected ${data.expected}, got ${reply.status ?? "no code"}`, expected: data.expected, actual: replyText(reply) };

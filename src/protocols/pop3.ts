@@ -1,0 +1,152 @@
+// POP3 (RFC 1939) with CAPA and STLS (RFC 2449, RFC 2595) and AUTH (RFC 5034).
+// Whether a reply is one line or a dot-terminated list depends on the command that asked
+// for it, so the framer is told each command as it is sent.
+import { MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+
+/** RFC 1939 §3 and RFC 2449: the commands whose +OK reply is followed by a dot-terminated list. */
+export function isMultiLineCommand(line: string): boolean {
+  const [verb = "", ...args] = line.trim().split(/\s+/);
+  switch (verb.toUpperCase()) {
+    case "CAPA":
+    case "RETR":
+    case "TOP":
+      return true;
+    case "LIST":
+    case "UIDL":
+      return args.length === 0;
+    default:
+      return false;
+  }
+}
+
+export class Pop3Framer implements ReplyFramer {
+  private buffer: Buffer = Buffer.alloc(0);
+  /** For each command awaiting its reply: whether a +OK opens a list. */
+  private readonly expecting: boolean[];
+  private list: string[] | undefined;
+  private bytes = 0;
+
+  constructor(greeting: boolean) {
+    this.expecting = greeting ? [false] : [];
+  }
+
+  sent(line: string): void {
+    this.expecting.push(isMultiLineCommand(line));
+  }
+
+  push(chunk: Buffer): Reply[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const replies: Reply[] = [];
+    let newline: number;
+    while ((newline = this.buffer.indexOf(0x0a)) >= 0) {
+      const raw = this.buffer.subarray(0, newline);
+      this.buffer = this.buffer.subarray(newline + 1);
+      if (raw.length > MAX_REPLY_LINE_BYTES && !this.list) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes`, raw.subarray(0, 120).toString("utf8"));
+      const line = raw.toString("utf8").replace(/\r$/, "");
+      this.bytes += newline + 1;
+      if (this.list) {
+        if (line === ".") {
+          replies.push(this.finish(this.list, "+OK"));
+          continue;
+        }
+        // RFC 1939 §3: a line of the list that starts with "." was dot-stuffed.
+        this.list.push(line.startsWith(".") ? line.slice(1) : line);
+        if (this.bytes > MAX_MESSAGE_REPLY_BYTES) throw new FramingError(`the server sent a list of more than ${MAX_MESSAGE_REPLY_BYTES} bytes without its final "."`, this.list.slice(0, 3).join("\n"));
+        continue;
+      }
+      const multi = this.expecting.shift() ?? false;
+      const status = line.startsWith("+OK") ? "+OK" : line.startsWith("-ERR") ? "-ERR" : line.startsWith("+") ? "+" : undefined;
+      if (status === "+OK" && multi) {
+        this.list = [line];
+        continue;
+      }
+      // A continuation during AUTH is answered by one more client line.
+      replies.push(this.finish([line], status));
+    }
+    if (this.buffer.length > MAX_REPLY_LINE_BYTES) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end`, this.buffer.subarray(0, 120).toString("utf8"));
+    return replies;
+  }
+
+  private finish(lines: string[], status: string | undefined): Reply {
+    const reply: Reply = { lines, bytes: this.bytes };
+    if (status) reply.status = status;
+    this.list = undefined;
+    this.bytes = 0;
+    return reply;
+  }
+
+  pending(): string {
+    return [...(this.list ?? []), this.buffer.toString("utf8")].filter(Boolean).join("\n");
+  }
+
+  discard(): number {
+    const dropped = this.bytes + this.buffer.length;
+    this.buffer = Buffer.alloc(0);
+    this.list = undefined;
+    this.bytes = 0;
+    this.expecting.length = 0;
+    return dropped;
+  }
+}
+
+/** CAPA (RFC 2449 §5): one capability a line; `SASL PLAIN LOGIN` lists the mechanisms. */
+export function capaCapabilities(reply: Reply): Capabilities | undefined {
+  if (reply.status !== "+OK" || reply.lines.length < 2) return undefined;
+  const capabilities: Capabilities = new Map();
+  for (const line of reply.lines.slice(1)) {
+    const [keyword, ...params] = line.trim().split(/\s+/);
+    if (!keyword) continue;
+    capabilities.set(keyword.toUpperCase(), params.map((p) => p.toUpperCase()));
+  }
+  // Scripts written for SMTP say `capability AUTH PLAIN`; POP3 calls it SASL.
+  const sasl = capabilities.get("SASL");
+  if (sasl && !capabilities.has("AUTH")) capabilities.set("AUTH", sasl);
+  return capabilities;
+}
+
+/** AUTH with a continuation: sends the response to each `+ challenge` until the final reply. */
+async function saslExchange(exchange: Exchange, command: string, shownCommand: string, responses: Array<(challenge: string) => { line: string; shown: string }>): Promise<void> {
+  await exchange.send(command, shownCommand);
+  for (const respond of responses) {
+    const reply = await exchange.reply();
+    if (reply.status !== "+") return exchange.putBack(reply);
+    const challenge = reply.lines[0]!.replace(/^\+ ?/, "");
+    const { line, shown } = respond(challenge);
+    await exchange.send(line, shown);
+  }
+  exchange.putBack(await exchange.reply());
+}
+
+async function authenticate(exchange: Exchange, { mechanism, user, secret }: Credentials): Promise<void> {
+  switch (mechanism) {
+    case "user": {
+      await exchange.send(`USER ${user}`);
+      const reply = await exchange.reply();
+      if (reply.status !== "+OK") return exchange.putBack(reply);
+      await exchange.send(`PASS ${secret}`, `PASS ${SECRET_PLACEHOLDER}`);
+      return exchange.putBack(await exchange.reply());
+    }
+    case "plain":
+      // RFC 5034 §4: the initial response may go with the command.
+      return saslExchange(exchange, `AUTH PLAIN ${plainResponse(user, secret)}`, `AUTH PLAIN ${SECRET_PLACEHOLDER}`, []);
+    case "login": {
+      const [userLine, secretLine] = loginResponses(user, secret);
+      return saslExchange(exchange, "AUTH LOGIN", "AUTH LOGIN", [() => ({ line: userLine, shown: userLine }), () => ({ line: secretLine, shown: SECRET_PLACEHOLDER })]);
+    }
+    case "cram-md5":
+      return saslExchange(exchange, "AUTH CRAM-MD5", "AUTH CRAM-MD5", [(challenge) => ({ line: cramMd5Response(challenge, user, secret), shown: SECRET_PLACEHOLDER })]);
+    case "xoauth2":
+      return saslExchange(exchange, `AUTH XOAUTH2 ${xoauth2Response(user, secret)}`, `AUTH XOAUTH2 ${SECRET_PLACEHOLDER}`, [() => ({ line: "", shown: "" })]);
+  }
+}
+
+export const pop3: Protocol = {
+  name: "pop3",
+  createFramer: (options) => new Pop3Framer(options.greeting),
+  starttlsCommand: "STLS",
+  starttlsReady: (reply) => reply.status === "+OK",
+  capabilities: capaCapabilities,
+  authenticate,
+};
