@@ -226,8 +226,12 @@ export class Connection {
     });
   }
 
-  destroy(): void {
+  /** Drops the connection at once; resolves when the socket is gone. */
+  destroy(): Promise<void> {
     this.closingByClient = true;
+    if (this.socket.destroyed) return Promise.resolve();
+    const gone = new Promise<void>((resolvePromise) => this.socket.once("close", () => resolvePromise()));
     this.socket.destroy();
+    return gone;
   }
 }

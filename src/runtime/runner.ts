@@ -102,7 +102,7 @@ class Runner {
     }
     if (this.connection) {
       if (status === "pass") await this.connection.close();
-      else this.connection.destroy();
+      else await this.connection.destroy();
     }
     const exitCode = status === "pass" ? EXIT.ok : status === "fail" ? EXIT.expectationFailed : EXIT.connectionFailed;
     const ms = Date.now() - started;

@@ -1,0 +1,183 @@
+// Known causes, in one table: when a reply (or a connection error) looks like a classic
+// knowledge-base problem, the report says what usually causes it. First matching row wins.
+
+export interface HintContext {
+  protocol: "smtp" | "lmtp" | "pop3" | "imap";
+  /** The reply that failed the expectation: its lines as received, CRLF removed. */
+  reply?: string[];
+  /** What the script expected, as written: "capability STARTTLS", "235", "\"queued\"". */
+  expected: string;
+  /** The last line the client sent, redacted, if any. */
+  lastSent?: string;
+  /** The kind of step: "expect", "starttls", "auth", "data", "connect". */
+  step: string;
+  /** True when the failure was a timeout waiting for a reply. */
+  timedOut?: boolean;
+  /** True when the connection is TLS-protected at that point. */
+  encrypted?: boolean;
+}
+
+export interface HintRow {
+  id: string;
+  when: (context: HintContext, text: string) => boolean;
+  hint: string;
+}
+
+const has = (pattern: RegExp) => (_: HintContext, text: string) => pattern.test(text);
+
+export const HINTS: readonly HintRow[] = [
+  {
+    id: "starttls-masked",
+    when: (c, text) => /capability STARTTLS/i.test(c.expected) && /^250[ -]X{4,}/im.test(text),
+    hint: "the EHLO reply has XXXX-masked lines: a firewall's SMTP inspection (Cisco ASA/PIX \"fixup smtp\" / ESMTP inspection) is rewriting the session and hides STARTTLS; disable the inspection or exempt the mail server",
+  },
+  {
+    id: "starttls-missing",
+    when: (c) => /^capability STARTTLS/i.test(c.expected) || (c.step === "starttls" && /STARTTLS|STLS/i.test(c.lastSent ?? "")),
+    hint: "STARTTLS is missing from the server's capabilities: either the server has no certificate configured for TLS, or a middlebox (firewall SMTP inspection, an anti-spam appliance) strips it — the classic Exchange \"remote SMTP service does not support TLS\"; compare with a session from inside the server's network",
+  },
+  {
+    id: "lf-only",
+    when: (c, text) => /451 4\.7\.0 Timeout waiting for client input/i.test(text) || (Boolean(c.timedOut) && c.step !== "connect" && c.lastSent !== undefined),
+    hint: "the server never saw the end of the line: lines must end in CRLF (mailchat sends CRLF; a `send raw` without \\r\\n, or a proxy that rewrites line ends, will stall the server until it times out)",
+  },
+  {
+    id: "auth-5.7.3",
+    when: has(/^535[ -]5\.7\.3/m),
+    hint: "535 5.7.3 (Exchange: authentication unsuccessful): wrong user name or password, the account is not allowed to authenticate on this connector, or basic authentication is disabled for it",
+  },
+  {
+    id: "auth-failed",
+    when: has(/^535\b|^-ERR.*(auth|password|login)|\[AUTHENTICATIONFAILED\]/im),
+    hint: "the server rejected the credentials: check the user name (often the full address) and the password; with AUTH LOGIN a wrong base64 or user and password swapped gives the same answer; some providers require an app password",
+  },
+  {
+    id: "must-starttls",
+    when: has(/^530[ -]5\.7\.0 Must issue a STARTTLS command first|^530 .*STARTTLS/im),
+    hint: "the server requires TLS before this command: add `starttls` (and a new `send EHLO …`) before it",
+  },
+  {
+    id: "auth-required",
+    when: has(/^530[ -]5\.7\.[01]?\d? ?Authentication required|^530 .*auth/im),
+    hint: "the server requires authentication before MAIL FROM: add `auth …` after STARTTLS (this is normal on submission port 587)",
+  },
+  {
+    id: "plaintext-disallowed",
+    when: has(/Plaintext authentication disallowed|\[PRIVACYREQUIRED\]|LOGINDISABLED/i),
+    hint: "the server refuses passwords over an unencrypted connection: upgrade with `starttls` first (or connect with pop3s:// / imaps://)",
+  },
+  {
+    id: "relay-denied",
+    when: has(/^5\d\d[ -]5\.7\.1 .*(relay|Relay)|Relay access denied|Unable to relay|relaying denied/im),
+    hint: "the server will not relay to this recipient: relaying needs authentication (`auth` on port 587), or the recipient's domain is not one the server is responsible for (check its local domains)",
+  },
+  {
+    id: "greeting-421",
+    when: (c, text) => /^421\b/m.test(text) && c.lastSent === undefined,
+    hint: "the server refused the session at the greeting (421): too many connections, greylisting, rate limiting or the client's IP is blocked; try again later or from another address",
+  },
+  {
+    id: "greeting-554",
+    when: (c, text) => /^554\b/m.test(text) && c.lastSent === undefined,
+    hint: "the server refuses this client at the greeting (554): the client's IP is probably on a block list (check Spamhaus and the server's own access list) or has no reverse DNS",
+  },
+  {
+    id: "unknown-user",
+    when: has(/^550[ -]5\.1\.1|User unknown|Recipient address rejected: User unknown|No such user/im),
+    hint: "the recipient does not exist on this server (5.1.1): check the address and the server's alias and recipient maps",
+  },
+  {
+    id: "size",
+    when: has(/^552\b|message size exceeds|too big/im),
+    hint: "the message is larger than the server accepts: compare with the SIZE in the EHLO reply",
+  },
+  {
+    id: "bad-sequence",
+    when: has(/^503\b/m),
+    hint: "503 bad sequence of commands: send EHLO before MAIL FROM, MAIL FROM before RCPT TO, and a new EHLO after STARTTLS; AUTH twice is also a 503",
+  },
+  {
+    id: "mechanism",
+    when: has(/^504\b|Unrecognized authentication type|mechanism not supported/im),
+    hint: "the server does not offer this SASL mechanism: look at the AUTH line of the EHLO reply (after STARTTLS) and pick one it lists",
+  },
+  {
+    id: "unrecognized",
+    when: has(/^50[02]\b/m),
+    hint: "the server did not recognise the command: check its spelling, and whether the server speaks ESMTP (HELO-only servers answer EHLO with 500/502)",
+  },
+  {
+    id: "policy",
+    when: has(/^5\d\d[ -]5\.7\.\d+ .*(SPF|DMARC|policy|blocked|spam)/im),
+    hint: "a policy rejection: the server's anti-spam checks (SPF, DMARC, block lists) refused the message or the sender",
+  },
+  {
+    id: "pop3-in-use",
+    when: has(/\[IN-USE\]/),
+    hint: "the mailbox is locked by another POP3 session (or a stale lock): close the other client and try again",
+  },
+  {
+    id: "imap-unavailable",
+    when: has(/\[UNAVAILABLE\]/),
+    hint: "the server cannot serve this mailbox now (a back end is down or in maintenance): try again later",
+  },
+  {
+    id: "bye",
+    when: has(/^\* BYE/m),
+    hint: "the server said BYE and is closing: at connect this means it refuses sessions (overload, block list); after a command, an idle timeout or a shutdown",
+  },
+];
+
+/** The first row that fits, with its id (for tests), or undefined. */
+export function matchHint(context: HintContext): HintRow | undefined {
+  const text = (context.reply ?? []).join("\n");
+  return HINTS.find((row) => row.when(context, text));
+}
+
+export function hintFor(context: HintContext): string | undefined {
+  return matchHint(context)?.hint;
+}
+
+/** Node socket and OpenSSL error codes, in a mail administrator's words. */
+export function hintForConnectionError(code: string, context: { host: string; port: number; implicitTls: boolean; protocol: string }): string | undefined {
+  const plainScheme = context.protocol === "pop3" ? "pop3://" : context.protocol === "imap" ? "imap://" : "smtp:// or submission://";
+  switch (code) {
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return `${context.host} does not resolve: check the spelling; for mail exchangers connect to the MX host (dig MX domain), not the domain itself`;
+    case "ECONNREFUSED":
+      return `nothing listens on port ${context.port}, or a firewall rejects it: check that the service runs (ss -ltn) and which ports it listens on`;
+    case "ETIMEDOUT":
+      return context.port === 25
+        ? "the connection attempt got no answer: a firewall drops it, or your network blocks outbound port 25 (most ISPs and clouds do); try port 587 or from another network"
+        : "the connection attempt got no answer: a firewall drops it, or the port is wrong";
+    case "ECONNRESET":
+      return "the connection was reset: a firewall or an intrusion-prevention system may be cutting it";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "no route to the host: check the address, the VPN or the firewall";
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+      return "the server uses a self-signed certificate: trust its CA with --ca FILE, or check without verification (`verify off` / --insecure)";
+    case "CERT_HAS_EXPIRED":
+      return "the server's certificate has expired: renew it (and restart or reload the mail server so it loads the new one)";
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+      return "the chain cannot be completed: the server probably does not send its intermediate certificate (configure the full chain file), or its CA is private (--ca FILE)";
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `the certificate does not name ${context.host}: connect with the name the certificate is for (often the MX host name), or set \`servername\``;
+    case "ERR_SSL_WRONG_VERSION_NUMBER":
+    case "ERR_SSL_PACKET_LENGTH_TOO_LONG":
+      return `the server answered in plaintext on a TLS connection: this port does not speak implicit TLS; try ${plainScheme} with \`starttls\``;
+    case "ERR_SSL_UNSUPPORTED_PROTOCOL":
+    case "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION":
+    case "ERR_SSL_NO_PROTOCOLS_AVAILABLE":
+    case "ERR_SSL_UNSUPPORTED_PROTOCOL_VERSION":
+      return "no TLS version is acceptable to both sides: the server and this client (or the script's version/min/max) pin different versions";
+    case "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE":
+    case "ERR_SSL_NO_SHARED_CIPHER":
+      return "no cipher acceptable to both sides: the server may only offer old ciphers (try `ciphers \"DEFAULT@SECLEVEL=0\"` to see) or the script's `ciphers` is too narrow";
+  }
+  return undefined;
+}

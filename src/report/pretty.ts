@@ -1,0 +1,164 @@
+// The live transcript a person reads: each line is written as soon as it is known, and a
+// failed step gets a block with what was expected, what came, a diff and a hint.
+import { Chalk, type ChalkInstance } from "chalk";
+import { diffLines } from "diff";
+import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
+import type { Reporter, ReporterOptions } from "./reporter.js";
+
+export function describeCertificate(cert: CertificateSummary, facts: TlsFacts): string {
+  const when = cert.daysLeft < 0 ? `expired ${cert.validTo.slice(0, 10)} (${-cert.daysLeft} days ago)` : `expires ${cert.validTo.slice(0, 10)} (in ${cert.daysLeft} days)`;
+  const verdict = facts.authorized ? "verified" : `NOT verified: ${facts.authorizationError ?? "unknown"}${facts.verify ? "" : " (verify off)"}`;
+  return `${cert.subject}, issued by ${cert.issuer}, ${when}, ${verdict}`;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split("\n")
+    .map((line, i) => (i === 0 ? line : `${prefix}${line}`))
+    .join("\n");
+}
+
+export class PrettyReporter implements Reporter {
+  private readonly c: ChalkInstance;
+  private readonly write: (text: string) => void;
+  private readonly verbose: boolean;
+  private runs = 0;
+  private failed = 0;
+  private stepsPassed = 0;
+  private totalSteps = 0;
+  private failedStep: { step: StepInfo; kind: "expectation" | "connection" } | undefined;
+
+  constructor(options: ReporterOptions) {
+    this.c = new Chalk({ level: options.color ? 1 : 0 });
+    this.write = options.write;
+    this.verbose = Boolean(options.verbose);
+  }
+
+  private line(text: string): void {
+    this.write(`${text}\n`);
+  }
+
+  event(e: RunEvent): void {
+    const c = this.c;
+    switch (e.type) {
+      case "run-start":
+        this.stepsPassed = 0;
+        this.totalSteps = e.steps;
+        this.failedStep = undefined;
+        if (this.runs > 0) this.line("");
+        this.line(c.bold(`── ${e.file}`));
+        return;
+      case "connect":
+        this.line(c.magenta(`*: connect ${e.url} (${e.protocol}${e.implicitTls ? ", implicit TLS" : ""})`));
+        return;
+      case "connected":
+        this.line(c.gray(`*: connected to ${e.address}:${e.port} in ${e.ms} ms`));
+        return;
+      case "tls":
+        this.line(c.magenta(`*: tls ${e.facts.version} ${e.facts.cipher}`));
+        if (e.facts.certificate) this.line((e.facts.authorized ? c.magenta : c.yellow)(`*: cert ${describeCertificate(e.facts.certificate, e.facts)}`));
+        return;
+      case "client":
+        this.line(c.cyan(`C: ${e.text}`));
+        return;
+      case "server":
+        for (const text of e.lines) this.line(`S: ${text}`);
+        return;
+      case "closed":
+        this.line(c.gray(`*: closed by ${e.by}`));
+        return;
+      case "note":
+        this.line(c.yellow(`*: note: ${e.message}`));
+        return;
+      case "step-start":
+        return;
+      case "step-end":
+        if (e.status === "pass") {
+          this.stepsPassed += 1;
+          if (this.verbose && e.step.kind === "expect") this.line(c.green(`✔ ${e.step.span.line}:${e.step.span.column} ${e.step.source}`));
+          return;
+        }
+        this.failedStep = { step: e.step, kind: e.status === "error" ? "connection" : "expectation" };
+        if (e.failure) this.failure(e.step, e.failure);
+        if (e.connectionFailure) this.connectionFailure(e.connectionFailure);
+        return;
+      case "run-end": {
+        this.runs += 1;
+        const seconds = `${(e.ms / 1000).toFixed(1)} s`;
+        if (e.status === "pass") {
+          this.line(c.green(`✔ ${e.file}: ${this.totalSteps} steps passed in ${seconds}`));
+          return;
+        }
+        this.failed += 1;
+        const index = this.failedStep ? this.failedStep.step.index + 1 : this.stepsPassed + 1;
+        const why = this.failedStep?.kind === "connection" ? "connection failed" : "expectation failed";
+        this.line(c.red(`✘ ${e.file}: step ${index} of ${this.totalSteps} failed (${why}) in ${seconds}`));
+        return;
+      }
+      case "golden": {
+        const mark = e.status === "match" || e.status === "written" ? c.green("✔") : c.red("✘");
+        this.line(`${mark} golden: ${e.message}`);
+        if (e.diff) this.line(this.colorPatch(e.diff));
+        return;
+      }
+    }
+  }
+
+  private failure(step: StepInfo, failure: Failure): void {
+    const c = this.c;
+    const at = failure.span ?? step.span;
+    this.line("");
+    this.line(c.red.bold(`✘ ${at.file}:${at.line}:${at.column}  ${step.source}`));
+    this.line(c.red(`  ${failure.message}`));
+    this.line(`  expected: ${failure.expected}`);
+    if (failure.diff) {
+      this.line("  diff (- expected, + actual):");
+      this.line(this.diff(failure.diff.expected, failure.diff.actual));
+      if (failure.actual && failure.actual !== failure.diff.actual) this.line(`  reply:    ${indent(failure.actual, "            ")}`);
+    } else {
+      this.line(`  actual:   ${failure.actual ? indent(failure.actual, "            ") : c.gray("(nothing)")}`);
+    }
+    if (failure.hint) this.line(c.yellow(`  hint: ${failure.hint}`));
+    this.line("");
+  }
+
+  private connectionFailure(failure: ConnectionFailure): void {
+    const c = this.c;
+    this.line("");
+    this.line(c.red.bold(`✘ cannot connect: ${failure.message}`));
+    this.line(`  cause: ${failure.cause}${failure.code ? ` (${failure.code})` : ""}`);
+    if (failure.hint) this.line(c.yellow(`  hint: ${failure.hint}`));
+    this.line("");
+  }
+
+  /** A line diff, readable without colour: the prefixes carry the meaning. */
+  diff(expected: string, actual: string): string {
+    const c = this.c;
+    const out: string[] = [];
+    for (const part of diffLines(`${expected}\n`, `${actual}\n`)) {
+      const lines = part.value.replace(/\n$/, "").split("\n");
+      for (const text of lines) {
+        if (part.added) out.push(c.green(`    + ${text}`));
+        else if (part.removed) out.push(c.red(`    - ${text}`));
+        else out.push(`      ${text}`);
+      }
+    }
+    return out.join("\n");
+  }
+
+  private colorPatch(patch: string): string {
+    const c = this.c;
+    return patch
+      .replace(/\n$/, "")
+      .split("\n")
+      .map((line) => (line.startsWith("+") && !line.startsWith("+++") ? c.green(line) : line.startsWith("-") && !line.startsWith("---") ? c.red(line) : line.startsWith("@@") ? c.cyan(line) : line))
+      .join("\n");
+  }
+
+  finish(): void {
+    if (this.runs > 1) {
+      const passed = this.runs - this.failed;
+      this.line(this.failed === 0 ? this.c.green(`✔ ${this.runs} scripts passed`) : this.c.red(`✘ ${this.failed} of ${this.runs} scripts failed, ${passed} passed`));
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// Reporters turn run events into output. They never touch sockets; each lives in its own file
+// and is loaded only when chosen, so start-up stays lean.
+import type { RunEvent } from "../runtime/events.js";
+
+export interface Reporter {
+  event(event: RunEvent): void;
+  /** Called once after the last run. */
+  finish(): void;
+}
+
+export interface ReporterOptions {
+  write: (text: string) => void;
+  color: boolean;
+  verbose?: boolean;
+}
+
+export const REPORTER_NAMES = ["pretty", "json"] as const;
+export type ReporterName = (typeof REPORTER_NAMES)[number];
+
+export async function createReporter(name: ReporterName, options: ReporterOptions): Promise<Reporter> {
+  switch (name) {
+    case "json":
+      return new (await import("./json.js")).JsonReporter(options);
+    default:
+      return new (await import("./pretty.js")).PrettyReporter(options);
+  }
+}

@@ -1,0 +1,125 @@
+// The sandbox's SMTP services, on nodemailer's smtp-server (the well-kept server library; no
+// SMTP server is written by hand here): smtp (the port-25 role), submission (587: STARTTLS,
+// AUTH required), smtps (465: implicit TLS), lmtp (24). Postfix-like wording, so recipes
+// read the same against the sandbox as against a real server.
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import type { CertificateSet } from "./certs.js";
+import type { MailStore } from "./store.js";
+import { findUser, isLocalAddress } from "./users.js";
+
+export type SmtpServiceName = "smtp" | "submission" | "smtps" | "lmtp";
+
+export interface RunningService {
+  name: string;
+  scheme: string;
+  defaultPort: number;
+  port: number;
+  tls: "starttls" | "implicit" | "none";
+  stop(): Promise<void>;
+}
+
+export const BANNER_NAME = "mailchat.test";
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+function smtpError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+/** A queue id in Postfix's style (hex), so `queued as (?<queue>\w+)` works as it does there. */
+function queueId(): string {
+  return randomBytes(5).toString("hex").toUpperCase();
+}
+
+interface ServiceSpec {
+  name: SmtpServiceName;
+  defaultPort: number;
+  secure: boolean;
+  lmtp: boolean;
+  /** Whether MAIL FROM needs AUTH first (submission, smtps). */
+  authRequired: boolean;
+}
+
+export const SMTP_SERVICES: readonly ServiceSpec[] = [
+  { name: "smtp", defaultPort: 25, secure: false, lmtp: false, authRequired: false },
+  { name: "submission", defaultPort: 587, secure: false, lmtp: false, authRequired: true },
+  { name: "smtps", defaultPort: 465, secure: true, lmtp: false, authRequired: true },
+  { name: "lmtp", defaultPort: 24, secure: false, lmtp: true, authRequired: false },
+];
+
+export async function startSmtpService(spec: ServiceSpec, certificates: CertificateSet, store: MailStore, adjust?: (options: SMTPServerOptions) => void): Promise<RunningService> {
+  const sockets = new Set<Socket>();
+  const options: SMTPServerOptions = {
+    secure: spec.secure,
+    lmtp: spec.lmtp,
+    key: certificates.keyPem,
+    cert: certificates.certPem,
+    name: BANNER_NAME,
+    banner: "mailchat sandbox",
+    heloResponse: "%s",
+    logger: false,
+    disableReverseLookup: true,
+    hideENHANCEDSTATUSCODES: false,
+    size: MAX_MESSAGE_BYTES,
+    authMethods: ["PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"],
+    authOptional: !spec.authRequired,
+    // RFC 8314: AUTH is offered only once the session is encrypted.
+    allowInsecureAuth: false,
+    disabledCommands: spec.lmtp ? ["AUTH"] : [],
+    onAuth(auth, _session, callback) {
+      const user = findUser(auth.username ?? "");
+      const ok =
+        user !== undefined &&
+        (auth.method === "CRAM-MD5" ? auth.validatePassword(user.password) : auth.method === "XOAUTH2" ? auth.accessToken === user.password : auth.password === user.password);
+      if (!ok) return callback(smtpError(535, "Error: authentication failed"));
+      callback(null, { user: user.address });
+    },
+    onMailFrom(_address, session, callback) {
+      if (spec.authRequired && !session.user) return callback(smtpError(530, "Authentication required"));
+      callback();
+    },
+    onRcptTo(address, session, callback) {
+      if (!isLocalAddress(address.address) && !session.user) return callback(smtpError(554, `<${address.address}>: Relay access denied`));
+      if (isLocalAddress(address.address) && !findUser(address.address)) return callback(smtpError(550, `<${address.address}>: Recipient address rejected: User unknown in local recipient table`));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+        store.deliver({ from, recipients, raw });
+        const id = queueId();
+        // LMTP (RFC 2033 §4.2): one reply per accepted recipient.
+        if (spec.lmtp) return callback(null, recipients.map((r) => `<${r}> Ok: queued as ${id}`) as unknown as string);
+        callback(null, `Ok: queued as ${id}`);
+      });
+    },
+  };
+  adjust?.(options);
+  const server = new SMTPServer(options);
+  server.on("error", () => undefined);
+  server.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  const port = await new Promise<number>((resolvePromise, reject) => {
+    server.server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolvePromise((server.server.address() as { port: number }).port));
+  });
+  return {
+    name: spec.name,
+    scheme: spec.name,
+    defaultPort: spec.defaultPort,
+    port,
+    tls: spec.secure ? "implicit" : "starttls",
+    stop: () =>
+      new Promise<void>((resolvePromise) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
