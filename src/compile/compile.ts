@@ -1,7 +1,7 @@
 // AST → checked, compiled steps. Everything that can be known before a byte is sent is
 // checked here, so a broken script never touches the network (exit 2).
 import { readFileSync, accessSync, constants as fsConstants } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
 import { parse } from "../../grammar/index.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
@@ -71,7 +71,7 @@ function loadStatements(file: string, options: CompileOptions, sources: Map<stri
         diagnostics.push(diagnostic("include-unreadable", `cannot read included file ${statement.path}: ${describeFsError(error)}`, statement.span, `paths are relative to ${dirname(path)}`));
         continue;
       }
-      visit(target, included, [...stack, target]);
+      visit(relative(process.cwd(), target) || target, included, [...stack, target]);
     }
   };
   const entry = resolve(file);

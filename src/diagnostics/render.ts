@@ -19,7 +19,7 @@ export function renderDiagnostic(d: Diagnostic, sourceOf: (file: string) => stri
       const width = Math.max(1, Math.min(span.end - span.start, line.length - (span.column - 1)));
       out.push(`${gutter} ${c.blue("|")}`);
       out.push(`${c.blue(number)} ${c.blue("|")} ${line}`);
-      out.push(`${gutter} ${c.blue("|")} ${before}${c.red.bold("^".repeat(width))} ${c.red.bold(d.label ?? d.message)}`);
+      out.push(`${gutter} ${c.blue("|")} ${before}${c.red.bold("^".repeat(width))}${d.label ? ` ${c.red.bold(d.label)}` : ""}`);
       if (d.help) out.push(`${gutter} ${c.blue("|")}`);
     }
     if (d.help) out.push(`${gutter} ${c.blue("=")} ${c.bold("help")}: ${d.help}`);
