@@ -125,7 +125,8 @@ export class PrettyReporter implements Reporter {
   private connectionFailure(failure: ConnectionFailure): void {
     const c = this.c;
     this.line("");
-    this.line(c.red.bold(`✘ cannot connect: ${failure.message}`));
+    const what = failure.kind === "tls" || failure.kind === "certificate" ? "TLS failed" : "cannot connect";
+    this.line(c.red.bold(`✘ ${what}: ${failure.message}`));
     this.line(`  cause: ${failure.cause}${failure.code ? ` (${failure.code})` : ""}`);
     if (failure.hint) this.line(c.yellow(`  hint: ${failure.hint}`));
     this.line("");

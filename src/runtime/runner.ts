@@ -68,7 +68,11 @@ class Runner {
     for (const secret of script.secrets) this.secretForms.push(...secretWireForms("", secret));
   }
 
+  private finished = false;
+
   private emit(event: RunEvent): void {
+    // A socket may report its close after the run has ended; the report is complete by then.
+    if (this.finished) return;
     this.options.emit(event);
   }
 
@@ -107,6 +111,7 @@ class Runner {
     const exitCode = status === "pass" ? EXIT.ok : status === "fail" ? EXIT.expectationFailed : EXIT.connectionFailed;
     const ms = Date.now() - started;
     this.emit({ type: "run-end", file: this.script.file, status, exitCode, ms });
+    this.finished = true;
     return { status, exitCode, ms };
   }
 
