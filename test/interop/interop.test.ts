@@ -1,0 +1,78 @@
+// The same scripts a user writes, run through the CLI against real Postfix and Dovecot.
+// Without the servers this suite fails loudly under CI=true instead of passing by skipping.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { runCli } from "../helpers/cli.js";
+import { missingPrerequisites, startMailServers, USERS, type MailServers } from "./servers.js";
+
+const script = (name: string) => `test/interop/scripts/${name}.mailchat`;
+const missing = missingPrerequisites();
+
+if (missing) {
+  test("interop servers are available", () => {
+    const message = `INTEROP SUITE NOT RUN: ${missing}`;
+    process.stderr.write(`\n*** ${message} ***\n\n`);
+    if (process.env.CI === "true") assert.fail(message);
+  });
+} else {
+  describe("against real Postfix and Dovecot", () => {
+    let servers: MailServers;
+    const subject = `interop ${Date.now()}`;
+    const run = (name: string, vars: Record<string, string | number>) =>
+      runCli(["run", script(name), "--ca", servers.caFile, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}=${v}`])], { timeoutMs: 60_000 });
+
+    before(async () => {
+      servers = await startMailServers();
+      process.stderr.write(`interop: Postfix ${servers.versions.postfix}, ${servers.versions.dovecot}\n`);
+    });
+    after(() => servers?.stop());
+
+    test("submission: STARTTLS, AUTH LOGIN via Dovecot SASL, DATA; `not capability AUTH` before TLS", async () => {
+      const result = await run("submit", { port: servers.ports.submission, password: USERS.alice, subject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.doesNotMatch(result.stdout, new RegExp(USERS.alice));
+    });
+
+    test("POP3: STLS, USER/PASS, STAT, RETR of the message Postfix delivered (dot-unstuffed)", async () => {
+      const result = await run("pop3-stls-retr", { port: servers.ports.pop3, password: USERS.alice, subject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /C: PASS \*{8}/);
+    });
+
+    test("IMAP: STARTTLS, LOGIN, SELECT, FETCH of a body holding a fake completion line", async () => {
+      const result = await run("imap-starttls-fetch", { port: servers.ports.imap, password: USERS.alice, subject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /C: A\d+ LOGIN "alice@mailchat\.test" \*{8}/);
+    });
+
+    test("IMAPS with AUTHENTICATE PLAIN (SASL-IR), POP3S with AUTH LOGIN", async () => {
+      const imaps = await run("imaps-login", { port: servers.ports.imaps, password: USERS.alice });
+      assert.equal(imaps.code, 0, imaps.stdout + imaps.stderr);
+      const pop3s = await run("pop3s-login", { port: servers.ports.pop3s, password: USERS.alice });
+      assert.equal(pop3s.code, 0, pop3s.stdout + pop3s.stderr);
+    });
+
+    test("LMTP: two recipients, one unknown, one reply per accepted recipient", async () => {
+      const result = await run("lmtp-two-recipients", { port: servers.ports.lmtp });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+    });
+
+    test("a wrong password fails on each protocol with the credentials hint", async () => {
+      for (const [name, port] of [["smtp-wrong-password", servers.ports.submission], ["pop3-wrong-password", servers.ports.pop3], ["imap-wrong-password", servers.ports.imap]] as const) {
+        const result = await run(name, { port });
+        assert.equal(result.code, 1, `${name}: ${result.stdout}${result.stderr}`);
+        assert.match(result.stdout, /hint: the server rejected the credentials/, name);
+        assert.doesNotMatch(result.stdout, /Bad-Secret-42/, name);
+      }
+    });
+
+    test("TLS pinning against a server limited to TLS 1.2", async () => {
+      const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
+      assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);
+      const refused = await run("tls13-against-tls12-only", { port: servers.ports.smtpsTls12 });
+      assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+      assert.match(refused.stdout, /TLS failed/);
+      assert.match(refused.stdout, /no TLS version is acceptable to both sides/);
+    });
+  });
+}
