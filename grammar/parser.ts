@@ -1,6 +1,7 @@
 // The grammar of .mailchat, as Chevrotain rules and nothing else: no actions, no values.
 // grammar/visitor.ts turns the CST into the AST; scripts/diagrams.ts draws these rules.
-import { CstParser, type IParserErrorMessageProvider, type TokenType, type IToken } from "chevrotain";
+import type { IParserErrorMessageProvider, TokenType, IToken } from "chevrotain";
+import { CstParser } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 function describeToken(token: IToken): string {

@@ -2,7 +2,8 @@
 //   statement — the default: keywords, words, strings, regexes, durations, codes;
 //   line      — after `send`: the rest of the line is one argument, as typed in telnet;
 //   body      — after a bare `data`: message lines up to a line holding a single ".".
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import type { Lexer as LexerType, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 // A word is any run of non-space characters that is not a string or a regex;
 // `${...}` may hold spaces (`${name:-two words}`).
@@ -225,8 +226,8 @@ export const STATEMENT_KEYWORDS = [
   "timeout", "close", "include", "allow", "mask",
 ];
 
-let lexer: Lexer | undefined;
-export function mailchatLexer(): Lexer {
+let lexer: LexerType | undefined;
+export function mailchatLexer(): LexerType {
   // Validations cost start-up time on every run; the test suite runs them (see test/grammar).
   lexer ??= new Lexer(
     {
