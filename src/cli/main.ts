@@ -62,6 +62,7 @@ export function buildProgram(): Command {
     .option("--show-secrets", "print passwords and tokens instead of ********")
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
     .option("--sandbox", "run against mailchat's embedded sandbox server instead of the network")
+    .option("--sandbox-profile <name>", "with --sandbox: reproduce a known fault (see `mailchat sandbox --help`)")
     .option("--golden", "compare the whole transcript with FILE.golden beside each script")
     .option("--update", "with --golden: record FILE.golden from this run (written atomically)")
     .option("-v, --verbose", "also list each passed expectation")
@@ -85,6 +86,17 @@ export function buildProgram(): Command {
     .action(async (files: string[], options: Record<string, unknown>) => {
       const { checkCommand } = await import("./run.js");
       process.exitCode = await checkCommand(files, options);
+    });
+
+  program
+    .command("sandbox")
+    .description("run mailchat's sandbox mail server (SMTP, submission, SMTPS, LMTP, POP3, POP3S, IMAP, IMAPS) until Ctrl-C")
+    .option("--port-offset <n>", "listen on each service's default port + n", "10000")
+    .option("--profile <name>", `reproduce a known fault: ${"strip-starttls, lf-only-timeout, expired-cert, self-signed, tls12-only, no-auth-before-tls, relay-denied, bad-credentials, plaintext-pop3-login-disabled"}`)
+    .addHelpText("after", "\nExamples:\n  $ mailchat sandbox\n  $ mailchat sandbox --profile strip-starttls --port-offset 20000")
+    .action(async (options: { portOffset?: string; profile?: string }) => {
+      const { sandboxCommand } = await import("./sandbox.js");
+      process.exitCode = await sandboxCommand(options);
     });
 
   program.addHelpText(

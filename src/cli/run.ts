@@ -21,6 +21,7 @@ interface RunOptions extends CommonOptions {
   timeout?: string;
   showSecrets?: boolean;
   sandbox?: boolean;
+  sandboxProfile?: string;
   verbose?: boolean;
   golden?: boolean;
   update?: boolean;
@@ -88,6 +89,13 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   const ca = readCas(options.ca ?? []);
   if (typeof ca === "string") return usage(ca);
   if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");
+  if (options.sandboxProfile && !options.sandbox) return usage("--sandbox-profile chooses a fault profile of the sandbox: use it with --sandbox");
+  let profile: import("../sandbox/profiles.js").FaultProfile | undefined;
+  if (options.sandboxProfile) {
+    const { findProfile, PROFILES } = await import("../sandbox/profiles.js");
+    profile = findProfile(options.sandboxProfile);
+    if (!profile) return usage(`unknown sandbox profile \`${options.sandboxProfile}\` (profiles: ${PROFILES.map((p) => p.name).join(", ")})`);
+  }
 
   const compileOptions: Parameters<typeof compileAll>[1] = { ...options, insecure: Boolean(options.insecure) };
   if (defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = defaultTimeoutMs;
@@ -113,7 +121,8 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   if (options.sandbox) {
     const { startSandbox } = await import("../sandbox/index.js");
     const hosts = [...new Set(scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" ? [step.host] : []))))];
-    sandbox = await startSandbox({ hosts });
+    sandbox = await startSandbox(profile ? { hosts, profile } : { hosts });
+    if (profile) reporter.event({ type: "note", message: `sandbox profile ${profile.name}: ${profile.description}` });
     const missing = scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" && sandbox!.portFor(step.scheme) === undefined ? [`${s.file}:${step.span.line}: ${step.scheme}://`] : [])));
     if (missing.length > 0) {
       await sandbox.stop();
@@ -139,7 +148,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
         },
         showSecrets: Boolean(options.showSecrets),
       };
-      const trust = [...ca, ...(sandbox ? [sandbox.caPem] : [])];
+      const trust = [...ca, ...(sandbox?.caPem ? [sandbox.caPem] : [])];
       if (trust.length > 0) runOptions.ca = trust;
       if (sandbox) {
         const box = sandbox;

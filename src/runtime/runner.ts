@@ -193,7 +193,8 @@ class Runner {
         timeoutMs: step.timeoutMs,
         protocol,
         listener: {
-          reply: (reply) => this.emit({ type: "server", lines: reply.lines.map((line) => this.shown(line)) }),
+          // An IMAP literal spans lines: each is shown on its own transcript line.
+          reply: (reply) => this.emit({ type: "server", lines: reply.lines.flatMap((line) => line.split(/\r?\n/)).map((line) => this.shown(line)) }),
           closed: (by) => this.emit({ type: "closed", by }),
         },
       };

@@ -1,15 +1,25 @@
 // The embedded sandbox: real mail services on 127.0.0.1 ephemeral ports, a CA made at start,
-// and one mail store. `mailchat run --sandbox` points a script's connections here.
+// one mail store, and optionally a fault profile. `mailchat run --sandbox` points a script's
+// connections here; `mailchat sandbox` keeps it running for other terminals.
 import { generateCertificates } from "./certs.js";
+import { startCrlfProxy } from "./crlf-proxy.js";
+import { imapHandler } from "./imap.js";
+import { startLineService } from "./line-server.js";
+import { pop3Handler } from "./pop3.js";
+import { findProfile, PROFILES, type FaultProfile } from "./profiles.js";
 import { startSmtpService, SMTP_SERVICES, type RunningService } from "./smtp.js";
 import { MailStore } from "./store.js";
 import { SANDBOX_USERS, type SandboxUser } from "./users.js";
 
+export { PROFILES, findProfile, type FaultProfile };
+
 export interface Sandbox {
-  caPem: string;
+  /** The CA clients should trust, or undefined under a profile that withholds it. */
+  caPem: string | undefined;
   services: RunningService[];
   users: readonly SandboxUser[];
   store: MailStore;
+  profile?: FaultProfile;
   /** The port serving a scheme (`submission` → the submission service), if any. */
   portFor(scheme: string): number | undefined;
   stop(): Promise<void>;
@@ -18,25 +28,66 @@ export interface Sandbox {
 export interface SandboxOptions {
   /** Extra names for the server certificate: the hosts a script connects to. */
   hosts?: string[];
+  profile?: FaultProfile;
+  /** Fixed ports instead of free ones: each service listens on its default port + offset. */
+  portOffset?: number;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const certificates = generateCertificates({ hosts: options.hosts ?? [] });
+  const profile = options.profile;
+  const certificates = generateCertificates({ hosts: options.hosts ?? [], ...profile?.certificates });
   const store = new MailStore();
   const services: RunningService[] = [];
+  const stops: Array<() => Promise<void>> = [];
   try {
-    for (const spec of SMTP_SERVICES) services.push(await startSmtpService(spec, certificates, store));
+    for (const spec of SMTP_SERVICES) {
+      const fixed = options.portOffset !== undefined && !profile?.crlfProxy?.includes(spec.name) ? spec.defaultPort + options.portOffset : 0;
+      const service = await startSmtpService(
+        spec,
+        certificates,
+        store,
+        (smtpOptions) => {
+          if (profile?.maxTlsVersion) Object.assign(smtpOptions, { maxVersion: profile.maxTlsVersion });
+          profile?.smtp?.(spec.name, smtpOptions);
+        },
+        fixed,
+      );
+      stops.push(service.stop);
+      if (profile?.crlfProxy?.includes(spec.name)) {
+        const proxy = await startCrlfProxy(service.port, options.portOffset !== undefined ? spec.defaultPort + options.portOffset : 0);
+        stops.push(proxy.stop);
+        services.push({ ...service, port: proxy.port, stop: proxy.stop });
+      } else {
+        services.push(service);
+      }
+    }
+    const line = [
+      { name: "pop3", defaultPort: 110, implicitTls: false, handler: pop3Handler(store, profile?.pop3) },
+      { name: "pop3s", defaultPort: 995, implicitTls: true, handler: pop3Handler(store, profile?.pop3) },
+      { name: "imap", defaultPort: 143, implicitTls: false, handler: imapHandler(store, profile?.imap) },
+      { name: "imaps", defaultPort: 993, implicitTls: true, handler: imapHandler(store, profile?.imap) },
+    ];
+    for (const spec of line) {
+      const lineOptions: Parameters<typeof startLineService>[0] = { ...spec, scheme: spec.name, certificates };
+      if (profile?.maxTlsVersion) lineOptions.maxTlsVersion = profile.maxTlsVersion;
+      if (options.portOffset !== undefined) lineOptions.port = spec.defaultPort + options.portOffset;
+      const service = await startLineService(lineOptions);
+      stops.push(service.stop);
+      services.push(service);
+    }
   } catch (error) {
-    await Promise.all(services.map((s) => s.stop()));
+    await Promise.all(stops.map((stop) => stop()));
     throw error;
   }
   let stopped: Promise<void> | undefined;
-  return {
-    caPem: certificates.caPem,
+  const sandbox: Sandbox = {
+    caPem: profile?.trustCa === false ? undefined : certificates.caPem,
     services,
     users: SANDBOX_USERS,
     store,
     portFor: (scheme) => services.find((s) => s.scheme === scheme)?.port,
-    stop: () => (stopped ??= Promise.all(services.map((s) => s.stop())).then(() => undefined)),
+    stop: () => (stopped ??= Promise.all(stops.map((stop) => stop())).then(() => undefined)),
   };
+  if (profile) sandbox.profile = profile;
+  return sandbox;
 }

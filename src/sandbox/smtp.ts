@@ -48,7 +48,7 @@ export const SMTP_SERVICES: readonly ServiceSpec[] = [
   { name: "lmtp", defaultPort: 24, secure: false, lmtp: true, authRequired: false },
 ];
 
-export async function startSmtpService(spec: ServiceSpec, certificates: CertificateSet, store: MailStore, adjust?: (options: SMTPServerOptions) => void): Promise<RunningService> {
+export async function startSmtpService(spec: ServiceSpec, certificates: CertificateSet, store: MailStore, adjust?: (options: SMTPServerOptions) => void, listenPort = 0): Promise<RunningService> {
   const sockets = new Set<Socket>();
   const options: SMTPServerOptions = {
     secure: spec.secure,
@@ -64,8 +64,9 @@ export async function startSmtpService(spec: ServiceSpec, certificates: Certific
     size: MAX_MESSAGE_BYTES,
     authMethods: ["PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"],
     authOptional: !spec.authRequired,
-    // RFC 8314: AUTH is offered only once the session is encrypted.
-    allowInsecureAuth: false,
+    // A permissive lab server: plaintext AUTH works here (scripts must still say
+    // `allow plaintext-auth`); the `no-auth-before-tls` profile turns it off.
+    allowInsecureAuth: true,
     disabledCommands: spec.lmtp ? ["AUTH"] : [],
     onAuth(auth, _session, callback) {
       const user = findUser(auth.username ?? "");
@@ -108,7 +109,7 @@ export async function startSmtpService(spec: ServiceSpec, certificates: Certific
   });
   const port = await new Promise<number>((resolvePromise, reject) => {
     server.server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolvePromise((server.server.address() as { port: number }).port));
+    server.listen(listenPort, "127.0.0.1", () => resolvePromise((server.server.address() as { port: number }).port));
   });
   return {
     name: spec.name,

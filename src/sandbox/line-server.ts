@@ -1,0 +1,122 @@
+// The plumbing shared by the sandbox's POP3 and IMAP servers: accept on 127.0.0.1, read CRLF
+// lines (bounded), upgrade to TLS in place for STLS/STARTTLS, and stop without hanging.
+// npm has no maintained POP3 or IMAP server library (hoodiecrow-imap is unmaintained since
+// 2016 and has no POP3), so the sandbox keeps a small, careful server for the subset the
+// recipes need; the protocol logic lives in pop3.ts and imap.ts.
+import { createServer, type Socket } from "node:net";
+import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
+import type { CertificateSet } from "./certs.js";
+import type { RunningService } from "./smtp.js";
+
+const MAX_COMMAND_LINE = 8_192;
+
+export interface LineSession {
+  send(line: string): void;
+  /** Raw bytes (message bodies). */
+  write(data: string | Buffer): void;
+  /** Switches to TLS after the go-ahead was sent. */
+  startTls(): Promise<void>;
+  readonly secure: boolean;
+  close(): void;
+}
+
+export interface LineHandler {
+  greet(session: LineSession): void;
+  line(session: LineSession, line: string): void | Promise<void>;
+}
+
+export async function startLineService(options: {
+  name: string;
+  scheme: string;
+  defaultPort: number;
+  implicitTls: boolean;
+  certificates: CertificateSet;
+  maxTlsVersion?: "TLSv1.2";
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  handler: () => LineHandler;
+}): Promise<RunningService> {
+  const context: SecureContext = createSecureContext({ key: options.certificates.keyPem, cert: options.certificates.certPem, ...(options.maxTlsVersion ? { maxVersion: options.maxTlsVersion } : {}) });
+  const sockets = new Set<Socket>();
+
+  const serve = (raw: Socket) => {
+    sockets.add(raw);
+    raw.on("error", () => undefined);
+    raw.once("close", () => sockets.delete(raw));
+    let socket: Socket = raw;
+    let secure = false;
+    let buffer = "";
+    let queue = Promise.resolve();
+    const handler = options.handler();
+    const session: LineSession = {
+      send: (line) => void (socket.writable && socket.write(`${line}\r\n`)),
+      write: (data) => void (socket.writable && socket.write(data)),
+      get secure() {
+        return secure;
+      },
+      close: () => socket.end(),
+      startTls: () =>
+        new Promise((resolvePromise) => {
+          socket.removeListener("data", onData);
+          buffer = "";
+          const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext: context });
+          tlsSocket.on("error", () => socket.destroy());
+          tlsSocket.once("secure", () => {
+            secure = true;
+            socket = tlsSocket;
+            tlsSocket.on("data", onData);
+            resolvePromise();
+          });
+        }),
+    };
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString("utf8");
+      if (buffer.length > MAX_COMMAND_LINE && !buffer.includes("\n")) {
+        session.send(options.scheme.startsWith("imap") ? "* BYE line too long" : "-ERR line too long");
+        socket.destroy();
+        return;
+      }
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/, "");
+        buffer = buffer.slice(newline + 1);
+        // One command at a time, in order, even when a handler awaits (STARTTLS).
+        queue = queue.then(
+          () => handler.line(session, line),
+          () => undefined,
+        ).catch(() => void socket.destroy());
+      }
+    };
+    if (options.implicitTls) {
+      const tlsSocket = new TLSSocket(raw, { isServer: true, secureContext: context });
+      tlsSocket.on("error", () => raw.destroy());
+      tlsSocket.once("secure", () => {
+        secure = true;
+        socket = tlsSocket;
+        tlsSocket.on("data", onData);
+        handler.greet(session);
+      });
+    } else {
+      raw.on("data", onData);
+      handler.greet(session);
+    }
+  };
+
+  const server = createServer(serve);
+  const port = await new Promise<number>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolvePromise((server.address() as { port: number }).port));
+  });
+  return {
+    name: options.name,
+    scheme: options.scheme,
+    defaultPort: options.defaultPort,
+    port,
+    tls: options.implicitTls ? "implicit" : "starttls",
+    stop: () =>
+      new Promise<void>((resolvePromise) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
