@@ -57,6 +57,7 @@ export type Matcher =
 export type ConnectionCheck =
   | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName; span: Span }
   | { kind: "tls-cipher"; pattern: TextPattern; span: Span }
+  | { kind: "tls-refused"; span: Span }
   | { kind: "cert-verified"; span: Span }
   | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };

@@ -156,6 +156,7 @@ export class MailchatParser extends CstParser {
         },
       },
       { ALT: () => { this.CONSUME(T.Cipher); this.SUBRULE(this.textPattern); } },
+      { ALT: () => this.CONSUME(T.Refused) },
     ]);
   });
 

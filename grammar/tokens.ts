@@ -106,6 +106,7 @@ export const Cert = keyword("Cert");
 export const Version = keyword("Version");
 export const Cipher = keyword("Cipher");
 export const Verified = keyword("Verified");
+export const Refused = keyword("Refused");
 export const Expires = keyword("Expires");
 export const Subject = keyword("Subject");
 export const Issuer = keyword("Issuer");

@@ -234,6 +234,8 @@ export class AstBuilder extends BaseVisitor {
         span: this.spanFrom(keyword, version),
       };
     }
+    const refused = this.token(ctx, "Refused");
+    if (refused) return { kind: "tls-refused", span: this.spanFrom(keyword, refused) };
     const pattern = this.textPattern(this.node(ctx, "textPattern")!);
     return { kind: "tls-cipher", pattern, span: this.spanFrom(keyword, keyword) };
   }

@@ -42,6 +42,11 @@ export const HINTS: readonly HintRow[] = [
     hint: "the server never saw the end of the line: lines must end in CRLF (mailchat sends CRLF; a `send raw` without \\r\\n, or a proxy that rewrites line ends, will stall the server until it times out)",
   },
   {
+    id: "plaintext-disallowed",
+    when: has(/Plaintext authentication disallowed|\[PRIVACYREQUIRED\]|LOGINDISABLED/i),
+    hint: "the server refuses passwords over an unencrypted connection: upgrade with `starttls` first (or connect with pop3s:// / imaps://)",
+  },
+  {
     id: "auth-5.7.3",
     when: has(/^535[ -]5\.7\.3/m),
     hint: "535 5.7.3 (Exchange: authentication unsuccessful): wrong user name or password, the account is not allowed to authenticate on this connector, or basic authentication is disabled for it",
@@ -60,11 +65,6 @@ export const HINTS: readonly HintRow[] = [
     id: "auth-required",
     when: has(/^530[ -]5\.7\.[01]?\d? ?Authentication required|^530 .*auth/im),
     hint: "the server requires authentication before MAIL FROM: add `auth …` after STARTTLS (this is normal on submission port 587)",
-  },
-  {
-    id: "plaintext-disallowed",
-    when: has(/Plaintext authentication disallowed|\[PRIVACYREQUIRED\]|LOGINDISABLED/i),
-    hint: "the server refuses passwords over an unencrypted connection: upgrade with `starttls` first (or connect with pop3s:// / imaps://)",
   },
   {
     id: "relay-denied",

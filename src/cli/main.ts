@@ -89,6 +89,17 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("recipes")
+    .description("list the troubleshooting recipes shipped with mailchat, or print one")
+    .argument("[action]", "list (the default) or show")
+    .argument("[name]", "the recipe to show")
+    .addHelpText("after", "\nExamples:\n  $ mailchat recipes\n  $ mailchat recipes show tls-versions\n  $ mailchat run recipe:tls-versions --var host=mail.example.com")
+    .action(async (action: string | undefined, name: string | undefined) => {
+      const { recipesCommand } = await import("./recipes.js");
+      process.exitCode = recipesCommand(action, name);
+    });
+
+  program
     .command("sandbox")
     .description("run mailchat's sandbox mail server (SMTP, submission, SMTPS, LMTP, POP3, POP3S, IMAP, IMAPS) until Ctrl-C")
     .option("--port-offset <n>", "listen on each service's default port + n", "10000")

@@ -7,6 +7,7 @@ import type { CompiledScript } from "../compile/steps.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { EXIT, type RunEvent, type RunStatus } from "../runtime/events.js";
 import { colorEnabled } from "./color.js";
+import { resolveScriptArgument } from "./recipes.js";
 
 interface CommonOptions {
   var?: Record<string, string>;
@@ -33,10 +34,21 @@ function usage(message: string): number {
 }
 
 /** Compiles every file; prints the diagnostics of those that fail. */
-function compileAll(files: string[], options: CommonOptions & { insecure?: boolean; defaultTimeoutMs?: number }, color: boolean): { scripts: CompiledScript[]; ok: boolean; results: CompileResult[] } {
+function compileAll(arguments_: string[], options: CommonOptions & { insecure?: boolean; defaultTimeoutMs?: number }, color: boolean): { scripts: CompiledScript[]; ok: boolean; results: CompileResult[] } {
   const scripts: CompiledScript[] = [];
   const results: CompileResult[] = [];
   let ok = true;
+  const files: string[] = [];
+  for (const argument of arguments_) {
+    const resolved = resolveScriptArgument(argument);
+    if ("error" in resolved) {
+      process.stderr.write(`mailchat: ${resolved.error}\n`);
+      results.push({ diagnostics: [{ code: "unknown-recipe", message: resolved.error }], sources: new Map() });
+      ok = false;
+      continue;
+    }
+    files.push(resolved.path);
+  }
   for (const file of files) {
     const compileOptions: Parameters<typeof compile>[1] = { vars: options.var ?? {}, allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure) };
     if (options.defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = options.defaultTimeoutMs;
@@ -51,7 +63,7 @@ function compileAll(files: string[], options: CommonOptions & { insecure?: boole
   }
   if (!ok) {
     const failed = results.filter((r) => !r.script).length;
-    process.stderr.write(`mailchat: ${failed} of ${files.length} script${files.length === 1 ? "" : "s"} invalid; nothing was sent\n`);
+    process.stderr.write(`mailchat: ${failed} of ${arguments_.length} script${arguments_.length === 1 ? "" : "s"} invalid; nothing was sent\n`);
   }
   return { scripts, ok, results };
 }

@@ -432,11 +432,23 @@ class Compiler {
   private connectionCheck(s: Extract<A.Statement, { kind: "expect-connection" }>, common: { span: A.Span; source: string }): void {
     const connection = this.requireConnection(s, "expect");
     if (!connection) return;
-    if (!connection.encrypted) {
+    if (!connection.encrypted && s.check.kind !== "tls-refused") {
       this.error("not-encrypted", "the connection is not encrypted at this point, so it has no TLS facts to check", s.span, "put this after `starttls`, or connect with an implicit-TLS scheme (smtps, pop3s, imaps)");
       return;
     }
     const c = s.check;
+    if (c.kind === "tls-refused") {
+      // Binds to the handshake just before it: the implicit-TLS connect or the starttls.
+      const previous = this.steps[this.steps.length - 1];
+      if (!previous || !((previous.kind === "connect" && previous.implicitTls) || previous.kind === "starttls")) {
+        this.error("tls-refused-placement", "`expect tls refused` must follow the handshake it judges", s.span, "put it right after `starttls` or after `connect` to an implicit-TLS scheme (smtps, pop3s, imaps)");
+        return;
+      }
+      previous.expectRefused = true;
+      // A refused handshake leaves no connection to use.
+      this.connection = undefined;
+      return;
+    }
     switch (c.kind) {
       case "tls-version":
         this.push({ ...common, kind: "check", check: { kind: "tls-version", comparator: c.comparator, version: c.version } });

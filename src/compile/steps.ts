@@ -58,6 +58,8 @@ export type Step = StepCommon &
         implicitTls: boolean;
         timeoutMs: number;
         tls: TlsSettings;
+        /** `expect tls refused` follows: the handshake must fail (a TLS version probe). */
+        expectRefused?: boolean;
       }
     | { kind: "send"; line: RuntimeText }
     | { kind: "send-raw"; bytes: RuntimeText }
@@ -74,7 +76,7 @@ export type Step = StepCommon &
         captures: string[];
       }
     | { kind: "check"; check: ConnectionCheck }
-    | { kind: "starttls"; tls: TlsSettings; timeoutMs: number }
+    | { kind: "starttls"; tls: TlsSettings; timeoutMs: number; expectRefused?: boolean }
     | { kind: "auth"; mechanism: SaslMechanism; user: RuntimeText; secret: RuntimeText; timeoutMs: number }
     | { kind: "data"; body: RuntimeText[]; timeoutMs: number }
     | { kind: "data-file"; path: string; timeoutMs: number }

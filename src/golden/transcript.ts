@@ -14,6 +14,8 @@ export function transcriptLine(event: RunEvent): string[] {
       if (cert) lines.push(`*: cert ${cert.subject} issued by ${cert.issuer} expires ${cert.validTo.slice(0, 10)}${facts.authorized ? " verified" : ` not verified (${facts.authorizationError ?? "unknown"})`}`);
       return lines;
     }
+    case "tls-refused":
+      return [`*: tls refused (offered ${event.offered})`];
     case "client":
       return [`C: ${event.text}`];
     case "server":

@@ -57,6 +57,9 @@ export class JsonReporter implements Reporter {
         this.current?.tls.push(e.facts);
         this.push("*", `tls ${e.facts.version} ${e.facts.cipher}`);
         return;
+      case "tls-refused":
+        this.push("*", `tls refused: offered ${e.offered}: ${e.reason}`);
+        return;
       case "client":
         this.push("C", e.text);
         return;

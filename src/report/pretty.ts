@@ -27,6 +27,8 @@ export class PrettyReporter implements Reporter {
   private stepsPassed = 0;
   private totalSteps = 0;
   private failedStep: { step: StepInfo; kind: "expectation" | "connection" } | undefined;
+  /** Handshakes of this run, for the table printed when a script probes several. */
+  private handshakes: Array<{ offered: string; result: string }> = [];
 
   constructor(options: ReporterOptions) {
     this.c = new Chalk({ level: options.color ? 1 : 0 });
@@ -45,6 +47,7 @@ export class PrettyReporter implements Reporter {
         this.stepsPassed = 0;
         this.totalSteps = e.steps;
         this.failedStep = undefined;
+        this.handshakes = [];
         if (this.runs > 0) this.line("");
         this.line(c.bold(`── ${e.file}`));
         return;
@@ -55,8 +58,13 @@ export class PrettyReporter implements Reporter {
         this.line(c.gray(`*: connected to ${e.address}:${e.port} in ${e.ms} ms`));
         return;
       case "tls":
+        this.handshakes.push({ offered: e.facts.offered ?? "default versions", result: `accepted: ${e.facts.version} ${e.facts.cipher}` });
         this.line(c.magenta(`*: tls ${e.facts.version} ${e.facts.cipher}`));
         if (e.facts.certificate) this.line((e.facts.authorized ? c.magenta : c.yellow)(`*: cert ${describeCertificate(e.facts.certificate, e.facts)}`));
+        return;
+      case "tls-refused":
+        this.handshakes.push({ offered: e.offered, result: `refused: ${e.reason}` });
+        this.line(c.magenta(`*: tls refused: offered ${e.offered}: ${e.reason}`));
         return;
       case "client":
         this.line(c.cyan(`C: ${e.text}`));
@@ -84,6 +92,7 @@ export class PrettyReporter implements Reporter {
         return;
       case "run-end": {
         this.runs += 1;
+        if (this.handshakes.length > 1) this.handshakeTable();
         const seconds = `${(e.ms / 1000).toFixed(1)} s`;
         if (e.status === "pass") {
           this.line(c.green(`✔ ${e.file}: ${this.totalSteps} steps passed in ${seconds}`));
@@ -102,6 +111,14 @@ export class PrettyReporter implements Reporter {
         return;
       }
     }
+  }
+
+  private handshakeTable(): void {
+    const width = Math.max(7, ...this.handshakes.map((h) => h.offered.length));
+    this.line("");
+    this.line(this.c.bold(`  ${"offered".padEnd(width)}  result`));
+    for (const h of this.handshakes) this.line(`  ${h.offered.padEnd(width)}  ${h.result.startsWith("accepted") ? this.c.green(h.result) : this.c.yellow(h.result)}`);
+    this.line("");
   }
 
   private failure(step: StepInfo, failure: Failure): void {

@@ -100,7 +100,11 @@ export class Connection {
     return this.ended;
   }
 
+  /** Resolves when the current socket has closed (its handle released). */
+  private gone: Promise<void> = Promise.resolve();
+
   private attach(socket: Socket): void {
+    this.gone = new Promise((resolvePromise) => socket.once("close", () => resolvePromise()));
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", () => this.end());
     socket.on("close", () => this.end());
@@ -215,10 +219,9 @@ export class Connection {
   /** Closes our side; resolves once the socket is gone (bounded: destroy after 2 s). */
   close(): Promise<void> {
     return new Promise((resolvePromise) => {
-      if (this.socket.destroyed) return resolvePromise();
       this.closingByClient = true;
       const timer = setTimeout(() => this.socket.destroy(), 2_000);
-      this.socket.once("close", () => {
+      void this.gone.then(() => {
         clearTimeout(timer);
         resolvePromise();
       });
@@ -229,9 +232,7 @@ export class Connection {
   /** Drops the connection at once; resolves when the socket is gone. */
   destroy(): Promise<void> {
     this.closingByClient = true;
-    if (this.socket.destroyed) return Promise.resolve();
-    const gone = new Promise<void>((resolvePromise) => this.socket.once("close", () => resolvePromise()));
     this.socket.destroy();
-    return gone;
+    return this.gone;
   }
 }

@@ -23,6 +23,8 @@ export interface TlsFacts {
   authorizationError?: string;
   verify: boolean;
   servername?: string;
+  /** The versions the script offered: "TLSv1.2", "TLSv1.2-default", "default versions". */
+  offered?: string;
   certificate?: CertificateSummary;
 }
 
@@ -67,6 +69,8 @@ export type RunEvent =
   | { type: "connect"; url: string; host: string; port: number; protocol: ProtocolName; implicitTls: boolean }
   | { type: "connected"; address: string; port: number; ms: number }
   | { type: "tls"; facts: TlsFacts }
+  /** A handshake the script expected to fail (`expect tls refused`) failed. */
+  | { type: "tls-refused"; offered: string; reason: string }
   | { type: "client"; text: string; secret: boolean }
   | { type: "server"; lines: string[] }
   | { type: "closed"; by: "server" | "client" }

@@ -2,7 +2,7 @@
 // events. The first failed step ends the run: what follows depends on it.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import type { CompiledScript, RuntimeText, Step } from "../compile/steps.js";
+import type { CompiledScript, RuntimeText, Step, TlsSettings } from "../compile/steps.js";
 import { hintFor, hintForConnectionError, type HintContext } from "../hints.js";
 import { MAX_BODY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { protocolFor } from "../protocols/index.js";
@@ -201,15 +201,40 @@ class Runner {
       if (step.implicitTls) openOptions.implicitTls = this.options.ca ? { settings: step.tls, ca: this.options.ca } : { settings: step.tls };
       this.connection = await Connection.open(openOptions);
     } catch (error) {
+      if (step.expectRefused && error instanceof HandshakeError) return this.refused(step.tls, error);
       throw new StepConnectionFailure(this.classify(error, step.implicitTls ? "tls" : "connect"));
     }
     this.protocol = protocol;
     this.emit({ type: "connected", address: this.connection.remoteAddress, port: this.connection.remotePort, ms: Date.now() - started });
-    if (this.connection.tls) this.afterHandshake(step.tls.verify);
+    if (this.connection.tls) {
+      if (step.expectRefused) return this.notRefused(step);
+      this.afterHandshake(step.tls);
+    }
   }
 
-  private afterHandshake(verify: boolean): void {
+  /** `expect tls refused` held: the handshake failed, as the script said it would. */
+  private refused(settings: TlsSettings, error: HandshakeError): void {
+    this.connection = undefined;
+    this.emit({ type: "tls-refused", offered: describeOffer(settings), reason: error.code ? `${error.message} (${error.code})` : error.message });
+  }
+
+  private async notRefused(step: Step): Promise<void> {
     const facts = this.connection!.tls!;
+    facts.offered = describeOffer((step as { tls: TlsSettings }).tls);
+    this.emit({ type: "tls", facts });
+    await this.connection!.destroy();
+    this.connection = undefined;
+    throw new StepFailure({
+      message: `expected the server to refuse the handshake (${describeOffer((step as { tls: TlsSettings }).tls)}), but it negotiated ${facts.version} ${facts.cipher}`,
+      expected: "tls refused",
+      actual: `${facts.version} ${facts.cipher}`,
+    });
+  }
+
+  private afterHandshake(settings: TlsSettings): void {
+    const verify = settings.verify;
+    const facts = this.connection!.tls!;
+    facts.offered = describeOffer(settings);
     this.emit({ type: "tls", facts });
     if (facts.authorized) return;
     const reason = facts.authorizationError ?? "unknown";
@@ -356,14 +381,16 @@ class Runner {
       upgraded = await this.connection!.upgrade(upgradeOptions);
     } catch (error) {
       this.connection = undefined;
+      if (step.expectRefused && error instanceof HandshakeError) return this.refused(step.tls, error);
       throw new StepConnectionFailure(this.classify(error, "tls"));
     }
+    if (step.expectRefused) return this.notRefused(step);
     if (upgraded.dropped > 0) {
       this.emit({ type: "note", message: `discarded ${upgraded.dropped} bytes the server sent in plaintext after its STARTTLS go-ahead (RFC 3207 §4.2: a STARTTLS injection attempt or a broken server)` });
     }
     // RFC 3207 §4.2: the client must discard what it knew of the server before TLS.
     this.capabilities = undefined;
-    this.afterHandshake(step.tls.verify);
+    this.afterHandshake(step.tls);
   }
 
   private async auth(step: Extract<Step, { kind: "auth" }>): Promise<void> {
@@ -435,6 +462,13 @@ class Runner {
     this.emit({ type: "client", text: ".", secret: false });
     this.lastSent = ".";
   }
+}
+
+/** What a handshake offered, for reports: "TLSv1.1", "TLSv1.2-TLSv1.3", "default". */
+function describeOffer(settings: TlsSettings): string {
+  if (settings.minVersion && settings.minVersion === settings.maxVersion) return settings.minVersion;
+  if (settings.minVersion || settings.maxVersion) return `${settings.minVersion ?? "default"}-${settings.maxVersion ?? "default"}`;
+  return "default versions";
 }
 
 export { SECRET_PLACEHOLDER, ConnectError };

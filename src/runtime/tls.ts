@@ -100,8 +100,8 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
 
 function describeTlsError(error: Error): string {
   // OpenSSL's messages look like "…:SSL routines:ssl3_get_record:wrong version number"; keep the reason.
-  const reason = /routines:[^:]*:([^\n]+)$/.exec(error.message)?.[1] ?? error.message;
-  return `TLS handshake failed: ${reason.replace(/^SSL alert number \d+$/, (m) => m)}`;
+  const reason = /routines:[^:]*:([^:\n]+)/.exec(error.message)?.[1] ?? error.message.split("\n")[0]!;
+  return `TLS handshake failed: ${reason}`;
 }
 
 function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: string | undefined): TlsFacts {

@@ -37,10 +37,11 @@ export async function startLineService(options: {
   handler: () => LineHandler;
 }): Promise<RunningService> {
   const context: SecureContext = createSecureContext({ key: options.certificates.keyPem, cert: options.certificates.certPem, ...(options.maxTlsVersion ? { maxVersion: options.maxTlsVersion } : {}) });
-  const sockets = new Set<Socket>();
+  /** The topmost socket of each connection (the TLS wrap once there is one). */
+  const sockets = new Map<Socket, Socket>();
 
   const serve = (raw: Socket) => {
-    sockets.add(raw);
+    sockets.set(raw, raw);
     raw.on("error", () => undefined);
     raw.once("close", () => sockets.delete(raw));
     let socket: Socket = raw;
@@ -60,7 +61,8 @@ export async function startLineService(options: {
           socket.removeListener("data", onData);
           buffer = "";
           const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext: context });
-          tlsSocket.on("error", () => socket.destroy());
+          tlsSocket.on("error", () => tlsSocket.destroy());
+          sockets.set(raw, tlsSocket);
           tlsSocket.once("secure", () => {
             secure = true;
             socket = tlsSocket;
@@ -89,7 +91,8 @@ export async function startLineService(options: {
     };
     if (options.implicitTls) {
       const tlsSocket = new TLSSocket(raw, { isServer: true, secureContext: context });
-      tlsSocket.on("error", () => raw.destroy());
+      sockets.set(raw, tlsSocket);
+      tlsSocket.on("error", () => tlsSocket.destroy());
       tlsSocket.once("secure", () => {
         secure = true;
         socket = tlsSocket;
@@ -115,7 +118,8 @@ export async function startLineService(options: {
     tls: options.implicitTls ? "implicit" : "starttls",
     stop: () =>
       new Promise<void>((resolvePromise) => {
-        for (const socket of sockets) socket.destroy();
+        // Destroy the topmost socket: tearing a TLS wrap down from below crashes Node.
+        for (const top of sockets.values()) top.destroy();
         server.close(() => resolvePromise());
       }),
   };

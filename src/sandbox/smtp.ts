@@ -3,7 +3,6 @@
 // AUTH required), smtps (465: implicit TLS), lmtp (24). Postfix-like wording, so recipes
 // read the same against the sandbox as against a real server.
 import { randomBytes } from "node:crypto";
-import type { Socket } from "node:net";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import type { CertificateSet } from "./certs.js";
 import type { MailStore } from "./store.js";
@@ -49,8 +48,9 @@ export const SMTP_SERVICES: readonly ServiceSpec[] = [
 ];
 
 export async function startSmtpService(spec: ServiceSpec, certificates: CertificateSet, store: MailStore, adjust?: (options: SMTPServerOptions) => void, listenPort = 0): Promise<RunningService> {
-  const sockets = new Set<Socket>();
   const options: SMTPServerOptions = {
+    // stop() must not wait smtp-server's default 30 s for clients to leave.
+    closeTimeout: 250,
     secure: spec.secure,
     lmtp: spec.lmtp,
     key: certificates.keyPem,
@@ -103,10 +103,6 @@ export async function startSmtpService(spec: ServiceSpec, certificates: Certific
   adjust?.(options);
   const server = new SMTPServer(options);
   server.on("error", () => undefined);
-  server.server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
   const port = await new Promise<number>((resolvePromise, reject) => {
     server.server.once("error", reject);
     server.listen(listenPort, "127.0.0.1", () => resolvePromise((server.server.address() as { port: number }).port));
@@ -118,9 +114,8 @@ export async function startSmtpService(spec: ServiceSpec, certificates: Certific
     port,
     tls: spec.secure ? "implicit" : "starttls",
     stop: () =>
-      new Promise<void>((resolvePromise) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolvePromise());
-      }),
+      // smtp-server closes its own connections: destroying a socket beneath a TLS wrap
+      // (what a raw-socket sweep would do) crashes Node.
+      new Promise<void>((resolvePromise) => server.close(() => resolvePromise())),
   };
 }
