@@ -46,6 +46,7 @@ function inRule(ruleName: string): string {
 /** Chevrotain's messages, rephrased for people who read telnet transcripts, not grammars. */
 export const errorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    if (expected === T.Newline) return `unexpected ${describeToken(actual)}${inRule(ruleName)}: the statement should end before it`;
     if (expected === T.Comparison && ruleName === "setStatement") return `expected \`=\` in \`set\`, found ${describeToken(actual)}`;
     return `expected ${labelOf(expected)}${inRule(ruleName)}, found ${describeToken(actual)}`;
   },
