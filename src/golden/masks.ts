@@ -17,14 +17,14 @@ export const BUILT_IN_MASKS: ReadonlyArray<Mask & { name: string }> = [
   { name: "iso-date", regex: /\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g, replacement: "<date>" },
   // Queue ids: Postfix/sandbox "queued as 4F2A1B3C9D", Exim "id=1rABCD-0001AB-CD".
   { name: "queue-id", regex: /(queued as |id=)[A-Za-z0-9._-]{4,}/gi, replacement: "$1<queue-id>" },
+  // IMAP: UIDVALIDITY changes when a mailbox is recreated.
+  { name: "uidvalidity", regex: /(UIDVALIDITY )\d+/g, replacement: "$1<uidvalidity>" },
   // Gmail and others: "250 2.0.0 OK  1700000000 d2e1a72fcca58-…gsmtp": a Unix time and an id.
   { name: "unix-time", regex: /\b1[5-9]\d{8}\b/g, replacement: "<unix-time>" },
   { name: "gsmtp-id", regex: /\b[a-z0-9]{10,}\.\d+ - gsmtp\b/g, replacement: "<id> - gsmtp" },
   // Message-ids and session ids in headers and replies.
   { name: "message-id", regex: /(message-id:\s*)<[^>\s]+>/gi, replacement: "$1<message-id>" },
   { name: "session-id", regex: /\b(session|sess|sid|conn(?:ection)?[-_ ]?id)([=: ]+)[A-Za-z0-9._-]{6,}/gi, replacement: "$1$2<session-id>" },
-  // IMAP: UIDVALIDITY changes when a mailbox is recreated.
-  { name: "uidvalidity", regex: /(UIDVALIDITY )\d+/g, replacement: "$1<uidvalidity>" },
   // Timings: Dovecot "(0.001 + 0.000 secs)", "in 12 ms", "0.3 seconds".
   { name: "timing", regex: /\(\d+\.\d+(?: \+ \d+\.\d+)* secs?\)|\b\d+(?:\.\d+)? ?(?:ms|secs?|seconds)\b/g, replacement: "<time>" },
   // A bare clock time left over: "23:17:01".
