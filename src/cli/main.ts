@@ -89,6 +89,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("import")
+    .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript) into a script")
+    .argument("<file>", "the pasted session, or - for standard input")
+    .option("-o, --output <file>", "write the script here (atomically) instead of standard output")
+    .option("--protocol <name>", "smtp, lmtp, pop3 or imap, when it cannot be inferred")
+    .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.")
+    .action(async (file: string, options: { output?: string; protocol?: string }) => {
+      const { importCommand } = await import("./import.js");
+      process.exitCode = importCommand(file, options);
+    });
+
+  program
     .command("recipes")
     .description("list the troubleshooting recipes shipped with mailchat, or print one")
     .argument("[action]", "list (the default) or show")

@@ -1,0 +1,44 @@
+// `mailchat import`: a pasted session (telnet, openssl s_client, swaks, golden) → a script.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { ProtocolName } from "../compile/steps.js";
+import { describeFsError } from "../compile/compile.js";
+import { generateScript } from "../import/generate.js";
+import { readTranscript } from "../import/transcript.js";
+import { EXIT } from "../runtime/events.js";
+
+const PROTOCOLS: ProtocolName[] = ["smtp", "lmtp", "pop3", "imap"];
+
+export function importCommand(file: string, options: { output?: string; protocol?: string }): number {
+  if (options.protocol && !PROTOCOLS.includes(options.protocol as ProtocolName)) {
+    process.stderr.write(`mailchat: --protocol takes ${PROTOCOLS.join(", ")}, got \`${options.protocol}\`\n`);
+    return EXIT.invalid;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (error) {
+    process.stderr.write(`mailchat: cannot read ${file === "-" ? "standard input" : file}: ${describeFsError(error)}\n`);
+    return EXIT.invalid;
+  }
+  if (!text.trim()) {
+    process.stderr.write(`mailchat: ${file === "-" ? "standard input" : file} is empty: paste a session (telnet, openssl s_client, swaks or a golden transcript)\n`);
+    return EXIT.invalid;
+  }
+  const transcript = readTranscript(text, options.protocol ? { protocol: options.protocol as ProtocolName } : {});
+  const result = generateScript(transcript, file === "-" ? "standard input" : file);
+  for (const entry of result.unplaced) process.stderr.write(`mailchat: line ${entry.line} not placed (${entry.why}): ${entry.text}\n`);
+  if (options.output) {
+    const temporary = `${options.output}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, result.script);
+      renameSync(temporary, options.output);
+    } catch (error) {
+      process.stderr.write(`mailchat: cannot write ${options.output}: ${describeFsError(error)}\n`);
+      return EXIT.invalid;
+    }
+    process.stderr.write(`mailchat: wrote ${options.output} (${transcript.format} transcript, ${transcript.protocol.toUpperCase()})\n`);
+  } else {
+    process.stdout.write(result.script);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,323 @@
+// A transcript → a .mailchat script that reproduces it: client lines become `send`, server
+// replies `expect` (code and enhanced code), AUTH exchanges `auth` with the password left to
+// the environment, DATA bodies `data` blocks. Lines that fit nowhere are reported, not guessed.
+import type { ProtocolName } from "../compile/steps.js";
+import { isMultiLineCommand } from "../protocols/pop3.js";
+import { SCHEMES } from "../protocols/schemes.js";
+import type { Entry, Transcript } from "./transcript.js";
+
+export interface ImportResult {
+  script: string;
+  /** Lines that could not be placed, with why. */
+  unplaced: Array<{ line: number; text: string; why: string }>;
+}
+
+const PASSWORD = "${env.MAILCHAT_PASSWORD}";
+
+function decode(b64: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(b64.trim())) return undefined;
+  const text = Buffer.from(b64.trim(), "base64").toString("utf8");
+  return /^[\x20-\x7e\0]*$/.test(text) ? text : undefined;
+}
+
+/** A `send` line as the grammar reads it: ` #` would start a comment, `${` interpolate. */
+function sendLine(text: string): string {
+  if (/\s#/.test(text) || /\s$/.test(text)) return `send raw ${JSON.stringify(`${text}\r\n`).replace(/\$\{/g, "\\${")}`;
+  return text ? `send ${text.replace(/\$\{/g, "$${")}` : "send";
+}
+
+function bodyLine(text: string): string {
+  const unstuffed = text.startsWith("..") ? text.slice(1) : text;
+  return unstuffed.replace(/\$\{/g, "$${");
+}
+
+function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls: boolean): string {
+  const candidates = Object.entries(SCHEMES).filter(([, s]) => s.protocol === protocol);
+  const byPort = candidates.find(([, s]) => s.defaultPort === port);
+  if (byPort) return byPort[0];
+  return candidates.find(([, s]) => s.implicitTls === implicitTls)?.[0] ?? protocol;
+}
+
+function regexEscape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+class Generator {
+  readonly out: string[] = [];
+  readonly unplaced: ImportResult["unplaced"] = [];
+  private readonly entries: Entry[];
+  private index = 0;
+  private usesPassword = false;
+  private lastClient: string | undefined;
+  /** The protocol of the current connection (a golden transcript may hold several). */
+  private protocol: ProtocolName;
+
+  constructor(private readonly transcript: Transcript) {
+    this.entries = transcript.entries;
+    this.protocol = transcript.protocol;
+  }
+
+  private peek(offset = 0): Entry | undefined {
+    return this.entries[this.index + offset];
+  }
+
+  private next(): Entry | undefined {
+    return this.entries[this.index++];
+  }
+
+  private get smtpLike(): boolean {
+    return this.protocol === "smtp" || this.protocol === "lmtp";
+  }
+
+  generate(source: string): ImportResult {
+    const header = [`# Imported by \`mailchat import\` from ${source} (${this.transcript.format} transcript, ${this.protocol.toUpperCase()}).`];
+    this.connect();
+    while (this.index < this.entries.length) this.step();
+    if (this.usesPassword) header.push("# The password is not in this script: export MAILCHAT_PASSWORD before running it.");
+    if (this.unplaced.length > 0) header.push(`# ${this.unplaced.length} line(s) of the paste could not be placed: see the \`# import:\` comments.`);
+    return { script: `${[...header, ...this.out].join("\n")}\n`, unplaced: this.unplaced };
+  }
+
+  private connect(): void {
+    const first = this.entries.findIndex((e) => e.kind === "connect");
+    const entry = first >= 0 ? (this.entries[first] as Extract<Entry, { kind: "connect" }>) : undefined;
+    if (first >= 0) this.entries.splice(first, 1);
+    if (entry?.url) return this.connectUrl(entry.url);
+    const scheme = schemeFor(this.protocol, entry?.port, this.transcript.implicitTls);
+    const defaultPort = SCHEMES[scheme]?.defaultPort;
+    const banner = this.entries.find((e) => e.kind === "server");
+    const bannerHost = banner && banner.kind === "server" ? /^(?:220[ -]|\* OK .*?|\+OK .*?)([a-z0-9-]+(?:\.[a-z0-9-]+)+)\b/i.exec(banner.text)?.[1] : undefined;
+    const host = entry?.host ?? bannerHost;
+    this.out.push(host ? `param host "server to connect to" default "${host}"` : `param host "server to connect to"`);
+    const port = entry?.port && entry.port !== defaultPort ? `:${entry.port}` : "";
+    this.out.push(`connect ${scheme}://\${host}${port}`);
+    if (this.transcript.starttlsBeforePaste) this.upgradeBeforePaste();
+  }
+
+  private connectUrl(url: string): void {
+    const scheme = /^([a-z0-9]+):\/\//.exec(url)?.[1] ?? "";
+    const known = SCHEMES[scheme];
+    if (known) this.protocol = known.protocol;
+    this.out.push(`connect ${url}`);
+  }
+
+  /** `s_client -starttls smtp` did the greeting, EHLO and STARTTLS before printing anything. */
+  private upgradeBeforePaste(): void {
+    switch (this.protocol) {
+      case "pop3":
+        this.out.push("expect +OK", "starttls");
+        break;
+      case "imap":
+        this.out.push("expect OK capability STARTTLS", "starttls");
+        break;
+      default:
+        this.out.push("expect 220", `send ${this.protocol === "lmtp" ? "LHLO" : "EHLO"} mailchat.test`, "expect 250 capability STARTTLS", "starttls");
+    }
+  }
+
+  private step(): void {
+    const entry = this.next()!;
+    switch (entry.kind) {
+      case "server":
+        this.index -= 1;
+        return this.reply();
+      case "client":
+        return this.client(entry);
+      case "tls":
+        if (entry.version) this.out.push(`expect tls version = ${entry.version}`);
+        return;
+      case "cert":
+        if (entry.verified === true) this.out.push("expect cert verified");
+        if (entry.subject) this.out.push(`expect cert subject /${regexEscape(entry.subject)}/`);
+        return;
+      case "starttls-done":
+        return;
+      case "closed":
+        this.out.push("expect closed");
+        return;
+      case "connect":
+        if (!entry.url) {
+          this.out.push(`# import: line ${entry.line}: a second connection without its address is not imported`);
+          this.unplaced.push({ line: entry.line, text: "(connect)", why: "a second connection without its address" });
+          return;
+        }
+        if (this.out[this.out.length - 1] !== "expect closed") this.out.push("close");
+        this.out.push("");
+        return this.connectUrl(entry.url);
+      case "unplaced":
+        this.out.push(`# import: line ${entry.line} not placed (${entry.why}): ${entry.text}`);
+        this.unplaced.push({ line: entry.line, text: entry.text, why: entry.why });
+        return;
+    }
+  }
+
+  /** Consumes the server lines of one reply and writes its `expect`. */
+  private reply(): void {
+    const lines: string[] = [];
+    for (;;) {
+      const entry = this.peek();
+      if (!entry || entry.kind !== "server") break;
+      this.index += 1;
+      lines.push(entry.text);
+      if (this.replyComplete(lines)) break;
+    }
+    this.out.push(this.expectFor(lines));
+  }
+
+  private replyComplete(lines: string[]): boolean {
+    const last = lines[lines.length - 1]!;
+    switch (this.protocol) {
+      case "pop3":
+        // RFC 1939: only some commands' +OK opens a dot-terminated list.
+        return lines.length > 1 ? last === "." : !(last.startsWith("+OK") && this.lastClient !== undefined && isMultiLineCommand(this.lastClient));
+      case "imap":
+        return /^\+/.test(last) || /^[A-Za-z0-9.]+ (?:OK|NO|BAD)\b/.test(last) || (/^\* (?:OK|PREAUTH|BYE)\b/.test(last) && lines.length === 1 && this.out.every((l) => !l.startsWith("expect")));
+      default:
+        return /^\d{3}(?: |$)/.test(last) || !/^\d{3}-/.test(last);
+    }
+  }
+
+  private expectFor(lines: string[]): string {
+    const last = lines[lines.length - 1]!;
+    switch (this.protocol) {
+      case "pop3":
+        return lines[0]!.startsWith("-ERR") ? `expect -ERR${this.responseCode(lines[0]!)}` : lines[0]!.startsWith("+ ") || lines[0] === "+" ? "expect +" : "expect +OK";
+      case "imap": {
+        if (/^\+/.test(last)) return "expect +";
+        const status = /^(?:\*|[A-Za-z0-9.]+) (OK|NO|BAD|PREAUTH|BYE)\b/.exec(last)?.[1] ?? "OK";
+        return `expect ${status === "PREAUTH" || status === "BYE" ? `OK "${status}"` : status}${this.responseCode(last)}`;
+      }
+      default: {
+        const match = /^(\d{3})(?:[ -]([245]\.\d{1,3}\.\d{1,3}))?/.exec(last);
+        if (!match) return `# import: this reply has no code: ${last}`;
+        return `expect ${match[1]}${match[2] ? ` ${match[2]}` : ""}`;
+      }
+    }
+  }
+
+  private responseCode(line: string): string {
+    const code = /\[([A-Za-z][A-Za-z0-9.-]*)[\] ]/.exec(line)?.[1];
+    return code && !/^(CAPABILITY|UIDVALIDITY|UIDNEXT|PERMANENTFLAGS|READ-WRITE|READ-ONLY|HIGHESTMODSEQ)$/i.test(code) ? ` [${code.toUpperCase()}]` : "";
+  }
+
+  private serverText(offset: number): string | undefined {
+    const entry = this.peek(offset);
+    return entry?.kind === "server" ? entry.text : undefined;
+  }
+
+  private clientText(offset: number): string | undefined {
+    const entry = this.peek(offset);
+    return entry?.kind === "client" ? entry.text : undefined;
+  }
+
+  private client(entry: Extract<Entry, { kind: "client" }>): void {
+    this.lastClient = entry.text;
+    if (this.protocol === "imap") return this.imapClient(entry);
+    if (this.protocol === "pop3") return this.pop3Client(entry);
+    const text = entry.text.trim();
+    let match: RegExpExecArray | null;
+    if (/^STARTTLS$/i.test(text) && /^220\b/.test(this.serverText(0) ?? "")) {
+      this.index += 1;
+      this.out.push("starttls");
+      return;
+    }
+    if (/^AUTH LOGIN$/i.test(text) && /^334 /.test(this.serverText(0) ?? "")) {
+      const user = decode(this.clientText(1) ?? "");
+      if (user !== undefined && /^334 /.test(this.serverText(2) ?? "") && this.clientText(3) !== undefined) {
+        this.index += 4;
+        return this.auth("login", user);
+      }
+    }
+    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text))) {
+      const blob = match[1] ?? (/^334\b/.test(this.serverText(0) ?? "") ? this.clientText(1) : undefined);
+      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
+      if (user !== undefined) {
+        if (!match[1]) this.index += 2;
+        return this.auth("plain", user);
+      }
+    }
+    if (/^AUTH CRAM-MD5$/i.test(text) && /^334 /.test(this.serverText(0) ?? "")) {
+      const user = decode(this.clientText(1) ?? "")?.split(" ")[0];
+      if (user) {
+        this.index += 2;
+        return this.auth("cram-md5", user);
+      }
+    }
+    if (/^DATA$/i.test(text) && /^354\b/.test(this.serverText(0) ?? "")) {
+      this.index += 1;
+      this.out.push("data");
+      for (;;) {
+        const line = this.next();
+        if (!line) {
+          this.out.push(".");
+          this.unplaced.push({ line: entry.line, text: "DATA", why: "the message body never ended with ." });
+          return;
+        }
+        if (line.kind !== "client") continue;
+        if (line.text === ".") break;
+        this.out.push(bodyLine(line.text));
+      }
+      this.out.push(".");
+      return;
+    }
+    this.out.push(sendLine(entry.text));
+  }
+
+  private pop3Client(entry: Extract<Entry, { kind: "client" }>): void {
+    const text = entry.text.trim();
+    let match: RegExpExecArray | null;
+    if (/^STLS$/i.test(text) && /^\+OK/.test(this.serverText(0) ?? "")) {
+      this.index += 1;
+      this.out.push("starttls");
+      return;
+    }
+    if ((match = /^USER (.+)$/i.exec(text)) && /^\+OK/.test(this.serverText(0) ?? "") && /^PASS /i.test(this.clientText(1) ?? "")) {
+      this.index += 2;
+      return this.auth("user", match[1]!);
+    }
+    if ((match = /^AUTH PLAIN (\S+)$/i.exec(text))) {
+      const user = decode(match[1]!)?.split("\0")[1];
+      if (user !== undefined) return this.auth("plain", user);
+    }
+    this.out.push(sendLine(entry.text));
+  }
+
+  private imapClient(entry: Extract<Entry, { kind: "client" }>): void {
+    const match = /^(\S+)\s+(.*)$/.exec(entry.text.trim());
+    if (!match) {
+      this.out.push(`# import: line ${entry.line} not placed (an IMAP command needs a tag): ${entry.text}`);
+      this.unplaced.push({ line: entry.line, text: entry.text, why: "an IMAP command without a tag" });
+      return;
+    }
+    const command = match[2]!;
+    let login: RegExpExecArray | null;
+    if (/^STARTTLS$/i.test(command) && /^\S+ OK\b/.test(this.serverText(0) ?? "")) {
+      this.index += 1;
+      this.out.push("starttls");
+      return;
+    }
+    if ((login = /^LOGIN\s+("(?:[^"\\]|\\.)*"|\S+)\s+/i.exec(command))) {
+      const user = login[1]!.startsWith('"') ? login[1]!.slice(1, -1).replace(/\\(.)/g, "$1") : login[1]!;
+      return this.auth("login", user);
+    }
+    const plain = /^AUTHENTICATE PLAIN (\S+)$/i.exec(command);
+    if (plain) {
+      const user = decode(plain[1]!)?.split("\0")[1];
+      if (user !== undefined) return this.auth("plain", user);
+    }
+    this.out.push(sendLine(command));
+  }
+
+  private auth(mechanism: string, user: string): void {
+    this.usesPassword = true;
+    const value = /^[^\s"#$]+$/.test(user) ? user : JSON.stringify(user);
+    if (!this.out.some((l) => l === "starttls") && !this.transcript.implicitTls && !this.out.includes("allow plaintext-auth")) {
+      this.out.splice(this.out.findIndex((l) => l.startsWith("connect ")), 0, "# The original session sent the password unencrypted.", "allow plaintext-auth");
+    }
+    this.out.push(`auth ${mechanism} ${value} ${PASSWORD}`);
+  }
+}
+
+export function generateScript(transcript: Transcript, source: string): ImportResult {
+  return new Generator(transcript).generate(source);
+}

@@ -1,0 +1,222 @@
+// Pasted sessions → one neutral list of what each side said. Understands telnet/nc pastes,
+// `openssl s_client` output, swaks output and mailchat's own golden format.
+import type { ProtocolName } from "../compile/steps.js";
+
+export type Entry =
+  | { kind: "client"; text: string; line: number }
+  | { kind: "server"; text: string; line: number }
+  | { kind: "connect"; host?: string; port?: number; url?: string; line: number }
+  | { kind: "tls"; version?: string; cipher?: string; line: number }
+  | { kind: "cert"; subject?: string; issuer?: string; verified?: boolean; line: number }
+  | { kind: "starttls-done"; line: number }
+  | { kind: "closed"; line: number }
+  | { kind: "unplaced"; text: string; line: number; why: string };
+
+export type Format = "golden" | "swaks" | "openssl" | "telnet";
+
+export interface Transcript {
+  format: Format;
+  protocol: ProtocolName;
+  /** `openssl s_client -starttls smtp`: the upgrade happened before the paste starts. */
+  starttlsBeforePaste?: string;
+  implicitTls: boolean;
+  entries: Entry[];
+}
+
+export function detectFormat(text: string): Format {
+  if (/^[CS*]: /m.test(text) && !/^(?!\s*$)(?![CS*]: |#)/m.test(text)) return "golden";
+  if (/^(?:<-|<~| ->| ~>|===|<\*\*| \*\*>)/m.test(text)) return "swaks";
+  if (/^CONNECTED\(\d+\)|^---$|s_client|^(?:Verify return code|SSL-Session|New, TLS)/m.test(text)) return "openssl";
+  return "telnet";
+}
+
+const SMTP_REPLY = /^\d{3}(?:[ -]|$)/;
+const POP3_REPLY = /^(?:\+OK|-ERR)\b/;
+const IMAP_SERVER = /^(?:\* |\+ |\+$)/;
+
+export function inferProtocol(lines: string[]): ProtocolName {
+  let smtp = 0;
+  let pop3 = 0;
+  let imap = 0;
+  for (const line of lines) {
+    if (SMTP_REPLY.test(line)) smtp += 1;
+    if (POP3_REPLY.test(line)) pop3 += 1;
+    if (/^\* (?:OK|PREAUTH|CAPABILITY|BYE)\b|^[A-Za-z0-9]+ (?:OK|NO|BAD)\b/.test(line)) imap += 1;
+  }
+  if (imap > smtp && imap >= pop3) return "imap";
+  if (pop3 > smtp) return "pop3";
+  if (/^LHLO /im.test(lines.join("\n"))) return "lmtp";
+  return "smtp";
+}
+
+/** The command line that started the session: `telnet mx 25`, `openssl s_client -connect mx:465 -starttls smtp`. */
+function commandLine(line: string, n: number): Entry | undefined {
+  const stripped = line.replace(/^\s*(?:[$#>]|[A-Za-z]:\\[^>]*>|\S+@\S+[:~][^$#]*[$#])\s*/, "");
+  let match = /^(?:telnet|nc|ncat|netcat)\s+(?:-\S+\s+)*(\S+)\s+(\d+)/.exec(stripped);
+  if (match) return { kind: "connect", host: match[1]!, port: Number(match[2]), line: n };
+  match = /^openssl\s+s_client\b(.*)$/.exec(stripped);
+  if (match) {
+    const args = match[1]!;
+    const connect = /-connect\s+(\[[^\]]+\]|[^\s:]+):(\d+)/.exec(args);
+    const entry: Entry = { kind: "connect", line: n };
+    if (connect) {
+      entry.host = connect[1]!.replace(/^\[|\]$/g, "");
+      entry.port = Number(connect[2]);
+    }
+    return entry;
+  }
+  match = /^swaks\b.*?(?:--server|-s)\s+(\S+?)(?::(\d+))?(?:\s|$)/.exec(stripped);
+  if (match) return { kind: "connect", host: match[1]!, ...(match[2] ? { port: Number(match[2]) } : {}), line: n };
+  return undefined;
+}
+
+const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\]|quit$)/;
+
+function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
+  const entries: Entry[] = [];
+  let inList = false; // POP3 multi-line replies
+  let inBody = false; // SMTP DATA body, typed by the client
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    if (!line.trim()) {
+      if (inBody) entries.push({ kind: "client", text: "", line: n });
+      return;
+    }
+    const command = commandLine(line, n);
+    if (command && entries.length === 0) return void entries.push(command);
+    if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(line)) return void entries.push({ kind: "closed", line: n });
+    if (TELNET_CHATTER.test(line)) return;
+    if (inBody) {
+      entries.push({ kind: "client", text: line, line: n });
+      if (line === ".") inBody = false;
+      return;
+    }
+    const server =
+      protocol === "smtp" || protocol === "lmtp"
+        ? SMTP_REPLY.test(line)
+        : protocol === "pop3"
+          ? inList || POP3_REPLY.test(line) || /^\+ /.test(line)
+          : IMAP_SERVER.test(line) || /^[A-Za-z0-9.]+ (?:OK|NO|BAD)\b/.test(line);
+    if (server) {
+      entries.push({ kind: "server", text: line, line: n });
+      if (protocol === "pop3") {
+        if (inList && line === ".") inList = false;
+        else if (!inList && line.startsWith("+OK")) {
+          const last = [...entries].reverse().find((e) => e.kind === "client");
+          if (last && last.kind === "client" && /^(CAPA|RETR|TOP|LIST$|UIDL$)/i.test(last.text.trim())) inList = true;
+        }
+      }
+      if ((protocol === "smtp" || protocol === "lmtp") && line.startsWith("354")) inBody = true;
+      return;
+    }
+    entries.push({ kind: "client", text: line, line: n });
+  });
+  return entries;
+}
+
+function parseSwaks(lines: string[]): Entry[] {
+  const entries: Entry[] = [];
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let match: RegExpExecArray | null;
+    if (!line.trim()) return;
+    if ((match = /^=== Trying (\S+?):(\d+)\.\.\./.exec(line))) return void entries.push({ kind: "connect", host: match[1]!, port: Number(match[2]), line: n });
+    if ((match = /^=== TLS started with cipher (\S+?):(\S+)/.exec(line))) return void entries.push({ kind: "starttls-done", line: n }, { kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
+    if ((match = /^=== TLS peer (?:subject )?DN="(.*)"/.exec(line))) return void entries.push({ kind: "cert", subject: match[1]!.replace(/^\//, "").replace(/\//g, ", "), line: n });
+    if (/^=== Connection closed/.test(line)) return void entries.push({ kind: "closed", line: n });
+    if (/^===|^\s*\*\*\*|^<\*\*|^ \*\*>/.test(line)) return void (/^\*\*\*|^<\*\*/.test(line.trim()) && entries.push({ kind: "unplaced", text: line, line: n, why: "a swaks error line" }));
+    if ((match = /^(?:<-|<~)\*?\s*(.*)$/.exec(line))) return void entries.push({ kind: "server", text: match[1]!, line: n });
+    if ((match = /^ (?:->|~>)\s*(.*)$/.exec(line))) return void entries.push({ kind: "client", text: match[1]!, line: n });
+    const command = commandLine(line, n);
+    if (command && entries.length === 0) return void entries.push(command);
+    entries.push({ kind: "unplaced", text: line, line: n, why: "not a swaks transcript line" });
+  });
+  return entries;
+}
+
+function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry[]; implicitTls: boolean; starttls?: string } {
+  const entries: Entry[] = [];
+  let starttls: string | undefined;
+  let inDump = false;
+  let afterHandshake = false;
+  const session: string[] = [];
+  let sessionStart = 0;
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let match: RegExpExecArray | null;
+    const command = commandLine(line, n);
+    if (command && entries.length === 0) {
+      entries.push(command);
+      starttls = /-starttls\s+(\S+)/.exec(line)?.[1];
+      return;
+    }
+    if (/^-----BEGIN CERTIFICATE-----/.test(line)) inDump = true;
+    if (inDump) {
+      if (/^-----END CERTIFICATE-----/.test(line)) inDump = false;
+      return;
+    }
+    if ((match = /^subject=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", subject: match[1]!.replace(/\s*=\s*/g, "="), line: n });
+    if ((match = /^issuer=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", issuer: match[1]!.replace(/\s*=\s*/g, "="), line: n });
+    if ((match = /^New, (TLSv[\d.]+|SSLv3), Cipher is (\S+)/.exec(line))) return void entries.push({ kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
+    if ((match = /^\s*Verify return code: (\d+)/.exec(line))) return void entries.push({ kind: "cert", verified: match[1] === "0", line: n });
+    if (/^read R BLOCK$/.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: "s_client's renegotiation artifact (a line starting with R was taken as a command)" });
+    if (/^(?:Server public key|CONNECTED\(|depth=|verify (?:return|error)|---$|Certificate chain|Server certificate|No client certificate|Peer signing|Peer signature|Server Temp Key|SSL handshake|Verification|New, |Secure Renegotiation|Compression|Expansion|No ALPN|Early data|SSL-Session|Post-Handshake|closed$|DONE$|RENEGOTIATING)/.test(line) || /^\s+(?:\d+ s:|i:|a:|v:|Protocol|Cipher|Session-ID|Master-Key|TLS session|PSK|SRP|Start Time|Timeout|Verify return|Extended master|Max Early|[0-9a-f]{4} -)/.test(line)) {
+      if (/^---$/.test(line) && entries.some((e) => e.kind === "tls")) afterHandshake = true;
+      return;
+    }
+    if (!line.trim()) return;
+    if (!afterHandshake && session.length === 0) sessionStart = n;
+    session.push(line);
+    void sessionStart;
+    // With -starttls, s_client swallows the greeting and EHLO, but prints the EHLO reply's
+    // last line after the handshake: it answers nothing the paste shows being sent.
+    if (starttls && !entries.some((e) => e.kind === "client") && SMTP_REPLY.test(line)) {
+      return void entries.push({ kind: "unplaced", text: line, line: n, why: "the end of the pre-TLS EHLO reply, which s_client prints after the handshake" });
+    }
+    const kind = protocol === "smtp" || protocol === "lmtp" ? (SMTP_REPLY.test(line) ? "server" : "client") : protocol === "pop3" ? (POP3_REPLY.test(line) ? "server" : "client") : IMAP_SERVER.test(line) || /^\S+ (?:OK|NO|BAD)\b/.test(line) ? "server" : "client";
+    entries.push({ kind, text: line, line: n });
+  });
+  return starttls ? { entries, implicitTls: false, starttls } : { entries, implicitTls: true };
+}
+
+function parseGolden(lines: string[]): Entry[] {
+  const entries: Entry[] = [];
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let match: RegExpExecArray | null;
+    if (!line.trim() || line.startsWith("#")) return;
+    if ((match = /^\*: connect (\S+)/.exec(line))) return void entries.push({ kind: "connect", url: match[1]!, line: n });
+    if ((match = /^\*: tls (\S+) (\S+)/.exec(line)) && match[1] !== "refused") return void entries.push({ kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
+    if (/^\*: cert .* verified$/.test(line)) return void entries.push({ kind: "cert", verified: true, line: n });
+    if (/^\*: closed by server/.test(line)) return void entries.push({ kind: "closed", line: n });
+    if (line.startsWith("*: ")) return;
+    if (line.startsWith("C: ")) return void entries.push({ kind: "client", text: line.slice(3), line: n });
+    if (line.startsWith("S: ")) return void entries.push({ kind: "server", text: line.slice(3), line: n });
+    entries.push({ kind: "unplaced", text: line, line: n, why: "not a golden transcript line" });
+  });
+  return entries;
+}
+
+export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
+  const lines = text.replace(/\r/g, "").split("\n");
+  const format = detectFormat(text);
+  const stripped = format === "golden" ? lines.filter((l) => /^S: /.test(l)).map((l) => l.slice(3)) : format === "swaks" ? lines.filter((l) => /^<[-~]/.test(l)).map((l) => l.slice(3)) : lines;
+  const protocol = options.protocol ?? inferProtocol(stripped);
+  switch (format) {
+    case "golden": {
+      const entries = parseGolden(lines);
+      const url = entries.find((e) => e.kind === "connect" && e.url);
+      return { format, protocol, implicitTls: Boolean(url && url.kind === "connect" && /^(smtps|pop3s|imaps):/.test(url.url ?? "")), entries };
+    }
+    case "swaks":
+      return { format, protocol, implicitTls: false, entries: parseSwaks(lines) };
+    case "openssl": {
+      const parsed = parseOpenssl(lines, protocol);
+      const transcript: Transcript = { format, protocol, implicitTls: parsed.implicitTls, entries: parsed.entries };
+      if (parsed.starttls) transcript.starttlsBeforePaste = parsed.starttls;
+      return transcript;
+    }
+    default:
+      return { format, protocol, implicitTls: false, entries: parseTelnet(lines, protocol) };
+  }
+}
