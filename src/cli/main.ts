@@ -101,6 +101,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("serve")
+    .description("play the server side of a golden transcript, to test a mail client against a recorded session")
+    .argument("<golden>", "a FILE.golden written by `mailchat run --golden --update`")
+    .option("--port <n>", "listen on this port of 127.0.0.1 (default: a free one, printed)")
+    .option("--tls-cert <file>", "certificate (PEM) for STARTTLS and implicit TLS (default: generated, with a CA)")
+    .option("--tls-key <file>", "its private key (PEM)")
+    .option("--ca-out <file>", "where to write the generated CA certificate")
+    .option("--once", "serve each recorded connection once, then exit 0 (matched) or 1 (diverged)")
+    .addHelpText("after", "\nExamples:\n  $ mailchat serve check.mailchat.golden --port 2525\n  $ mailchat serve check.mailchat.golden --once --ca-out ca.pem")
+    .action(async (golden: string, options: Record<string, unknown>) => {
+      const { serveCommand } = await import("./serve.js");
+      process.exitCode = await serveCommand(golden, options);
+    });
+
+  program
     .command("recipes")
     .description("list the troubleshooting recipes shipped with mailchat, or print one")
     .argument("[action]", "list (the default) or show")

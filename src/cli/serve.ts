@@ -1,0 +1,85 @@
+// `mailchat serve FILE.golden`: a recorded server for testing mail clients against it.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeFsError } from "../compile/compile.js";
+import { EXIT } from "../runtime/events.js";
+
+export interface ServeOptions {
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  caOut?: string;
+  once?: boolean;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`mailchat: ${message}\n`);
+  return EXIT.invalid;
+}
+
+export async function serveCommand(file: string, options: ServeOptions): Promise<number> {
+  const { parseGolden, startReplay } = await import("../serve/replay.js");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    return fail(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+  const segments = parseGolden(text);
+  if (segments.length === 0) return fail(`${file} holds no recorded connection (no \`*: connect\` line): record one with \`mailchat run SCRIPT --golden --update\``);
+  const port = options.port === undefined ? 0 : Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`--port takes a port number, got \`${options.port}\``);
+  if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) return fail("--tls-cert and --tls-key go together");
+
+  let certificate: { certPem: string; keyPem: string };
+  let caPem: string | undefined;
+  if (options.tlsCert && options.tlsKey) {
+    try {
+      certificate = { certPem: readFileSync(options.tlsCert, "utf8"), keyPem: readFileSync(options.tlsKey, "utf8") };
+    } catch (error) {
+      return fail(`cannot read the TLS certificate or key: ${describeFsError(error)}`);
+    }
+  } else {
+    const { generateCertificates } = await import("../sandbox/certs.js");
+    const hosts = segments.map((s) => /^[a-z0-9]+:\/\/\[?([^\]/:]+)/.exec(s.url)?.[1]).filter((h): h is string => Boolean(h));
+    const generated = generateCertificates({ hosts });
+    certificate = generated;
+    caPem = generated.caPem;
+  }
+  const caFile = options.caOut ?? join(mkdtempSync(join(tmpdir(), "mailchat-serve-")), "ca.pem");
+  if (caPem) writeFileSync(caFile, caPem);
+
+  let diverged = false;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolvePromise) => (done = resolvePromise));
+  const replay = await startReplay({
+    segments,
+    port,
+    certificate,
+    once: Boolean(options.once),
+    onEvent: (event) => {
+      if (event.type === "session-start") process.stdout.write(`*: connection ${event.segment + 1}: replaying ${event.url}\n`);
+      if (event.type === "session-end" && event.ok) process.stdout.write(`✔ connection ${event.segment + 1} matched the recording\n`);
+      if (event.type === "divergence") {
+        diverged = true;
+        const d = event.divergence;
+        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line}\n  expected: C: ${d.expected}\n  received:    ${d.received}\n`);
+      }
+      if (options.once && event.type === "session-end" && (!event.ok || event.segment + 1 >= segments.length)) done();
+    },
+  }).catch((error: NodeJS.ErrnoException) => {
+    process.stderr.write(`mailchat: cannot listen on 127.0.0.1:${port}: ${error.code === "EADDRINUSE" ? "the port is in use" : error.message}\n`);
+    return undefined;
+  });
+  if (!replay) return EXIT.connectionFailed;
+  process.stdout.write(`serving ${file} on 127.0.0.1:${replay.port} (${segments.length} recorded connection${segments.length === 1 ? "" : "s"})\n`);
+  if (caPem) process.stdout.write(`CA certificate: ${caFile}\n`);
+  process.stdout.write(options.once ? "serving each recorded connection once\n" : "Ctrl-C stops the server\n");
+  const interrupt = () => done();
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  await finished;
+  await replay.stop();
+  return diverged ? EXIT.expectationFailed : EXIT.ok;
+}

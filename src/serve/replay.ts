@@ -1,0 +1,239 @@
+// `mailchat serve`: plays the server side of a golden transcript. Each client connection gets
+// the next recorded connection; server lines are sent as recorded, client lines must match
+// (masks and `********` match anything), STARTTLS upgrades with a generated certificate.
+// The first divergence is reported with its place in the golden file.
+import { createServer, type Server, type Socket } from "node:net";
+import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
+import { BUILT_IN_MASKS } from "../golden/masks.js";
+import { SECRET_PLACEHOLDER } from "../limits.js";
+
+export type ReplayLine =
+  | { kind: "server"; text: string; line: number }
+  | { kind: "client"; text: string; line: number }
+  | { kind: "tls"; line: number }
+  | { kind: "closed"; by: "server" | "client"; line: number };
+
+export interface ReplaySegment {
+  url: string;
+  implicitTls: boolean;
+  lines: ReplayLine[];
+}
+
+export interface Divergence {
+  segment: number;
+  /** Line of the golden file. */
+  line: number;
+  expected: string;
+  received: string;
+}
+
+export type ReplayEvent =
+  | { type: "session-start"; segment: number; url: string }
+  | { type: "session-end"; segment: number; ok: boolean }
+  | { type: "divergence"; divergence: Divergence };
+
+export function parseGolden(text: string): ReplaySegment[] {
+  const segments: ReplaySegment[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    let match: RegExpExecArray | null;
+    if ((match = /^\*: connect (\S+)/.exec(raw))) {
+      segments.push({ url: match[1]!, implicitTls: /^(smtps|pop3s|imaps):/.test(match[1]!), lines: [] });
+      return;
+    }
+    const segment = segments[segments.length - 1];
+    if (!segment) return;
+    if (raw.startsWith("S: ")) segment.lines.push({ kind: "server", text: raw.slice(3), line });
+    else if (raw.startsWith("C: ")) segment.lines.push({ kind: "client", text: raw.slice(3), line });
+    else if (/^\*: tls (?!refused)/.test(raw) && !segment.implicitTls) segment.lines.push({ kind: "tls", line });
+    else if ((match = /^\*: closed by (server|client)/.exec(raw))) segment.lines.push({ kind: "closed", by: match[1] as "server" | "client", line });
+  });
+  return segments;
+}
+
+/** A recorded client line as a pattern: secrets and masked text match any value. */
+export function clientPattern(expected: string): RegExp {
+  const placeholders = [SECRET_PLACEHOLDER, ...new Set(BUILT_IN_MASKS.map((m) => m.replacement.replace(/^\$1/, "")).filter((r) => /^<[a-z-]+>/.test(r)))];
+  let pattern = "";
+  let rest = expected;
+  while (rest) {
+    const hit = placeholders.map((p) => ({ p, at: rest.indexOf(p) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
+    if (!hit) {
+      pattern += escape(rest);
+      break;
+    }
+    pattern += `${escape(rest.slice(0, hit.at))}.+?`;
+    rest = rest.slice(hit.at + hit.p.length);
+  }
+  return new RegExp(`^${pattern}$`);
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const IMAP_TAG = /^([A-Za-z0-9.]+) /;
+
+/** Masked server text gets plausible values back, so a client's own checks
+ *  (`queued as (?<queue>\w+)`, a CRAM-MD5 challenge) work against the replay. */
+const FILLERS: Record<string, () => string> = {
+  "<queue-id>": () => "4F2A1B3C9D",
+  "<date>": () => new Date().toUTCString().replace("GMT", "+0000"),
+  "<unix-time>": () => String(Math.floor(Date.now() / 1000)),
+  "<uidvalidity>": () => "1",
+  "<time>": () => "0.001 secs",
+  "<session-id>": () => "replay",
+  "<message-id>": () => "<replay@mailchat.test>",
+  "<challenge>": () => Buffer.from(`<${process.pid}.${Date.now()}@mailchat.replay>`).toString("base64"),
+  "<id>": () => "replay0000000.1",
+};
+
+export function fillMasks(text: string): string {
+  return text.replace(/<(?:queue-id|date|unix-time|uidvalidity|time|session-id|message-id|challenge|id)>/g, (placeholder) => FILLERS[placeholder]!());
+}
+
+export interface ReplayServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startReplay(options: {
+  segments: ReplaySegment[];
+  port?: number;
+  certificate: { certPem: string; keyPem: string };
+  onEvent: (event: ReplayEvent) => void;
+  /** Serve the recorded connections once each, then stop. */
+  once?: boolean;
+}): Promise<ReplayServer> {
+  const context: SecureContext = createSecureContext({ cert: options.certificate.certPem, key: options.certificate.keyPem });
+  const tops = new Map<Socket, Socket>();
+  let next = 0;
+  let server: Server;
+  let stopping: Promise<void> | undefined;
+
+  const stop = () =>
+    (stopping ??= new Promise<void>((resolvePromise) => {
+      for (const top of tops.values()) top.destroy();
+      server.close(() => resolvePromise());
+    }));
+
+  const serve = (raw: Socket) => {
+    raw.on("error", () => undefined);
+    tops.set(raw, raw);
+    raw.once("close", () => tops.delete(raw));
+    const index = next++;
+    const segment = options.segments[index % options.segments.length]!;
+    options.onEvent({ type: "session-start", segment: index, url: segment.url });
+    void play(raw, segment, index).then((ok) => {
+      options.onEvent({ type: "session-end", segment: index, ok });
+      if (options.once && (index + 1 >= options.segments.length || !ok)) void stop();
+    });
+  };
+
+  const play = async (raw: Socket, segment: ReplaySegment, index: number): Promise<boolean> => {
+    let socket: Socket = raw;
+    let buffer = "";
+    let waiting: ((line: string | undefined) => void) | undefined;
+    const lines: string[] = [];
+    let ended = false;
+    let tagMap: { recorded: string; client: string } | undefined;
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString("latin1");
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        lines.push(buffer.slice(0, newline).replace(/\r$/, ""));
+        buffer = buffer.slice(newline + 1);
+      }
+      flush();
+    };
+    const flush = () => {
+      if (!waiting) return;
+      if (lines.length > 0) {
+        const w = waiting;
+        waiting = undefined;
+        w(lines.shift());
+      } else if (ended) {
+        const w = waiting;
+        waiting = undefined;
+        w(undefined);
+      }
+    };
+    const attach = (s: Socket) => {
+      s.on("data", onData);
+      s.once("end", () => {
+        ended = true;
+        flush();
+      });
+      s.once("close", () => {
+        ended = true;
+        flush();
+      });
+    };
+    const readLine = () =>
+      new Promise<string | undefined>((resolvePromise) => {
+        waiting = resolvePromise;
+        flush();
+      });
+    const secure = () =>
+      new Promise<void>((resolvePromise) => {
+        socket.removeListener("data", onData);
+        const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext: context });
+        tops.set(raw, tlsSocket);
+        tlsSocket.on("error", () => tlsSocket.destroy());
+        tlsSocket.once("secure", () => {
+          socket = tlsSocket;
+          attach(tlsSocket);
+          resolvePromise();
+        });
+      });
+    if (segment.implicitTls) await secure();
+    else attach(raw);
+
+    for (const step of segment.lines) {
+      if (step.kind === "server") {
+        let text = step.text;
+        if (tagMap && text.startsWith(`${tagMap.recorded} `)) text = `${tagMap.client}${text.slice(tagMap.recorded.length)}`;
+        socket.write(`${fillMasks(text)}\r\n`);
+        continue;
+      }
+      if (step.kind === "tls") {
+        await secure();
+        continue;
+      }
+      if (step.kind === "closed") {
+        if (step.by === "server") socket.end();
+        else await readLine();
+        return true;
+      }
+      const received = await readLine();
+      let expected = step.text;
+      if (expected.startsWith("(message from ")) {
+        // A `data file` step: the body is summarised in the transcript; take it up to ".".
+        let line = received;
+        while (line !== undefined && line !== ".") line = await readLine();
+        continue;
+      }
+      const recordedTag = IMAP_TAG.exec(expected)?.[1];
+      const clientTag = received !== undefined ? IMAP_TAG.exec(received)?.[1] : undefined;
+      if (recordedTag && /^A\d+$/.test(recordedTag) && clientTag) {
+        tagMap = { recorded: recordedTag, client: clientTag };
+        expected = expected.slice(recordedTag.length + 1);
+      }
+      const comparable = tagMap && recordedTag === tagMap.recorded && received ? received.slice(tagMap.client.length + 1) : received;
+      if (comparable === undefined || !clientPattern(expected).test(comparable)) {
+        options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: step.text, received: received ?? "(the client closed the connection)" } });
+        socket.end();
+        return false;
+      }
+    }
+    socket.end();
+    return true;
+  };
+
+  server = createServer(serve);
+  const port = await new Promise<number>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolvePromise((server.address() as { port: number }).port));
+  });
+  return { port, stop };
+}
