@@ -18,7 +18,7 @@ interface CommonOptions {
 interface RunOptions extends CommonOptions {
   ca?: string[];
   insecure?: boolean;
-  reporter?: "pretty" | "json";
+  reporter?: "pretty" | "json" | "junit" | "tap";
   timeout?: string;
   showSecrets?: boolean;
   sandbox?: boolean;

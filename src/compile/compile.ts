@@ -7,7 +7,7 @@ import { parse } from "../../grammar/index.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
 import { SCHEMES, parseEndpoint, formatEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
-import { DEFAULT_TIMEOUT_MS } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
 import type { CompiledScript, Mask, Pattern, ProtocolName, RuntimeText, SaslMechanism, Step, StepMatcher, TlsSettings } from "./steps.js";
 
 export interface CompileOptions {
@@ -143,7 +143,16 @@ class Compiler {
     this.steps.push(step);
   }
 
+  private readonly sourceTexts = new Map<string, string>();
+
+  /** The characters a span covers in its file. */
+  private sourceText(span: A.Span): string {
+    const text = this.sourceTexts.get(span.file) ?? "";
+    return text.slice(span.start, span.end) || "\u0000";
+  }
+
   private sourceLine(source: string, span: A.Span): string {
+    this.sourceTexts.set(span.file, source);
     const lines = source.split(/\r?\n/);
     return (lines[span.line - 1] ?? "").trim();
   }
@@ -514,7 +523,10 @@ class Compiler {
       const value = (secret.parts as string[]).join("");
       if (value) this.secrets.add(value);
     }
-    this.push({ ...common, kind: "auth", mechanism, user, secret, timeoutMs: this.timeoutMs });
+    // A password written into the script must not reach reports through the step's source line.
+    const written = s.secret.parts.some((p) => p.kind === "text" && p.text !== "");
+    const shownSource = written ? common.source.replace(this.sourceText(s.secret.span), SECRET_PLACEHOLDER) : common.source;
+    this.push({ ...common, source: shownSource, kind: "auth", mechanism, user, secret, timeoutMs: this.timeoutMs });
   }
 
   /**

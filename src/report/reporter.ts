@@ -14,13 +14,17 @@ export interface ReporterOptions {
   verbose?: boolean;
 }
 
-export const REPORTER_NAMES = ["pretty", "json"] as const;
+export const REPORTER_NAMES = ["pretty", "json", "junit", "tap"] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export async function createReporter(name: ReporterName, options: ReporterOptions): Promise<Reporter> {
   switch (name) {
     case "json":
       return new (await import("./json.js")).JsonReporter(options);
+    case "junit":
+      return new (await import("./junit.js")).JunitReporter(options);
+    case "tap":
+      return new (await import("./tap.js")).TapReporter(options);
     default:
       return new (await import("./pretty.js")).PrettyReporter(options);
   }

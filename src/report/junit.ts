@@ -1,0 +1,85 @@
+// JUnit XML, for CI systems that draw test reports: one testsuite per script, one testcase
+// per step; a failed expectation is a <failure>, a connection failure an <error>.
+import type { RunEvent } from "../runtime/events.js";
+import type { Reporter, ReporterOptions } from "./reporter.js";
+
+interface Case {
+  name: string;
+  ms: number;
+  failure?: { message: string; body: string };
+  error?: { message: string; body: string };
+}
+
+interface Suite {
+  file: string;
+  ms: number;
+  cases: Case[];
+  transcript: string[];
+}
+
+const escapeXml = (text: string) => text.replace(/[<>&"']/g, (ch) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[ch]!).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "");
+
+export class JunitReporter implements Reporter {
+  private readonly suites: Suite[] = [];
+  private current: Suite | undefined;
+
+  constructor(private readonly options: ReporterOptions) {}
+
+  event(e: RunEvent): void {
+    switch (e.type) {
+      case "run-start":
+        this.current = { file: e.file, ms: 0, cases: [], transcript: [] };
+        this.suites.push(this.current);
+        return;
+      case "client":
+        this.current?.transcript.push(`C: ${e.text}`);
+        return;
+      case "server":
+        for (const line of e.lines) this.current?.transcript.push(`S: ${line}`);
+        return;
+      case "step-end": {
+        const testCase: Case = { name: `${e.step.span.line}: ${e.step.source}`, ms: e.ms };
+        if (e.failure) testCase.failure = { message: e.failure.message, body: [`expected: ${e.failure.expected}`, `actual: ${e.failure.actual}`, e.failure.hint ? `hint: ${e.failure.hint}` : ""].filter(Boolean).join("\n") };
+        if (e.connectionFailure) testCase.error = { message: e.connectionFailure.message, body: [e.connectionFailure.cause, e.connectionFailure.hint ?? ""].filter(Boolean).join("\n") };
+        this.current?.cases.push(testCase);
+        return;
+      }
+      case "run-end":
+        if (this.current) this.current.ms = e.ms;
+        return;
+      case "golden": {
+        const suite = this.suites.find((s) => s.file === e.file);
+        const testCase: Case = { name: `golden transcript ${e.path}`, ms: 0 };
+        if (e.status === "mismatch" || e.status === "not-written" || e.status === "missing") testCase.failure = { message: e.message, body: e.diff ?? "" };
+        suite?.cases.push(testCase);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  finish(): void {
+    const out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"];
+    for (const suite of this.suites) {
+      const failures = suite.cases.filter((c) => c.failure).length;
+      const errors = suite.cases.filter((c) => c.error).length;
+      out.push(`  <testsuite name="${escapeXml(suite.file)}" tests="${suite.cases.length}" failures="${failures}" errors="${errors}" time="${(suite.ms / 1000).toFixed(3)}">`);
+      for (const c of suite.cases) {
+        const open = `    <testcase classname="${escapeXml(suite.file)}" name="${escapeXml(c.name)}" time="${(c.ms / 1000).toFixed(3)}"`;
+        if (!c.failure && !c.error) {
+          out.push(`${open}/>`);
+          continue;
+        }
+        out.push(`${open}>`);
+        if (c.failure) out.push(`      <failure message="${escapeXml(c.failure.message)}">${escapeXml(c.failure.body)}</failure>`);
+        if (c.error) out.push(`      <error message="${escapeXml(c.error.message)}">${escapeXml(c.error.body)}</error>`);
+        out.push("    </testcase>");
+      }
+      out.push(`    <system-out>${escapeXml(suite.transcript.join("\n"))}</system-out>`);
+      out.push("  </testsuite>");
+    }
+    out.push("</testsuites>");
+    this.options.write(`${out.join("\n")}\n`);
+  }
+}

@@ -1,0 +1,39 @@
+// TAP 13: one test point per step, streamed as it ends; a failure carries a YAML block.
+import type { RunEvent } from "../runtime/events.js";
+import type { Reporter, ReporterOptions } from "./reporter.js";
+
+const yamlString = (text: string) => JSON.stringify(text);
+
+export class TapReporter implements Reporter {
+  private count = 0;
+
+  constructor(private readonly options: ReporterOptions) {
+    options.write("TAP version 13\n");
+  }
+
+  event(e: RunEvent): void {
+    if (e.type === "run-start") this.options.write(`# ${e.file}\n`);
+    if (e.type === "golden") {
+      this.count += 1;
+      const ok = e.status === "match" || e.status === "written";
+      this.options.write(`${ok ? "ok" : "not ok"} ${this.count} - golden transcript ${e.path}\n`);
+      if (!ok) this.options.write(`  ---\n  message: ${yamlString(e.message)}\n${e.diff ? `  diff: ${yamlString(e.diff)}\n` : ""}  ...\n`);
+    }
+    if (e.type !== "step-end") return;
+    this.count += 1;
+    const name = `${e.step.span.file}:${e.step.span.line} ${e.step.source.replace(/#/g, "\\#")}`;
+    this.options.write(`${e.status === "pass" ? "ok" : "not ok"} ${this.count} - ${name}\n`);
+    if (e.failure) {
+      const f = e.failure;
+      this.options.write(`  ---\n  message: ${yamlString(f.message)}\n  expected: ${yamlString(f.expected)}\n  actual: ${yamlString(f.actual)}\n${f.hint ? `  hint: ${yamlString(f.hint)}\n` : ""}  ...\n`);
+    }
+    if (e.connectionFailure) {
+      const f = e.connectionFailure;
+      this.options.write(`  ---\n  message: ${yamlString(f.message)}\n  cause: ${yamlString(f.cause)}\n${f.hint ? `  hint: ${yamlString(f.hint)}\n` : ""}  ...\n`);
+    }
+  }
+
+  finish(): void {
+    this.options.write(`1..${this.count}\n`);
+  }
+}

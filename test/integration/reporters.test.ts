@@ -1,0 +1,68 @@
+// The same run in each report format, through the CLI.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runCli } from "../helpers/cli.js";
+
+const failing = "test/fixtures/run/rejected-password-expect-235.mailchat";
+
+test("json: steps, transcript, TLS facts and the failure, with no secret", async () => {
+  const result = await runCli(["run", "--sandbox", "--reporter", "json", failing]);
+  assert.equal(result.code, 1);
+  const report = JSON.parse(result.stdout) as { runs: Array<{ status: string; steps: Array<{ status: string; failure?: { message: string; hint?: string } }>; transcript: Array<{ dir: string; text: string }>; tls: Array<{ version: string }> }>; summary: { failed: number } };
+  const run = report.runs[0]!;
+  assert.equal(run.status, "fail");
+  assert.equal(report.summary.failed, 1);
+  const failed = run.steps.find((s) => s.status === "fail")!;
+  assert.match(failed.failure!.message, /expected reply code 235, got 535/);
+  assert.match(failed.failure!.hint!, /credentials/);
+  assert.ok(run.tls[0]!.version.startsWith("TLSv1."));
+  assert.ok(run.transcript.some((l) => l.dir === "C" && l.text === "AUTH PLAIN ********"));
+  assert.doesNotMatch(result.stdout, /not-the-password/);
+});
+
+test("json: an invalid script is reported as data too, exit 2", async () => {
+  const result = await runCli(["run", "--reporter", "json", "test/fixtures/compile-errors/unknown-variable/script.mailchat"]);
+  assert.equal(result.code, 2);
+  const report = JSON.parse(result.stdout) as { status: string; errors: Array<{ code: string; span: { line: number } }> };
+  assert.equal(report.status, "invalid");
+  assert.equal(report.errors[0]!.code, "unknown-variable");
+  assert.equal(report.errors[0]!.span.line, 2);
+});
+
+test("junit and tap", async () => {
+  const junit = await runCli(["run", "--sandbox", "--reporter", "junit", failing]);
+  assert.equal(junit.code, 1);
+  assert.match(junit.stdout, /<testsuite name="[^"]+" tests="9" failures="1" errors="0"/);
+  assert.match(junit.stdout, /<failure message="expected reply code 235, got 535">/);
+  const tap = await runCli(["run", "--sandbox", "--reporter", "tap", failing]);
+  assert.equal(tap.code, 1);
+  assert.match(tap.stdout, /^TAP version 13$/m);
+  assert.match(tap.stdout, /^not ok 9 - .*expect 235$/m);
+  assert.match(tap.stdout, /^1\.\.9$/m);
+});
+
+test("colour only when asked: FORCE_COLOR adds ANSI codes, NO_COLOR and pipes do not", async () => {
+  const plain = await runCli(["run", "--sandbox", "recipes/auth-plain.mailchat"]);
+  assert.doesNotMatch(plain.stdout, /\x1b\[/);
+  const forced = await runCli(["run", "--sandbox", "recipes/auth-plain.mailchat"], { env: { FORCE_COLOR: "1", NO_COLOR: "" } });
+  assert.match(forced.stdout, /\x1b\[/);
+});
+
+test("command-line mistakes exit 2 with one clear line", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "examples/first.mailchat", "--var", "novalue"], /expected NAME=VALUE/],
+    [["run", "examples/first.mailchat", "--reporter", "xml"], /argument 'xml' is invalid/],
+    [["run", "examples/first.mailchat", "--timeout", "ten"], /--timeout takes a duration/],
+    [["run", "no-such-script.mailchat"], /cannot read no-such-script\.mailchat: no such file/],
+    [["run", "examples/first.mailchat", "--ca", "README.md"], /not a PEM certificate/],
+    [["run", "examples/first.mailchat", "--update"], /--update rewrites golden transcripts: use it with --golden/],
+    [["run", "--sandbox", "--sandbox-profile", "nope", "examples/first.mailchat"], /unknown sandbox profile `nope`/],
+    [["frobnicate"], /unknown command 'frobnicate'/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, message, args.join(" "));
+    assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+  }
+});
