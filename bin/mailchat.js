@@ -5,8 +5,12 @@ import("../dist/src/cli/main.js")
   .catch((error) => {
     if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/src/cli")) {
       process.stderr.write("mailchat: the compiled CLI is missing; run `npm run build` (npm ci does it via `prepare`).\n");
-    } else {
-      process.stderr.write(`mailchat: internal error: ${error && error.stack ? error.stack : error}\n`);
+      process.exitCode = 2;
+      return;
     }
+    // A bug in mailchat, not a problem with the script or the server: say so in one
+    // paragraph; the stack only with MAILCHAT_DEBUG=1.
+    const detail = process.env.MAILCHAT_DEBUG === "1" && error && error.stack ? `\n${error.stack}` : "";
+    process.stderr.write(`mailchat: internal error: ${error && error.message ? error.message : error}. This is a bug in mailchat; please report it with the script and the command line (MAILCHAT_DEBUG=1 shows the stack).${detail}\n`);
     process.exitCode = 70;
   });
