@@ -193,7 +193,7 @@ class Compiler {
       case "send": {
         if (!this.requireConnection(s, "send")) return;
         const line = this.text(s.line, { kind: "line" });
-        if (line) this.push({ ...common, kind: "send", line });
+        if (line) this.push({ ...common, kind: "send", line, timeoutMs: this.timeoutMs });
         return;
       }
       case "send-raw": {

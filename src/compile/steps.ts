@@ -61,7 +61,7 @@ export type Step = StepCommon &
         /** `expect tls refused` follows: the handshake must fail (a TLS version probe). */
         expectRefused?: boolean;
       }
-    | { kind: "send"; line: RuntimeText }
+    | { kind: "send"; line: RuntimeText; /** IMAP: the wait for a literal's `+`. */ timeoutMs: number }
     | { kind: "send-raw"; bytes: RuntimeText }
     | {
         kind: "expect";

@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { CompiledScript, RuntimeText, Step, TlsSettings } from "../compile/steps.js";
 import { hintFor, hintForConnectionError, type HintContext } from "../hints.js";
-import { MAX_BODY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, MAX_BODY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { protocolFor } from "../protocols/index.js";
 import { dotStuff } from "../protocols/smtp.js";
 import type { Capabilities, CommandSession, Exchange, Protocol, Reply } from "../protocols/types.js";
@@ -60,6 +60,9 @@ class Runner {
   private implicitTls = false;
   private greeted = false;
   private session: CommandSession = { count: 0, literalPending: false };
+  /** LMTP (RFC 2033 §4.2): RCPTs awaiting their reply, then the accepted ones awaiting
+   *  their reply to the data, so each reply can be named after its recipient. */
+  private lmtp = { rcpts: [] as string[], accepted: [] as string[], afterData: [] as string[] };
 
   constructor(
     private readonly script: CompiledScript,
@@ -139,7 +142,7 @@ class Runner {
       case "connect":
         return this.connect(step);
       case "send":
-        return this.sendCommand(this.renderLine(step.line));
+        return this.sendCommand(this.renderLine(step.line), step.timeoutMs);
       case "send-raw": {
         const bytes = this.render(step.bytes);
         await this.write(Buffer.from(bytes, "latin1"));
@@ -182,6 +185,7 @@ class Runner {
     this.greeted = false;
     this.capabilities = undefined;
     this.session = { count: 0, literalPending: false };
+    this.lmtp = { rcpts: [], accepted: [], afterData: [] };
     this.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
     if (route) this.emit({ type: "note", message: `sandbox: ${step.url} is served by 127.0.0.1:${port}` });
     const started = Date.now();
@@ -273,11 +277,29 @@ class Runner {
   }
 
   /** A command line as the protocol frames it (IMAP adds the tag). */
-  private sendCommand(line: string): Promise<void> {
+  private async sendCommand(line: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
     const command = this.protocol!.command?.(line, this.session) ?? { wire: line, shown: line };
+    if (this.protocol!.name === "lmtp") {
+      const rcpt = /^RCPT TO:\s*<([^>]*)>/i.exec(line);
+      if (rcpt) this.lmtp.rcpts.push(rcpt[1]!);
+      if (/^(MAIL FROM|RSET)\b/i.test(line)) this.lmtp = { rcpts: [], accepted: [], afterData: [] };
+    }
     if (!command.untagged) this.session.count += 1;
     this.session.literalPending = Boolean(command.opensLiteral);
-    return this.send(command.wire, command.shown);
+    if (!command.opensLiteral) return this.send(command.wire, command.shown);
+    // RFC 7888: with LITERAL+ the client need not wait; otherwise the server's `+` go-ahead
+    // comes before the literal's data (the next `send`).
+    if (this.capabilities?.has("LITERAL+")) {
+      const plus = (text: string) => text.replace(/\{(\d+)\}$/, "{$1+}");
+      return this.send(plus(command.wire), plus(command.shown));
+    }
+    await this.send(command.wire, command.shown);
+    const reply = await this.nextReply(timeoutMs, "+ (go ahead with the literal)", "send");
+    if (reply.status !== "+") {
+      this.session.literalPending = false;
+      this.connection!.putBack(reply);
+      throw new StepFailure({ message: "the server did not accept the literal: it sent no + continuation", expected: "+", actual: replyText(reply) });
+    }
   }
 
   private hintContext(extra: Partial<HintContext> & { expected: string; step: string }): HintContext {
@@ -339,14 +361,29 @@ class Runner {
     }
     const expected = step.matchers.map((m) => describeMatcher(m, this.render)).join(" ");
     const reply = await this.nextReply(step.timeoutMs, expected, "expect");
+    const recipient = this.lmtpRecipient(reply);
     const judgement = judgeReply(reply, step.matchers, this.protocol!.capabilities(reply) ?? undefined, this.render);
     if (judgement.failure) {
       const failure = { ...judgement.failure, actual: this.shown(judgement.failure.actual) };
+      if (recipient) failure.message += ` (the LMTP reply for <${recipient}>)`;
       const hint = hintFor(this.hintContext({ expected: failure.expected, step: "expect", reply: reply.lines.map((l) => this.shown(l)) }));
       if (hint) failure.hint = hint;
       throw new StepFailure(failure);
     }
     for (const [name, value] of Object.entries(judgement.captures)) this.captures.set(name, value);
+  }
+
+  /** Which recipient an LMTP reply belongs to, if it answers a RCPT or the data. */
+  private lmtpRecipient(reply: Reply): string | undefined {
+    if (this.protocol?.name !== "lmtp") return undefined;
+    const forData = this.lmtp.afterData.shift();
+    if (forData !== undefined) {
+      this.emit({ type: "note", message: `LMTP: this reply is for <${forData}>` });
+      return forData;
+    }
+    const rcpt = this.lmtp.rcpts.shift();
+    if (rcpt !== undefined && reply.status?.startsWith("2")) this.lmtp.accepted.push(rcpt);
+    return undefined;
   }
 
   private async expectClosed(step: Extract<Step, { kind: "expect" }>): Promise<void> {
@@ -422,6 +459,7 @@ class Runner {
 
   private async data(step: Extract<Step, { kind: "data" }>, lines: string[]): Promise<void> {
     await this.dataGoAhead(step.timeoutMs);
+    this.lmtpDataSent();
     const long = lines.filter((line) => Buffer.byteLength(line) > MAX_BODY_LINE_BYTES).length;
     if (long > 0) this.emit({ type: "note", message: `${long} body line(s) exceed RFC 5321's ${MAX_BODY_LINE_BYTES} octets; many servers reject such messages` });
     const wire = lines.map(dotStuff);
@@ -431,8 +469,14 @@ class Runner {
     this.lastSent = ".";
   }
 
+  private lmtpDataSent(): void {
+    this.lmtp.afterData = this.lmtp.accepted;
+    this.lmtp.accepted = [];
+  }
+
   private async dataFile(step: Extract<Step, { kind: "data-file" }>): Promise<void> {
     await this.dataGoAhead(step.timeoutMs);
+    this.lmtpDataSent();
     // Streamed line by line: a large message never sits in memory whole.
     const input = createInterface({ input: createReadStream(step.path), crlfDelay: Infinity });
     let count = 0;

@@ -39,13 +39,13 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
     let continuation: ((line: string) => void) | undefined;
 
     const capabilities = (session: LineSession) =>
-      ["IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "IDLE", ...(session.secure ? [] : ["STARTTLS"]), ...(options.loginDisabledBeforeTls && !session.secure ? ["LOGINDISABLED"] : ["AUTH=PLAIN"])].join(" ");
+      ["IMAP4rev1", "SASL-IR", "ID", "IDLE", ...(session.secure ? [] : ["STARTTLS"]), ...(options.loginDisabledBeforeTls && !session.secure ? ["LOGINDISABLED"] : ["AUTH=PLAIN"])].join(" ");
 
     const login = (session: LineSession, tag: string, name: string, password: string) => {
       const found = findUser(name);
       if (!found || found.password !== password || options.rejectAllLogins) return session.send(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`);
       user = found;
-      session.send(`${tag} OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID IDLE UIDPLUS MOVE] Logged in`);
+      session.send(`${tag} OK [CAPABILITY IMAP4rev1 SASL-IR ID IDLE UIDPLUS MOVE] Logged in`);
     };
 
     const fetchItems = (m: StoredMessage, seq: number, items: string): string => {
@@ -115,6 +115,23 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
           case "LIST":
             session.send('* LIST (\\HasNoChildren) "/" INBOX');
             return session.send(`${tag} OK List completed.`);
+          case "APPEND": {
+            // APPEND mailbox [(flags)] {n} or {n+} (RFC 7888): the literal is read line by line.
+            const literal = /\{(\d+)(\+?)\}$/.exec(line);
+            if (!literal || (args[0] ?? "").toUpperCase() !== "INBOX") return session.send(`${tag} BAD Expected APPEND INBOX {size}`);
+            const size = Number(literal[1]);
+            const owner = user;
+            let data = "";
+            continuation = (part) => {
+              data += data ? `\r\n${part}` : part;
+              if (Buffer.byteLength(data) < size) return;
+              continuation = undefined;
+              store.deliver({ from: "", recipients: [owner.address], raw: Buffer.from(data).subarray(0, size) });
+              session.send(`${tag} OK [APPENDUID ${store.uidValidity} ${store.mailbox(owner.address).at(-1)!.uid}] Append completed.`);
+            };
+            if (!literal[2]) session.send("+ Ready for literal data");
+            return;
+          }
         }
         if (!selected) return session.send(`${tag} BAD No mailbox selected.`);
         switch (verb.toUpperCase()) {
