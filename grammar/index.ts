@@ -62,7 +62,9 @@ function parsingDiagnostic(file: string, source: string, error: IRecognitionExce
 /** Parses one file; `include` is resolved by the compiler, which owns the file system. */
 export function parse(source: string, file: string): ParseResult {
   // A final line without a line end is still a line.
-  const text = source.endsWith("\n") ? source : `${source}\n`;
+  // A byte-order mark (Windows editors) becomes a space: skipped, and every offset stays true.
+  const unmarked = source.replace(/^\uFEFF/, " ");
+  const text = unmarked.endsWith("\n") ? unmarked : `${unmarked}\n`;
   const lexed = mailchatLexer().tokenize(text);
   if (lexed.errors.length > 0) return { diagnostics: lexed.errors.slice(0, 1).map((e) => lexingDiagnostic(file, text, e)) };
   const parser = mailchatParser();

@@ -66,3 +66,18 @@ test("command-line mistakes exit 2 with one clear line", async () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
   }
 });
+
+test("every example and recipe compiles (`mailchat check`)", async () => {
+  const { readdirSync } = await import("node:fs");
+  const files = ["examples", "recipes"].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith(".mailchat")).map((f) => `${dir}/${f}`));
+  const result = await runCli(["check", ...files]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.split("\n").filter((l) => l.startsWith("✔")).length, files.length);
+});
+
+test("--insecure runs against a self-signed server and says verification is off", async () => {
+  const result = await runCli(["run", "--sandbox", "--sandbox-profile", "self-signed", "--insecure", "recipes/auth-plain.mailchat"]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /--insecure: certificates are not verified/);
+  assert.match(result.stdout, /NOT verified: DEPTH_ZERO_SELF_SIGNED_CERT \(verify off\)/);
+});
