@@ -174,6 +174,12 @@ describe("hostile and broken servers", () => {
     assert.match(result.stdout, /service not running|firewall/);
   });
 
+  test("a name that does not resolve is exit 3, a DNS problem in words", async () => {
+    const result = await runCli(["run", fixture("dns-failure")], { timeoutMs: 60_000 });
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    assert.match(result.stdout, /DNS problem/);
+  });
+
   test("a CR LF smuggled in through --var is refused before anything is sent", async () => {
     let connections = 0;
     const server = await startRawServer((socket: Socket) => {

@@ -1,0 +1,40 @@
+// The design reference's example script parses into the statements it reads as.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "../../grammar/index.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+
+test("examples/submission.mailchat parses statement by statement", () => {
+  const { script, diagnostics } = parse(readFileSync(join(REPO_ROOT, "examples", "submission.mailchat"), "utf8"), "submission.mailchat");
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(script!.statements.map((s) => s.kind), [
+    "param", "param", "param", "connect", "expect", "send", "expect", "starttls", "expect-connection", "expect-connection", "send", "expect", "auth", "expect", "send", "expect", "send", "expect", "data", "expect", "send", "expect",
+  ]);
+  const connect = script!.statements[3]!;
+  assert.equal(connect.kind === "connect" && connect.timeoutMs, 10_000);
+  const starttls = script!.statements[7]!;
+  assert.deepEqual(starttls.kind === "starttls" && starttls.tls.map((o) => o.kind), ["min"]);
+});
+
+test("keywords are case-insensitive; arguments keep their case; CRLF scripts parse", () => {
+  const { script, diagnostics } = parse("CONNECT smtp://MX.example.com\r\nExpect 250 Capability STARTTLS\r\nSEND Ehlo Client\r\n", "x.mailchat");
+  assert.deepEqual(diagnostics, []);
+  const [connect, expect, send] = script!.statements;
+  assert.equal(connect!.kind === "connect" && connect.url.parts[0]!.kind === "text" && connect.url.parts[0]!.text, "smtp://MX.example.com");
+  assert.deepEqual(expect!.kind === "expect" && expect.matchers.map((m) => m.kind), ["code", "capability"]);
+  assert.equal(send!.kind === "send" && send.line.parts[0]!.kind === "text" && send.line.parts[0]!.text, "Ehlo Client");
+});
+
+test("a send line keeps # unless it follows white space; $${ is a literal ${", () => {
+  const { script } = parse("send MAIL FROM:<a#b@x> # comment\nsend X $${y}\n", "x.mailchat");
+  const texts = script!.statements.map((s) => (s.kind === "send" ? s.line.parts.map((p) => (p.kind === "text" ? p.text : "?")).join("") : ""));
+  assert.deepEqual(texts, ["MAIL FROM:<a#b@x>", "X ${y}"]);
+});
+
+test("a data body is kept as typed, up to the line holding a single dot", () => {
+  const { script } = parse("data\nSubject: x\n\n..two\n# not a comment\n.\n", "x.mailchat");
+  const data = script!.statements[0]!;
+  assert.deepEqual(data.kind === "data" && data.body.map((t) => t.parts.map((p) => (p.kind === "text" ? p.text : "")).join("")), ["Subject: x", "", "..two", "# not a comment"]);
+});
