@@ -44,6 +44,8 @@ export async function sandboxCommand(options: { portOffset?: string; profile?: s
     "",
     "try, from another terminal:",
     `  mailchat run examples/submission.mailchat --var host=localhost:${sandbox.portFor("submission")}${sandbox.caPem ? ` --ca ${caFile}` : ""}`,
+    `  mailchat run recipe:imap-login --var host=localhost:${sandbox.portFor("imap")}${sandbox.caPem ? ` --ca ${caFile}` : ""}`,
+    "  (a recipe connects to one service: give it that service's port)",
     "",
     "Ctrl-C stops the sandbox.",
   ];

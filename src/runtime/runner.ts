@@ -145,7 +145,8 @@ class Runner {
         return this.sendCommand(this.renderLine(step.line), step.timeoutMs);
       case "send-raw": {
         const bytes = this.render(step.bytes);
-        await this.write(Buffer.from(bytes, "latin1"));
+        // `\xHH` escapes are bytes; text beyond Latin-1 (an emoji, SMTPUTF8) goes as UTF-8.
+        await this.write(Buffer.from(bytes, /[^\x00-\xff]/.test(bytes) ? "utf8" : "latin1"));
         this.emit({ type: "client", text: this.shown(`(raw) ${JSON.stringify(bytes)}`), secret: false });
         return;
       }
