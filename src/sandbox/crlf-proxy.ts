@@ -3,6 +3,7 @@
 // passed on; after a while the proxy answers as Exchange and Postfix do and hangs up.
 // After STARTTLS the bytes are TLS records and pass untouched.
 import { connect, createServer, type Socket } from "node:net";
+import { listenOnLoopback } from "./listen.js";
 
 export const LF_TIMEOUT_MS = 2_000;
 
@@ -47,10 +48,7 @@ export async function startCrlfProxy(targetPort: number, listenPort = 0): Promis
       }
     });
   });
-  const port = await new Promise<number>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(listenPort, "127.0.0.1", () => resolvePromise((server.address() as { port: number }).port));
-  });
+  const port = await listenOnLoopback(server, listenPort);
   return {
     port,
     stop: () =>

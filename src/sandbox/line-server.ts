@@ -6,6 +6,7 @@
 import { createServer, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
 import type { CertificateSet } from "./certs.js";
+import { listenOnLoopback } from "./listen.js";
 import type { RunningService } from "./smtp.js";
 
 const MAX_COMMAND_LINE = 8_192;
@@ -106,10 +107,7 @@ export async function startLineService(options: {
   };
 
   const server = createServer(serve);
-  const port = await new Promise<number>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolvePromise((server.address() as { port: number }).port));
-  });
+  const port = await listenOnLoopback(server, options.port ?? 0);
   return {
     name: options.name,
     scheme: options.scheme,

@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
 import { BUILT_IN_MASKS } from "../golden/masks.js";
+import { listenOnLoopback } from "../sandbox/listen.js";
 import { SECRET_PLACEHOLDER } from "../limits.js";
 
 export type ReplayLine =
@@ -231,9 +232,6 @@ export async function startReplay(options: {
   };
 
   server = createServer(serve);
-  const port = await new Promise<number>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolvePromise((server.address() as { port: number }).port));
-  });
+  const port = await listenOnLoopback(server, options.port ?? 0);
   return { port, stop };
 }
