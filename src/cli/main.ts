@@ -151,6 +151,13 @@ Language reference: docs/language.md (in the package) and https://www.npmjs.com/
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `mailchat run … | head`: the reader left; stop quietly, as other Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
