@@ -8,7 +8,7 @@ const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import
 
 export class UsageError extends Error {}
 
-function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
+function collectVar(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf("=");
   if (eq <= 0) throw new InvalidArgumentError("expected NAME=VALUE.");
   const name = value.slice(0, eq);
@@ -16,8 +16,8 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [name]: value.slice(eq + 1) };
 }
 
-function collectFile(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collectFile(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 const RUN_EXAMPLES = `
@@ -54,8 +54,8 @@ export function buildProgram(): Command {
     .command("run")
     .description("run .mailchat scripts against live servers and check every reply")
     .argument("<file...>", "scripts to run, in order")
-    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar, {})
-    .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile, [])
+    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar)
+    .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
     .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap"]).default("pretty"))
     .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
@@ -78,7 +78,7 @@ export function buildProgram(): Command {
     .command("check")
     .description("compile scripts without connecting: syntax, variables, protocol and TLS-state checks")
     .argument("<file...>", "scripts to check")
-    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar, {})
+    .option("--var <name=value>", "set a param or variable (repeatable)", collectVar)
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
     .option("--color", "force colour output")
     .option("--no-color", "never colour output")
@@ -145,7 +145,7 @@ Examples:
   $ mailchat run check.mailchat --var host=mx.example.com
   $ mailchat check check.mailchat
 
-Language reference: docs/language.md (in the package) and https://www.npmjs.com/package/mailchat`,
+Language reference: docs/language.md in the package (node_modules/mailchat/docs/).`,
   );
   return program;
 }
