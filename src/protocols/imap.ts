@@ -4,6 +4,7 @@
 // (a line "A1 OK" inside a FETCH BODY[]) cannot end a reply early.
 import { MAX_LITERAL_BYTES, MAX_MESSAGE_REPLY_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { LineBuffer } from "./line-buffer.js";
 import { FramingError, type Capabilities, type CommandSession, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** An IMAP line (without literals) may be long — SEARCH results, CAPABILITY — but not endless. */
@@ -12,7 +13,7 @@ export const MAX_IMAP_LINE_BYTES = 1_048_576;
 const LITERAL_AT_END = /\{(\d+)\}$/;
 
 export class ImapFramer implements ReplyFramer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly input = new LineBuffer();
   private lines: string[] = [];
   /** The line being assembled, across literals. */
   private current = "";
@@ -25,24 +26,22 @@ export class ImapFramer implements ReplyFramer {
   }
 
   push(chunk: Buffer): Reply[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.input.push(chunk);
     const replies: Reply[] = [];
     for (;;) {
       if (this.literalLeft > 0) {
-        if (this.buffer.length === 0) break;
-        const take = Math.min(this.literalLeft, this.buffer.length);
-        this.current += this.buffer.subarray(0, take).toString("utf8");
-        this.buffer = this.buffer.subarray(take);
-        this.literalLeft -= take;
-        this.bytes += take;
+        if (this.input.waiting === 0) break;
+        const taken = this.input.take(this.literalLeft);
+        this.current += taken.toString("utf8");
+        this.literalLeft -= taken.length;
+        this.bytes += taken.length;
         this.checkTotal();
         continue;
       }
-      const newline = this.buffer.indexOf(0x0a);
-      if (newline < 0) break;
-      const text = this.buffer.subarray(0, newline).toString("utf8").replace(/\r$/, "");
-      this.buffer = this.buffer.subarray(newline + 1);
-      this.bytes += newline + 1;
+      const next = this.input.next();
+      if (!next) break;
+      const text = next.text;
+      this.bytes += next.bytes;
       this.checkTotal();
       this.current += text;
       const literal = LITERAL_AT_END.exec(text);
@@ -59,8 +58,8 @@ export class ImapFramer implements ReplyFramer {
       const reply = this.completes(line);
       if (reply) replies.push(reply);
     }
-    if (this.literalLeft === 0 && this.buffer.length > MAX_IMAP_LINE_BYTES) {
-      throw new FramingError(`the server sent a line longer than ${MAX_IMAP_LINE_BYTES} bytes without a line end`, this.buffer.subarray(0, 120).toString("utf8"));
+    if (this.literalLeft === 0 && this.input.waiting > MAX_IMAP_LINE_BYTES) {
+      throw new FramingError(`the server sent a line longer than ${MAX_IMAP_LINE_BYTES} bytes without a line end`, this.input.preview());
     }
     return replies;
   }
@@ -95,12 +94,11 @@ export class ImapFramer implements ReplyFramer {
   }
 
   pending(): string {
-    return [...this.lines, this.current, this.buffer.toString("utf8")].filter(Boolean).join("\n");
+    return [...this.lines, this.current, this.input.text()].filter(Boolean).join("\n");
   }
 
   discard(): number {
-    const dropped = this.bytes + this.buffer.length;
-    this.buffer = Buffer.alloc(0);
+    const dropped = this.bytes + this.input.clear();
     this.lines = [];
     this.current = "";
     this.literalLeft = 0;

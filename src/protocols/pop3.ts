@@ -3,6 +3,7 @@
 // for it, so the framer is told each command as it is sent.
 import { MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { LineBuffer } from "./line-buffer.js";
 import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** RFC 1939 §3 and RFC 2449: the commands whose +OK reply is followed by a dot-terminated list. */
@@ -22,7 +23,7 @@ export function isMultiLineCommand(line: string): boolean {
 }
 
 export class Pop3Framer implements ReplyFramer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly input = new LineBuffer();
   /** For each command awaiting its reply: whether a +OK opens a list. */
   private readonly expecting: boolean[];
   private list: string[] | undefined;
@@ -37,15 +38,13 @@ export class Pop3Framer implements ReplyFramer {
   }
 
   push(chunk: Buffer): Reply[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.input.push(chunk);
     const replies: Reply[] = [];
-    let newline: number;
-    while ((newline = this.buffer.indexOf(0x0a)) >= 0) {
-      const raw = this.buffer.subarray(0, newline);
-      this.buffer = this.buffer.subarray(newline + 1);
-      if (raw.length > MAX_REPLY_LINE_BYTES && !this.list) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes`, raw.subarray(0, 120).toString("utf8"));
-      const line = raw.toString("utf8").replace(/\r$/, "");
-      this.bytes += newline + 1;
+    let next: { text: string; bytes: number } | undefined;
+    while ((next = this.input.next())) {
+      if (next.bytes > MAX_REPLY_LINE_BYTES && !this.list) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes`, next.text.slice(0, 120));
+      const line = next.text;
+      this.bytes += next.bytes;
       if (this.list) {
         if (line === ".") {
           replies.push(this.finish(this.list, "+OK"));
@@ -65,7 +64,9 @@ export class Pop3Framer implements ReplyFramer {
       // A continuation during AUTH is answered by one more client line.
       replies.push(this.finish([line], status));
     }
-    if (this.buffer.length > MAX_REPLY_LINE_BYTES) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end`, this.buffer.subarray(0, 120).toString("utf8"));
+    // Inside a RETR/TOP list a line is a message line: long HTML lines are normal there.
+    const limit = this.list ? MAX_MESSAGE_REPLY_BYTES - this.bytes : MAX_REPLY_LINE_BYTES;
+    if (this.input.waiting > limit) throw new FramingError(`the server sent a line longer than ${limit} bytes without a line end`, this.input.preview());
     return replies;
   }
 
@@ -78,12 +79,11 @@ export class Pop3Framer implements ReplyFramer {
   }
 
   pending(): string {
-    return [...(this.list ?? []), this.buffer.toString("utf8")].filter(Boolean).join("\n");
+    return [...(this.list ?? []), this.input.text()].filter(Boolean).join("\n");
   }
 
   discard(): number {
-    const dropped = this.bytes + this.buffer.length;
-    this.buffer = Buffer.alloc(0);
+    const dropped = this.bytes + this.input.clear();
     this.list = undefined;
     this.bytes = 0;
     this.expecting.length = 0;

@@ -2,6 +2,7 @@
 // (RFC 3207), EHLO capabilities and SASL (RFC 4954).
 import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { LineBuffer } from "./line-buffer.js";
 import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 const CONTINUED = /^(\d{3})-/;
@@ -12,21 +13,19 @@ const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
  * a code ends the reply too: a broken server's text is shown, not waited on forever.
  */
 export class SmtpFramer implements ReplyFramer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly input = new LineBuffer();
   private lines: string[] = [];
   private bytes = 0;
 
   push(chunk: Buffer): Reply[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.input.push(chunk);
     const replies: Reply[] = [];
-    let newline: number;
-    while ((newline = this.buffer.indexOf(0x0a)) >= 0) {
-      const raw = this.buffer.subarray(0, newline);
-      this.buffer = this.buffer.subarray(newline + 1);
-      this.checkLineLength(raw.length);
-      const line = raw.toString("utf8").replace(/\r$/, "");
+    let next: { text: string; bytes: number } | undefined;
+    while ((next = this.input.next())) {
+      this.checkLineLength(next.bytes - 1);
+      const line = next.text;
       this.lines.push(line);
-      this.bytes += newline + 1;
+      this.bytes += next.bytes;
       if (this.bytes > MAX_REPLY_BYTES || this.lines.length > MAX_REPLY_LINES) {
         throw new FramingError(
           `the server sent a reply of more than ${this.bytes > MAX_REPLY_BYTES ? `${MAX_REPLY_BYTES} bytes` : `${MAX_REPLY_LINES} lines`} without a final line`,
@@ -36,16 +35,13 @@ export class SmtpFramer implements ReplyFramer {
       if (CONTINUED.test(line)) continue;
       replies.push(this.complete());
     }
-    this.checkLineLength(this.buffer.length);
+    this.checkLineLength(this.input.waiting);
     return replies;
   }
 
   private checkLineLength(length: number): void {
     if (length > MAX_REPLY_LINE_BYTES) {
-      throw new FramingError(
-        `the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end (RFC 5321 allows 512)`,
-        this.buffer.subarray(0, 120).toString("utf8"),
-      );
+      throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end (RFC 5321 allows 512)`, this.input.preview());
     }
   }
 
@@ -63,14 +59,13 @@ export class SmtpFramer implements ReplyFramer {
   }
 
   pending(): string {
-    return [...this.lines, this.buffer.toString("utf8")].filter(Boolean).join("\n");
+    return [...this.lines, this.input.text()].filter(Boolean).join("\n");
   }
 
   discard(): number {
-    const dropped = this.bytes + this.buffer.length;
+    const dropped = this.bytes + this.input.clear();
     this.lines = [];
     this.bytes = 0;
-    this.buffer = Buffer.alloc(0);
     return dropped;
   }
 }

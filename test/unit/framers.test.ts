@@ -65,6 +65,14 @@ describe("POP3 framing (RFC 1939, RFC 2449)", () => {
     assert.deepEqual(replies.map((r) => r.lines), [["+OK POP3 ready"], ["+OK 30 octets", "Subject: x", "", ".dot"]]);
   });
 
+  test("a message line longer than a reply line is normal inside RETR (HTML mail)", () => {
+    const framer = new Pop3Framer(false);
+    framer.sent("RETR 1");
+    const long = "x".repeat(50_000);
+    const replies = framer.push(Buffer.from(`+OK\r\n${long}\r\n.\r\n`));
+    assert.equal(replies[0]!.lines[1], long);
+  });
+
   test("LIST with an argument and -ERR replies are single lines", () => {
     const framer = new Pop3Framer(true);
     framer.sent("LIST 1");
