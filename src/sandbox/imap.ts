@@ -115,6 +115,12 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
           case "LIST":
             session.send('* LIST (\\HasNoChildren) "/" INBOX');
             return session.send(`${tag} OK List completed.`);
+          case "STATUS": {
+            if ((args[0] ?? "").toUpperCase() !== "INBOX") return session.send(`${tag} NO Mailbox doesn't exist: ${args[0] ?? ""}`);
+            const box = store.mailbox(user.address);
+            session.send(`* STATUS INBOX (MESSAGES ${box.length} UIDNEXT ${(box.at(-1)?.uid ?? 0) + 1} UIDVALIDITY ${store.uidValidity} UNSEEN ${box.filter((m) => !m.flags.has("\\Seen")).length})`);
+            return session.send(`${tag} OK Status completed.`);
+          }
           case "APPEND": {
             // APPEND mailbox [(flags)] {n} or {n+} (RFC 7888): the literal is read line by line.
             const literal = /\{(\d+)(\+?)\}$/.exec(line);
@@ -139,6 +145,21 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
             const items = rest.slice(1).join(" ");
             for (const seq of messageSet(args[0] ?? "", selected.length)) session.send(fetchItems(selected[seq - 1]!, seq, items));
             return session.send(`${tag} OK Fetch completed.`);
+          }
+          case "UID": {
+            // UID FETCH / UID SEARCH: the same, addressed by UID.
+            const sub = (args[0] ?? "").toUpperCase();
+            const box = selected;
+            if (sub === "FETCH") {
+              const wanted = new Set(messageSet(args[1] ?? "", Math.max(0, ...box.map((m) => m.uid))));
+              box.forEach((m, i) => wanted.has(m.uid) && session.send(fetchItems(m, i + 1, `UID ${rest.slice(2).join(" ")}`)));
+              return session.send(`${tag} OK Fetch completed.`);
+            }
+            if (sub === "SEARCH") {
+              session.send(`* SEARCH ${box.map((m) => m.uid).join(" ")}`.trimEnd());
+              return session.send(`${tag} OK Search completed.`);
+            }
+            return session.send(`${tag} BAD Unknown UID command.`);
           }
           case "SEARCH":
             session.send(`* SEARCH ${selected.map((_, i) => i + 1).join(" ")}`.trimEnd());

@@ -71,3 +71,9 @@ test("LMTP: each reply after the data is named after its recipient", async () =>
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /LMTP: this reply is for <alice@mailchat\.test>[\s\S]*LMTP: this reply is for <bob@mailchat\.test>/);
 });
+
+test("sandbox IMAP: APPEND, STATUS, UID SEARCH and a UID FETCH that uses the captured UID", async () => {
+  const result = await runCli(["run", "--sandbox", "test/fixtures/run/imap-uid.mailchat"]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /C: A6 UID FETCH 1 \(FLAGS BODY\.PEEK\[\]\)/);
+});
