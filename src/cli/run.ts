@@ -34,11 +34,23 @@ function usage(message: string): number {
 }
 
 /** Compiles every file; prints the diagnostics of those that fail. */
-function compileAll(arguments_: string[], options: CommonOptions & { insecure?: boolean; defaultTimeoutMs?: number }, color: boolean): { scripts: CompiledScript[]; ok: boolean; results: CompileResult[] } {
+/** Standard input, read whole, when a script argument is `-`. */
+async function readStdin(files: string[]): Promise<string | undefined> {
+  if (!files.includes("-")) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function compileAll(arguments_: string[], options: CommonOptions & { insecure?: boolean; defaultTimeoutMs?: number; stdin?: string }, color: boolean): { scripts: CompiledScript[]; ok: boolean; results: CompileResult[] } {
   const scripts: CompiledScript[] = [];
   const results: CompileResult[] = [];
   let ok = true;
   const files: string[] = [];
+  if (arguments_.filter((a) => a === "-").length > 1) {
+    process.stderr.write("mailchat: standard input (-) can hold only one script\n");
+    return { scripts, ok: false, results: [{ diagnostics: [{ code: "stdin-twice", message: "standard input (-) can hold only one script" }], sources: new Map() }] };
+  }
   for (const argument of arguments_) {
     const resolved = resolveScriptArgument(argument);
     if ("error" in resolved) {
@@ -52,7 +64,9 @@ function compileAll(arguments_: string[], options: CommonOptions & { insecure?: 
   for (const file of files) {
     const compileOptions: Parameters<typeof compile>[1] = { vars: options.var ?? {}, allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure) };
     if (options.defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = options.defaultTimeoutMs;
-    const result = compile(file, compileOptions);
+    // `-` reads the script from standard input: `mailchat import paste.txt | mailchat run -`.
+    if (file === "-") compileOptions.source = options.stdin ?? "";
+    const result = compile(file === "-" ? "(stdin)" : file, compileOptions);
     results.push(result);
     if (result.script) {
       scripts.push(result.script);
@@ -70,7 +84,8 @@ function compileAll(arguments_: string[], options: CommonOptions & { insecure?: 
 
 export async function checkCommand(files: string[], options: CommonOptions): Promise<number> {
   const color = colorEnabled(process.stderr, options.color);
-  const { ok, scripts } = compileAll(files, options, color);
+  const stdin = await readStdin(files);
+  const { ok, scripts } = compileAll(files, stdin === undefined ? options : { ...options, stdin }, color);
   if (!ok) return EXIT.invalid;
   for (const script of scripts) process.stdout.write(`✔ ${script.file}: ${script.steps.length} steps, valid\n`);
   return EXIT.ok;
@@ -110,8 +125,11 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   }
 
   const compileOptions: Parameters<typeof compileAll>[1] = { ...options, insecure: Boolean(options.insecure) };
+  const stdin = await readStdin(files);
+  if (stdin !== undefined) compileOptions.stdin = stdin;
   if (defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = defaultTimeoutMs;
   const { scripts, ok, results } = compileAll(files, compileOptions, colorEnabled(process.stderr, options.color));
+  if (ok && options.golden && files.includes("-")) return usage("--golden keeps FILE.golden beside the script: a script from standard input has no place for it");
   if (ok && options.golden && !options.update) {
     const { existsSync } = await import("node:fs");
     const { goldenPath } = await import("../golden/golden.js");

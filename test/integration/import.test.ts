@@ -48,3 +48,10 @@ test("import round trip: a golden transcript recorded from the sandbox imports i
   const result = await runCli(["run", "--sandbox", script], { env: { MAILCHAT_PASSWORD: "alice-sandbox-pw" } });
   assert.equal(result.code, 0, result.stdout + result.stderr);
 });
+
+test("import | run -: a pasted session runs straight from standard input", async () => {
+  const imported = await runCli(["import", join(root, "golden-sandbox", "input.txt")]);
+  const result = await runCli(["run", "--sandbox", "-"], { input: imported.stdout, env: { MAILCHAT_PASSWORD: "alice-sandbox-pw" } });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /✔ \(stdin\): \d+ steps passed/);
+});
