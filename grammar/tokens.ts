@@ -34,6 +34,28 @@ function keyword(name: string, image: string = name.toLowerCase()): TokenType {
   return token;
 }
 
+/**
+ * A pattern that only matches as the first word of a line: `send` and `data` switch the
+ * lexer's mode, so `auth login send secret` or `set x = data` must not trigger that.
+ */
+function atLineStart(pattern: RegExp, first: string[]) {
+  const sticky = new RegExp(pattern.source, `${pattern.flags.replace("g", "")}y`);
+  return {
+    pattern: {
+      exec(text: string, offset: number): RegExpExecArray | null {
+        for (let i = offset - 1; i >= 0; i--) {
+          const ch = text[i];
+          if (ch === "\n") break;
+          if (ch !== " " && ch !== "\t" && !(i === 0 && ch === "\uFEFF")) return null;
+        }
+        sticky.lastIndex = offset;
+        return sticky.exec(text);
+      },
+    },
+    start_chars_hint: first,
+  };
+}
+
 export const Newline = createToken({ name: "Newline", label: "end of line", pattern: /\r?\n/, line_breaks: true });
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t]+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
@@ -42,7 +64,7 @@ export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, grou
 export const DataBlock = createToken({
   name: "DataBlock",
   label: "`data` (a message body follows)",
-  pattern: /data[ \t]*(?:#[^\r\n]*)?\r?\n/i,
+  ...atLineStart(/data[ \t]*(?:#[^\r\n]*)?\r?\n/i, ["d", "D"]),
   line_breaks: true,
   push_mode: "body",
 });
@@ -64,12 +86,14 @@ export const BodyLine = createToken({
 export const SendRaw = createToken({
   name: "SendRaw",
   label: "`send raw`",
-  pattern: /send[ \t]+raw(?=[ \t]+")/i,
+  ...atLineStart(/send[ \t]+raw(?=[ \t]+")/i, ["s", "S"]),
+  line_breaks: false,
 });
 export const Send = createToken({
   name: "Send",
   label: "`send`",
-  pattern: /send(?![^\s"#])/i,
+  ...atLineStart(/send(?![^\s"#])/i, ["s", "S"]),
+  line_breaks: false,
   longer_alt: Word,
   push_mode: "line",
   categories: [WordLike],
