@@ -22,13 +22,13 @@ function decode(b64: string): string | undefined {
 
 /** A `send` line as the grammar reads it: ` #` would start a comment, `${` interpolate. */
 function sendLine(text: string): string {
-  if (/\s#/.test(text) || /\s$/.test(text)) return `send raw ${JSON.stringify(`${text}\r\n`).replace(/\$\{/g, "\\${")}`;
-  return text ? `send ${text.replace(/\$\{/g, "$${")}` : "send";
+  if (/\s#/.test(text) || /\s$/.test(text)) return `send raw ${JSON.stringify(`${text}\r\n`).replace(/\$\{/g, () => "\\${")}`;
+  return text ? `send ${text.replace(/\$\{/g, () => "$${")}` : "send";
 }
 
 function bodyLine(text: string): string {
   const unstuffed = text.startsWith("..") ? text.slice(1) : text;
-  return unstuffed.replace(/\$\{/g, "$${");
+  return unstuffed.replace(/\$\{/g, () => "$${");
 }
 
 function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls: boolean): string {
@@ -255,6 +255,11 @@ class Generator {
         }
         if (line.kind !== "client") continue;
         if (line.text === ".") break;
+        if (line.text === "..") {
+          // The message line "." cannot stand in a data block (it would end it).
+          this.unplaced.push({ line: line.line, text: line.text, why: "a message line holding a single dot cannot be written in a `data` block; use `data file`" });
+          continue;
+        }
         this.out.push(bodyLine(line.text));
       }
       this.out.push(".");
@@ -310,7 +315,7 @@ class Generator {
 
   private auth(mechanism: string, user: string): void {
     this.usesPassword = true;
-    const value = /^[^\s"#$]+$/.test(user) ? user : JSON.stringify(user);
+    const value = /^[^\s"#$]+$/.test(user) ? user : JSON.stringify(user).replace(/\$\{/g, () => "\\${");
     if (!this.out.some((l) => l === "starttls") && !this.transcript.implicitTls && !this.out.includes("allow plaintext-auth")) {
       this.out.splice(this.out.findIndex((l) => l.startsWith("connect ")), 0, "# The original session sent the password unencrypted.", "allow plaintext-auth");
     }
