@@ -47,6 +47,21 @@ export const HINTS: readonly HintRow[] = [
     hint: "the server refuses passwords over an unencrypted connection: upgrade with `starttls` first (or connect with pop3s:// / imaps://)",
   },
   {
+    id: "o365-smtp-auth-disabled",
+    when: has(/5\.7\.139|SmtpClientAuthentication is disabled/i),
+    hint: "Microsoft 365 has SMTP AUTH switched off for this tenant or mailbox (5.7.139): enable \"Authenticated SMTP\" for the mailbox, or use OAuth (`auth xoauth2`); security defaults also block basic authentication",
+  },
+  {
+    id: "gmail-app-password",
+    when: has(/5\.7\.9 Application-specific password required|InvalidSecondFactor/i),
+    hint: "Gmail wants an app password (534 5.7.9): the account has 2-step verification; create an app password, or use OAuth (`auth xoauth2`)",
+  },
+  {
+    id: "o365-send-as",
+    when: has(/5\.7\.60|does not have permissions to send as this sender/i),
+    hint: "the authenticated account may not send as the MAIL FROM address (5.7.60): use the account's own address, or grant it Send As on the sender's mailbox",
+  },
+  {
     id: "auth-5.7.3",
     when: has(/^535[ -]5\.7\.3/m),
     hint: "535 5.7.3 (Exchange: authentication unsuccessful): wrong user name or password, the account is not allowed to authenticate on this connector, or basic authentication is disabled for it",
