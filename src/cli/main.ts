@@ -57,7 +57,7 @@ export function buildProgram(): Command {
     .option("--var <name=value>", "set a param or variable (repeatable)", collectVar)
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
-    .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap"]).default("pretty"))
+    .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap", "html"]).default("pretty"))
     .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
     .option("--show-secrets", "print passwords and tokens instead of ********")
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")

@@ -18,7 +18,7 @@ interface CommonOptions {
 interface RunOptions extends CommonOptions {
   ca?: string[];
   insecure?: boolean;
-  reporter?: "pretty" | "json" | "junit" | "tap";
+  reporter?: "pretty" | "json" | "junit" | "tap" | "html";
   timeout?: string;
   showSecrets?: boolean;
   sandbox?: boolean;

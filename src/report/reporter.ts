@@ -14,7 +14,7 @@ export interface ReporterOptions {
   verbose?: boolean;
 }
 
-export const REPORTER_NAMES = ["pretty", "json", "junit", "tap"] as const;
+export const REPORTER_NAMES = ["pretty", "json", "junit", "tap", "html"] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export async function createReporter(name: ReporterName, options: ReporterOptions): Promise<Reporter> {
@@ -25,6 +25,8 @@ export async function createReporter(name: ReporterName, options: ReporterOption
       return new (await import("./junit.js")).JunitReporter(options);
     case "tap":
       return new (await import("./tap.js")).TapReporter(options);
+    case "html":
+      return new (await import("./html.js")).HtmlReporter(options);
     default:
       return new (await import("./pretty.js")).PrettyReporter(options);
   }

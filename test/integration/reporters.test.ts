@@ -29,6 +29,16 @@ test("json: an invalid script is reported as data too, exit 2", async () => {
   assert.equal(report.errors[0]!.span.line, 2);
 });
 
+test("html: one self-contained page with the failure, its diff and hint, no secret", async () => {
+  const result = await runCli(["run", "--sandbox", "--reporter", "html", failing]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /^<!doctype html>/);
+  assert.match(result.stdout, /mailchat: 0 of 1 script passed/);
+  assert.match(result.stdout, /<span class="del">- 235<\/span>/);
+  assert.match(result.stdout, /hint: the server rejected the credentials/);
+  assert.doesNotMatch(result.stdout, /not-the-password|<script|https?:\/\//);
+});
+
 test("junit and tap", async () => {
   const junit = await runCli(["run", "--sandbox", "--reporter", "junit", failing]);
   assert.equal(junit.code, 1);
