@@ -52,6 +52,8 @@ export type Matcher =
   | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
   | { kind: "within"; ms: number; span: Span }
   | { kind: "closed"; span: Span }
+  /** `expect any`: any complete reply, a refusal included. */
+  | { kind: "any"; span: Span }
   | { kind: "silence"; ms: number; span: Span };
 
 export type ConnectionCheck =
@@ -73,7 +75,7 @@ export type Statement =
   | { kind: "data"; body: Template[]; span: Span }
   | { kind: "data-file"; path: Template; span: Span }
   | { kind: "set"; name: string; value: Template; span: Span }
-  | { kind: "param"; name: string; description?: string; fallback?: Template; span: Span }
+  | { kind: "param"; name: string; description?: string; fallback?: Template; secret?: boolean; span: Span }
   | { kind: "timeout"; ms: number; span: Span }
   | { kind: "close"; span: Span }
   | { kind: "include"; path: string; span: Span }

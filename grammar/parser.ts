@@ -200,6 +200,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Within); this.CONSUME1(T.Duration); } },
       { ALT: () => this.CONSUME(T.Closed) },
       { ALT: () => { this.CONSUME(T.Silence); this.CONSUME2(T.Duration); } },
+      { ALT: () => this.CONSUME(T.Any) },
     ]);
   });
 
@@ -251,6 +252,7 @@ export class MailchatParser extends CstParser {
   public paramStatement = this.RULE("paramStatement", () => {
     this.CONSUME(T.Param);
     this.CONSUME(T.WordLike, { LABEL: "name" });
+    this.OPTION3(() => this.CONSUME(T.Secret));
     this.OPTION(() => this.CONSUME(T.StringLiteral, { LABEL: "description" }));
     this.OPTION2(() => {
       this.CONSUME(T.Default);

@@ -177,7 +177,7 @@ export class AstBuilder extends BaseVisitor {
       span: this.spanOfToken(this.token(ctx, "Connect")!),
     };
     const duration = this.token(ctx, "Duration");
-    if (duration) statement.timeoutMs = parseDuration(duration.image);
+    if (duration) statement.timeoutMs = this.waitDuration(duration);
     return statement;
   }
 
@@ -287,8 +287,9 @@ export class AstBuilder extends BaseVisitor {
       return matcher;
     }
     const duration = this.token(ctx, "Duration");
-    if (this.token(ctx, "Within")) return { kind: "within", ms: parseDuration(duration!.image), span };
-    if (this.token(ctx, "Silence")) return { kind: "silence", ms: parseDuration(duration!.image), span };
+    if (this.token(ctx, "Within")) return { kind: "within", ms: this.waitDuration(duration!), span };
+    if (this.token(ctx, "Silence")) return { kind: "silence", ms: this.waitDuration(duration!), span };
+    if (this.token(ctx, "Any")) return { kind: "any", span };
     return { kind: "closed", span };
   }
 
@@ -353,11 +354,27 @@ export class AstBuilder extends BaseVisitor {
     const name = this.token(ctx, "name")!;
     this.checkName(name);
     const statement: A.Statement = { kind: "param", name: name.image, span: this.spanFrom(this.token(ctx, "Param")!, name) };
+    if (this.token(ctx, "Secret")) statement.secret = true;
     const description = this.token(ctx, "description");
     if (description) statement.description = this.stringText(description);
     const value = this.node(ctx, "value");
     if (value) statement.fallback = this.valueTemplate(value);
     return statement;
+  }
+
+  /** A wait: a timer holds at most 2^31-1 ms (~24.8 days); Node would fire a longer one at
+   *  once, so a script asking for more is refused rather than silently cut short. */
+  waitDuration(token: IToken): number {
+    const ms = parseDuration(token.image);
+    if (ms > MAX_WAIT_MS) {
+      this.diagnostics.push(diagnostic("duration-too-long", `\`${token.image}\` is longer than a wait can be (at most 24 days)`, this.spanOfToken(token), "a mail check waits seconds or minutes; write e.g. `30s` or `5m`"));
+      return MAX_WAIT_MS;
+    }
+    if (ms === 0) {
+      this.diagnostics.push(diagnostic("duration-zero", `a wait of \`${token.image}\` ends before anything can arrive`, this.spanOfToken(token), "write e.g. `500ms` or `10s`"));
+      return 1;
+    }
+    return ms;
   }
 
   checkName(token: IToken): void {
@@ -368,7 +385,7 @@ export class AstBuilder extends BaseVisitor {
 
   timeoutStatement(ctx: Children): A.Statement {
     const duration = this.token(ctx, "Duration")!;
-    return { kind: "timeout", ms: parseDuration(duration.image), span: this.spanFrom(this.token(ctx, "Timeout")!, duration) };
+    return { kind: "timeout", ms: this.waitDuration(duration), span: this.spanFrom(this.token(ctx, "Timeout")!, duration) };
   }
 
   closeStatement(ctx: Children): A.Statement {
@@ -414,7 +431,11 @@ export class AstBuilder extends BaseVisitor {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest wait a timer can hold: 2^31-1 ms. */
+export const MAX_WAIT_MS = 2_147_483_647;
+
 export function parseDuration(image: string): number {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(image)!;
-  return Number(match[1]) * UNIT_MS[match[2]!]!;
+  // Digits beyond what a number holds exactly still give a number too large to wait for.
+  return Math.min(Number(match[1]) * UNIT_MS[match[2]!]!, Number.MAX_SAFE_INTEGER);
 }

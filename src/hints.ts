@@ -154,7 +154,17 @@ export function hintFor(context: HintContext): string | undefined {
 }
 
 /** Node socket and OpenSSL error codes, in a mail administrator's words. */
-export function hintForConnectionError(code: string, context: { host: string; port: number; implicitTls: boolean; protocol: string }): string | undefined {
+export function hintForConnectionError(code: string, context: { host: string; port: number; implicitTls: boolean; protocol: string; stage?: "connect" | "tls" | "certificate"; pinned?: string; afterGoAhead?: boolean }): string | undefined {
+  if (context.stage === "tls") {
+    // A reset right after a ClientHello whose versions the script pinned: the usual reason
+    // is a server that does not accept that version and hangs up instead of sending an alert.
+    if ((code === "ECONNRESET" || code === "EPIPE" || code === "ERR_TLS_HANDSHAKE_CLOSED") && context.pinned) {
+      return `the server reset the handshake right after a ClientHello that offered only ${context.pinned}: it probably does not accept that version (many servers hang up rather than send an alert); try without pinning, or with another version — a firewall cutting TLS is the less likely cause`;
+    }
+    if (code === "ETIMEDOUT" && context.afterGoAhead) {
+      return "the server agreed to STARTTLS but never answered the TLS ClientHello: a middlebox that intercepts STARTTLS (SMTP inspection on a firewall) or a path-MTU black hole (large TLS packets dropped; check the MTU/MSS on the path) are the classic causes";
+    }
+  }
   const plainScheme = context.protocol === "pop3" ? "pop3://" : context.protocol === "imap" ? "imap://" : "smtp:// or submission://";
   switch (code) {
     case "ENOTFOUND":

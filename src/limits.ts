@@ -21,6 +21,11 @@ export const MAX_REPLY_LINES = 10_000;
  *  50 MB attachment limits of the large providers. */
 export const MAX_MESSAGE_REPLY_BYTES = 64 * 1024 * 1024;
 
+/** Lines in one POP3 list or one IMAP reply (untagged lines before the completion). A
+ *  FETCH over a large mailbox yields one line a message; a million lines of tiny data is a
+ *  flood, and each line costs far more memory than its bytes (~150 bytes of objects), so lines are capped too: 500 000 lines of a 64 MiB message hold ~80 MB. */
+export const MAX_LIST_LINES = 500_000;
+
 /** IMAP literals `{n}` (RFC 9051 §4.3): one literal may not announce more than this. */
 export const MAX_LITERAL_BYTES = MAX_MESSAGE_REPLY_BYTES;
 
@@ -33,3 +38,10 @@ export const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** What stands in for a secret in every output unless --show-secrets is given. */
 export const SECRET_PLACEHOLDER = "********";
+
+/** `include` chains: deeper than this is a loop by another name. */
+export const MAX_INCLUDE_DEPTH = 16;
+
+/** A script with everything it includes: a file included twice by each of a chain of files
+ *  doubles at every level, so the expanded size is bounded, not only the depth. */
+export const MAX_SCRIPT_BYTES = 8 * 1_048_576;

@@ -25,6 +25,7 @@ Examples:
   $ mailchat run --sandbox examples/first.mailchat
   $ mailchat run check.mailchat --var host=mx.example.com --var user=alice@example.com
   $ MAILCHAT_PASSWORD=… mailchat run submission.mailchat --ca ./my-ca.pem
+  $ mailchat run pop3-check.mailchat --secret password="$POP_PASSWORD"
   $ mailchat run recipes/*.mailchat --reporter json > report.json
 
 Exit status:
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     .description("run .mailchat scripts against live servers and check every reply")
     .argument("<file...>", "scripts to run, in order")
     .option("--var <name=value>", "set a param or variable (repeatable)", collectVar)
+    .option("--secret <name=value>", "set a param or variable whose value is masked in every output, as Hurl does (repeatable)", collectVar)
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
     .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap", "html"]).default("pretty"))

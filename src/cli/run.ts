@@ -5,12 +5,14 @@ import { parseDuration } from "../../grammar/visitor.js";
 import { compile, describeFsError, type CompileResult } from "../compile/compile.js";
 import type { CompiledScript } from "../compile/steps.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
+import { SecretBook } from "../secrets/book.js";
 import { EXIT, type RunEvent, type RunStatus } from "../runtime/events.js";
 import { colorEnabled } from "./color.js";
 import { resolveScriptArgument } from "./recipes.js";
 
 interface CommonOptions {
   var?: Record<string, string>;
+  secret?: Record<string, string>;
   allowPlaintextAuth?: boolean;
   color?: boolean;
 }
@@ -62,7 +64,7 @@ function compileAll(arguments_: string[], options: CommonOptions & { insecure?: 
     files.push(resolved.path);
   }
   for (const file of files) {
-    const compileOptions: Parameters<typeof compile>[1] = { vars: options.var ?? {}, allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure) };
+    const compileOptions: Parameters<typeof compile>[1] = { vars: options.var ?? {}, secrets: options.secret ?? {}, allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure) };
     if (options.defaultTimeoutMs !== undefined) compileOptions.defaultTimeoutMs = options.defaultTimeoutMs;
     // `-` reads the script from standard input: `mailchat import paste.txt | mailchat run -`.
     if (file === "-") compileOptions.source = options.stdin ?? "";
@@ -73,7 +75,10 @@ function compileAll(arguments_: string[], options: CommonOptions & { insecure?: 
       continue;
     }
     ok = false;
-    process.stderr.write(`${renderDiagnostics(result.diagnostics, (f) => result.sources.get(f), { color })}\n`);
+    // A diagnostic quotes the script's line: values given with --secret are masked there too.
+    const secrets = new SecretBook();
+    for (const value of Object.values(options.secret ?? {})) secrets.add(value);
+    process.stderr.write(secrets.redact(`${renderDiagnostics(result.diagnostics, (f) => result.sources.get(f), { color })}\n`));
   }
   if (!ok) {
     const failed = results.filter((r) => !r.script).length;
@@ -145,7 +150,10 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   }
 
   const [{ run }, { createReporter }] = await Promise.all([import("../runtime/runner.js"), import("../report/reporter.js")]);
-  const reporter = await createReporter(options.reporter ?? "pretty", { write: (text) => process.stdout.write(text), color, verbose: Boolean(options.verbose) });
+  // One book for the whole invocation: whatever any script reveals is masked in every output.
+  const secrets = new SecretBook(Boolean(options.showSecrets));
+  for (const script of scripts) for (const value of script.secrets) secrets.add(value);
+  const reporter = await createReporter(options.reporter ?? "pretty", { write: (text) => process.stdout.write(secrets.redact(text)), color, verbose: Boolean(options.verbose) });
 
   let sandbox: Awaited<ReturnType<typeof import("../sandbox/index.js")["startSandbox"]>> | undefined;
   if (options.sandbox) {
@@ -177,6 +185,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
           reporter.event(event);
         },
         showSecrets: Boolean(options.showSecrets),
+        secrets,
       };
       const trust = [...ca, ...(sandbox?.caPem ? [sandbox.caPem] : [])];
       if (trust.length > 0) runOptions.ca = trust;
@@ -189,7 +198,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
       // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
       exitCode = Math.max(exitCode, result.exitCode);
       if (options.golden) {
-        const golden = await goldenStep(script, events, result.status, Boolean(options.update), Boolean(options.showSecrets));
+        const golden = await goldenStep(script, events, result.status, Boolean(options.update), Boolean(options.showSecrets), (text) => secrets.redact(text));
         reporter.event(golden);
         if (golden.status === "mismatch" || golden.status === "not-written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
       }
@@ -203,11 +212,12 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
 }
 
 /** Compares a finished run with its golden transcript, or records it (--update). */
-async function goldenStep(script: CompiledScript, events: RunEvent[], status: RunStatus, update: boolean, showSecrets: boolean): Promise<Extract<RunEvent, { type: "golden" }>> {
+async function goldenStep(script: CompiledScript, events: RunEvent[], status: RunStatus, update: boolean, showSecrets: boolean, redact: (text: string) => string): Promise<Extract<RunEvent, { type: "golden" }>> {
   const { compareGolden, goldenPath, writeGolden } = await import("../golden/golden.js");
   const { transcriptOf } = await import("../golden/transcript.js");
   const path = goldenPath(script.file);
-  const lines = transcriptOf(events);
+  // A golden file is committed: every line passes the secret book once more.
+  const lines = transcriptOf(events).map(redact);
   if (update) {
     if (status !== "pass") return { type: "golden", file: script.file, path, status: "not-written", message: `${path} not written: the run did not pass, and a golden transcript records a good session` };
     if (showSecrets) return { type: "golden", file: script.file, path, status: "not-written", message: `${path} not written: --show-secrets would put credentials into a file meant to be committed` };

@@ -1,18 +1,21 @@
 // AST → checked, compiled steps. Everything that can be known before a byte is sent is
 // checked here, so a broken script never touches the network (exit 2).
 import { readFileSync, accessSync, constants as fsConstants } from "node:fs";
+import safeRegex from "safe-regex2";
 import { dirname, relative, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
 import { parse } from "../../grammar/index.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
 import { SCHEMES, parseEndpoint, formatEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
-import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, MAX_INCLUDE_DEPTH, MAX_SCRIPT_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import type { CompiledScript, Mask, Pattern, ProtocolName, RuntimeText, SaslMechanism, Step, StepMatcher, TlsSettings } from "./steps.js";
 
 export interface CompileOptions {
   /** Values from `--var NAME=VALUE`. */
   vars?: Record<string, string>;
+  /** Values from `--secret NAME=VALUE`: variables like --var, masked in every output. */
+  secrets?: Record<string, string>;
   /** The environment `${env.NAME}` reads (process.env by default). */
   env?: Record<string, string | undefined>;
   allowPlaintextAuth?: boolean;
@@ -49,8 +52,11 @@ interface Located {
 /** Reads the entry file and splices `include`s, refusing cycles and unreadable files. */
 function loadStatements(file: string, options: CompileOptions, sources: Map<string, string>, diagnostics: Diagnostic[]): Located[] {
   const out: Located[] = [];
+  let total = 0;
+  let stopped = false;
   const visit = (path: string, text: string, stack: string[]) => {
     sources.set(path, text);
+    total += text.length;
     const parsed = parse(text, path);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.script) return;
@@ -59,7 +65,18 @@ function loadStatements(file: string, options: CompileOptions, sources: Map<stri
         out.push({ statement, source: text });
         continue;
       }
+      if (stopped) return;
       const target = resolve(dirname(path), statement.path);
+      if (stack.length > MAX_INCLUDE_DEPTH) {
+        diagnostics.push(diagnostic("include-depth", `\`include\` nested more than ${MAX_INCLUDE_DEPTH} files deep`, statement.span, "an include chain this deep is a loop by another name: flatten it"));
+        stopped = true;
+        return;
+      }
+      if (total > MAX_SCRIPT_BYTES) {
+        diagnostics.push(diagnostic("include-size", `the script with its includes is larger than ${MAX_SCRIPT_BYTES / 1_048_576} MiB`, statement.span, "a file included many times over (directly or through others) multiplies; include each shared file once"));
+        stopped = true;
+        return;
+      }
       if (stack.includes(target)) {
         diagnostics.push(diagnostic("include-cycle", `\`include\` cycle: ${[...stack, target].map((p) => p.split("/").pop()).join(" → ")}`, statement.span, "an included file must not include the file that includes it"));
         continue;
@@ -126,6 +143,10 @@ class Compiler {
     this.timeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.allowPlaintextAuth = options.allowPlaintextAuth ?? false;
     for (const [name, value] of Object.entries(options.vars ?? {})) this.vars.set(name, { known: true, value });
+    for (const [name, value] of Object.entries(options.secrets ?? {})) {
+      this.vars.set(name, { known: true, value });
+      this.secrets.add(value);
+    }
   }
 
   compile(located: Located[]): CompiledScript {
@@ -151,9 +172,16 @@ class Compiler {
     return text.slice(span.start, span.end) || "\u0000";
   }
 
+  private readonly sourceLines = new Map<string, string[]>();
+
+  /** The statement's line as written; each file is split into lines once. */
   private sourceLine(source: string, span: A.Span): string {
-    this.sourceTexts.set(span.file, source);
-    const lines = source.split(/\r?\n/);
+    let lines = this.sourceLines.get(span.file);
+    if (!lines || this.sourceTexts.get(span.file) !== source) {
+      this.sourceTexts.set(span.file, source);
+      lines = source.split(/\r?\n/);
+      this.sourceLines.set(span.file, lines);
+    }
     return (lines[span.line - 1] ?? "").trim();
   }
 
@@ -181,6 +209,7 @@ class Compiler {
       case "include":
         return; // spliced by loadStatements
       case "mask":
+        if (!this.safePattern(s.regex)) return;
         this.masks.push({ regex: new RegExp(s.regex.source, withGlobal(s.regex.flags)), replacement: s.replacement });
         return;
       case "connect":
@@ -217,7 +246,12 @@ class Compiler {
         const body: RuntimeText[] = [];
         for (const line of s.body) {
           const text = this.text(line, { kind: "line" });
-          if (text) body.push(text);
+          if (!text) continue;
+          if (text.parts.some((p) => typeof p === "string" && p.includes("\0"))) {
+            this.error("nul-in-data", "a `data` body line holds a NUL byte", line.span, "RFC 5321 §4.5.2 forbids NUL in message text and `data` never sends one; use `send raw` to test how a server treats it");
+            continue;
+          }
+          body.push(text);
         }
         this.push({ ...common, kind: "data", body, timeoutMs: this.timeoutMs });
         return;
@@ -263,7 +297,8 @@ class Compiler {
       return;
     }
     this.vars.set(s.name, { known: true, value });
-    const entry: CompiledScript["params"][number] = { name: s.name, value };
+    if (s.secret || this.options.secrets?.[s.name] !== undefined) this.secrets.add(value);
+    const entry: CompiledScript["params"][number] = { name: s.name, value: s.secret ? SECRET_PLACEHOLDER : value };
     if (s.description) entry.description = s.description;
     this.params.push(entry);
   }
@@ -408,6 +443,9 @@ class Compiler {
         case "capability":
           matchers.push({ ...m });
           break;
+        case "any":
+          matchers.push(m);
+          break;
         case "text": {
           const pattern = this.pattern(m.pattern);
           if (!pattern) break;
@@ -432,7 +470,25 @@ class Compiler {
     if (closed) this.connection = undefined;
   }
 
+  /**
+   * A script regex runs against what an untrusted server sends. Nested quantifiers such as
+   * `(a+)+` backtrack exponentially on a crafted reply; safe-regex2 (star height) finds them.
+   * Matching is bounded at run time too (runtime/bounded-regex.ts); this says so early.
+   */
+  private safePattern(regex: A.RegexLiteral): boolean {
+    let compiled: RegExp;
+    try {
+      compiled = new RegExp(regex.source, regex.flags);
+    } catch {
+      return true; // the parser reports invalid regexes
+    }
+    if (safeRegex(compiled)) return true;
+    this.error("unsafe-regex", `the regex /${regex.source}/ can backtrack for minutes on a hostile reply (a quantifier inside a quantified group)`, regex.span, "rewrite it without nested quantifiers, e.g. `(a+)+` → `a+`, `(\\w+\\s?)*` → `[\\w\\s]*`");
+    return false;
+  }
+
   private pattern(p: A.TextPattern): Pattern | undefined {
+    if (p.kind === "regex" && !this.safePattern(p.regex)) return undefined;
     if (p.kind === "regex") return { kind: "regex", regex: new RegExp(p.regex.source, p.regex.flags), source: `/${p.regex.source}/${p.regex.flags}` };
     const text = this.text(p.value, { kind: "value" });
     return text ? { kind: "text", text } : undefined;

@@ -22,6 +22,8 @@ export interface TlsSettings {
 }
 
 export type StepMatcher =
+  /** `expect any`: any complete reply, a refusal included (it is consumed, not judged). */
+  | { kind: "any"; span: Span }
   | { kind: "code"; alternatives: string[]; span: Span }
   | { kind: "enhanced"; code: string; span: Span }
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }

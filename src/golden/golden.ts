@@ -1,8 +1,11 @@
 // Golden transcripts: FILE.golden beside the script holds the masked transcript of a good
-// run; later runs must reproduce it. Files are written atomically (temporary file + rename)
-// so an interrupted --update never leaves half a golden file.
-import { existsSync, readFileSync, renameSync, writeFileSync, unlinkSync } from "node:fs";
+// run; later runs must reproduce it. Lines hold the wire text escaped (src/transcript/
+// escape.ts), so control bytes and invalid UTF-8 are kept exactly. Files are written
+// atomically by write-file-atomic (a temporary file with a random name, renamed into place,
+// removed on failure), so an interrupted --update never leaves half a file or a stale lock.
+import { existsSync, readFileSync } from "node:fs";
 import { createTwoFilesPatch } from "diff";
+import writeFileAtomic from "write-file-atomic";
 import type { Mask } from "../compile/steps.js";
 import { maskTranscript } from "./masks.js";
 
@@ -39,17 +42,6 @@ export function compareGolden(path: string, lines: readonly string[], masks: rea
 
 export function writeGolden(path: string, lines: readonly string[], masks: readonly Mask[]): GoldenOutcome {
   const created = !existsSync(path);
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, renderGolden(lines, masks), { flag: "wx" });
-    renameSync(temporary, path);
-  } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // nothing to clean up
-    }
-    throw error;
-  }
+  writeFileAtomic.sync(path, renderGolden(lines, masks));
   return { status: "written", path, created };
 }

@@ -2,8 +2,9 @@
 // a reply is the untagged lines plus the tagged completion, or a `+` continuation request.
 // Literals `{n}` are read by byte count, so message text that looks like a completion
 // (a line "A1 OK" inside a FETCH BODY[]) cannot end a reply early.
-import { MAX_LITERAL_BYTES, MAX_MESSAGE_REPLY_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { MAX_LIST_LINES, MAX_LITERAL_BYTES, MAX_MESSAGE_REPLY_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
+import { openSasl, type CredentialSpotter, type SaslExchange } from "../secrets/spotting.js";
 import { LineBuffer } from "./line-buffer.js";
 import { FramingError, type Capabilities, type CommandSession, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
@@ -15,14 +16,27 @@ const LITERAL_AT_END = /\{(\d+)\}$/;
 export class ImapFramer implements ReplyFramer {
   private readonly input = new LineBuffer();
   private lines: string[] = [];
-  /** The line being assembled, across literals. */
+  private raw: Buffer[] = [];
+  /** The line being assembled, across literals: its text and its exact bytes. */
   private current = "";
+  private currentRaw: Buffer[] = [];
   private literalLeft = 0;
   private bytes = 0;
   private greeting: boolean;
+  /** Tags of commands sent and not yet completed: only their tagged lines end a reply. */
+  private readonly tags = new Set<string>();
+  private tagsSeen = false;
 
   constructor(greeting: boolean) {
     this.greeting = greeting;
+  }
+
+  sent(line: string): void {
+    const tag = /^([^\s*+(){%"\\\]]+) /.exec(line)?.[1];
+    if (tag) {
+      this.tags.add(tag.toUpperCase());
+      this.tagsSeen = true;
+    }
   }
 
   push(chunk: Buffer): Reply[] {
@@ -32,45 +46,64 @@ export class ImapFramer implements ReplyFramer {
       if (this.literalLeft > 0) {
         if (this.input.waiting === 0) break;
         const taken = this.input.take(this.literalLeft);
-        this.current += taken.toString("utf8");
+        this.currentRaw.push(taken);
         this.literalLeft -= taken.length;
         this.bytes += taken.length;
         this.checkTotal();
+        if (this.literalLeft === 0) {
+          // The literal is decoded whole, so a character split across chunks stays intact.
+          const literal = Buffer.concat(this.currentRaw.splice(this.literalStart));
+          this.currentRaw.push(literal);
+          this.current += literal.toString("utf8");
+        }
         continue;
       }
       const next = this.input.next();
       if (!next) break;
-      const text = next.text;
+      if (next.raw.length > MAX_IMAP_LINE_BYTES) throw new FramingError(`the server sent a line of ${next.raw.length} bytes (limit ${MAX_IMAP_LINE_BYTES} outside literals)`, next.raw.subarray(0, 120));
       this.bytes += next.bytes;
       this.checkTotal();
-      this.current += text;
-      const literal = LITERAL_AT_END.exec(text);
+      this.current += next.text;
+      this.currentRaw.push(next.raw);
+      const literal = LITERAL_AT_END.exec(next.text);
       if (literal) {
         const size = Number(literal[1]);
-        if (size > MAX_LITERAL_BYTES) throw new FramingError(`the server announced a literal of ${size} bytes (limit ${MAX_LITERAL_BYTES})`, this.current.slice(0, 120));
+        if (size > MAX_LITERAL_BYTES) throw new FramingError(`the server announced a literal of ${size} bytes (limit ${MAX_LITERAL_BYTES})`, Buffer.from(this.current.slice(0, 120)));
         this.current += "\n";
+        this.currentRaw.push(CRLF);
+        this.literalStart = this.currentRaw.length;
         this.literalLeft = size;
+        if (size > 0) continue;
         continue;
       }
       const line = this.current;
+      const raw = this.currentRaw.length === 1 ? this.currentRaw[0]! : Buffer.concat(this.currentRaw);
       this.current = "";
+      this.currentRaw = [];
       this.lines.push(line);
+      this.raw.push(raw);
+      if (this.lines.length > MAX_LIST_LINES) {
+        throw new FramingError(`the server sent more than ${MAX_LIST_LINES} lines without completing the command (no tagged reply)`, Buffer.from(this.lines.slice(0, 3).join("\n")));
+      }
       const reply = this.completes(line);
       if (reply) replies.push(reply);
     }
-    if (this.literalLeft === 0 && this.input.waiting > MAX_IMAP_LINE_BYTES) {
-      throw new FramingError(`the server sent a line longer than ${MAX_IMAP_LINE_BYTES} bytes without a line end`, this.input.preview());
+    if (this.literalLeft === 0 && this.input.waitingLine > MAX_IMAP_LINE_BYTES) {
+      throw new FramingError(`the server sent ${this.input.waitingLine} bytes without a line end (limit ${MAX_IMAP_LINE_BYTES} outside literals)`, this.input.preview());
     }
     return replies;
   }
 
+  private literalStart = 0;
+
   private checkTotal(): void {
     if (this.bytes > MAX_MESSAGE_REPLY_BYTES) {
-      throw new FramingError(`the server sent more than ${MAX_MESSAGE_REPLY_BYTES} bytes without completing the command (no tagged reply)`, this.lines.slice(0, 3).join("\n"));
+      throw new FramingError(`the server sent more than ${MAX_MESSAGE_REPLY_BYTES} bytes without completing the command (no tagged reply)`, Buffer.from(this.lines.slice(0, 3).join("\n")));
     }
   }
 
-  /** The reply ends at a tagged line, a `+` continuation, or (first of all) the greeting. */
+  /** The reply ends at the tagged line of a command sent, a `+` continuation, or (first of
+   *  all) the greeting. A tagged line with another tag is data, not the command's answer. */
   private completes(line: string): Reply | undefined {
     if (line.startsWith("+")) return this.finish("+");
     if (line.startsWith("*")) {
@@ -80,32 +113,38 @@ export class ImapFramer implements ReplyFramer {
       return this.finish(status);
     }
     const tagged = /^(\S+) (OK|NO|BAD)\b/i.exec(line);
+    if (tagged && this.tagsSeen && !this.tags.delete(tagged[1]!.toUpperCase())) return undefined;
     const reply = this.finish(tagged?.[2]?.toUpperCase());
     if (tagged) reply.tag = tagged[1]!;
     return reply;
   }
 
   private finish(status: string | undefined): Reply {
-    const reply: Reply = { lines: this.lines, bytes: this.bytes };
+    const reply: Reply = { lines: this.lines, raw: this.raw, bytes: this.bytes };
     if (status) reply.status = status;
     this.lines = [];
+    this.raw = [];
     this.bytes = 0;
     return reply;
   }
 
-  pending(): string {
-    return [...this.lines, this.current, this.input.text()].filter(Boolean).join("\n");
+  pending(): Buffer {
+    return Buffer.concat([...this.raw.flatMap((r) => [r, CRLF]), ...this.currentRaw, this.input.bytes()]);
   }
 
   discard(): number {
     const dropped = this.bytes + this.input.clear();
     this.lines = [];
+    this.raw = [];
     this.current = "";
+    this.currentRaw = [];
     this.literalLeft = 0;
     this.bytes = 0;
     return dropped;
   }
 }
+
+const CRLF = Buffer.from("\r\n");
 
 /** `* CAPABILITY …` data, or a `[CAPABILITY …]` code in the greeting or a completion. */
 export function imapCapabilities(reply: Reply): Capabilities | undefined {
@@ -207,12 +246,83 @@ function command(line: string, session: CommandSession): { wire: string; shown: 
   return { wire, shown: wire, opensLiteral: LITERAL_AT_END.test(line) };
 }
 
+/**
+ * IMAP `LOGIN user password` (atoms, quoted strings or literals, RFC 9051 §6.2.3) and
+ * `AUTHENTICATE MECH [initial-response]` with `+` challenges (§6.2.2). Lines may carry a
+ * tag (import, serve) or not (a `send` line before the runner tags it).
+ */
+export class ImapSpotter implements CredentialSpotter {
+  private sasl: SaslExchange | undefined;
+  /** LOGIN's arguments read so far, and the size of a literal whose data comes next. */
+  private login: { args: string[]; literal?: number } | undefined;
+
+  client(line: string): string[] {
+    if (this.login?.literal !== undefined) {
+      const size = this.login.literal;
+      delete this.login.literal;
+      this.login.args.push(line.slice(0, size));
+      return [...this.loginSecret(), ...this.loginArgs(line.slice(size))];
+    }
+    this.login = undefined;
+    if (this.sasl) return this.sasl.response(line);
+    const command = /^(?:\S+\s+)?(LOGIN|AUTHENTICATE)\s+(.*)$/i.exec(line);
+    if (!command) return [];
+    if (command[1]!.toUpperCase() === "LOGIN") {
+      this.login = { args: [] };
+      return this.loginArgs(command[2]!);
+    }
+    const [mechanism = "", initial] = command[2]!.trim().split(/\s+/);
+    const { exchange, secrets } = openSasl(mechanism, initial);
+    this.sasl = exchange;
+    return secrets;
+  }
+
+  private loginSecret(): string[] {
+    return this.login && this.login.args.length === 2 ? [this.login.args[1]!] : [];
+  }
+
+  private loginArgs(text: string): string[] {
+    const login = this.login!;
+    let rest = text.trimStart();
+    const before = login.args.length;
+    while (rest && login.args.length < 2) {
+      const literal = /^\{(\d+)\+?\}$/.exec(rest);
+      if (literal) {
+        login.literal = Number(literal[1]);
+        break;
+      }
+      const quoted = /^"((?:[^"\\]|\\.)*)"/.exec(rest);
+      if (quoted) {
+        login.args.push(quoted[1]!.replace(/\\(.)/g, "$1"));
+        rest = rest.slice(quoted[0].length).trimStart();
+        continue;
+      }
+      const atom = /^\S+/.exec(rest)![0];
+      login.args.push(atom);
+      rest = rest.slice(atom.length).trimStart();
+    }
+    return before < 2 && login.args.length === 2 ? this.loginSecret() : [];
+  }
+
+  server(reply: Reply): void {
+    if (this.sasl && reply.status === "+") return this.sasl.challenge(reply.lines[reply.lines.length - 1]!.replace(/^\+ ?/, ""));
+    if (reply.status !== "+") {
+      this.sasl = undefined;
+      if (this.login?.literal === undefined) this.login = undefined;
+    }
+  }
+}
+
 export const imap: Protocol = {
   name: "imap",
   createFramer: (options) => new ImapFramer(options.greeting),
   starttlsCommand: "STARTTLS",
   starttlsReady: (reply) => reply.status === "OK",
   capabilities: imapCapabilities,
+  // As the server prints them: `IMAP4rev1 AUTH=PLAIN AUTH=LOGIN`.
+  describeCapabilities: (capabilities) => [...capabilities].flatMap(([keyword, params]) => (params.length ? params.map((p) => `${keyword}=${p}`) : [keyword])).join(" "),
   authenticate,
   command,
+  createSpotter: () => new ImapSpotter(),
+  isRefusal: (reply) => reply.status === "NO" || reply.status === "BAD" || reply.status === undefined,
 };

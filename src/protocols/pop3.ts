@@ -1,10 +1,11 @@
 // POP3 (RFC 1939) with CAPA and STLS (RFC 2449, RFC 2595) and AUTH (RFC 5034).
 // Whether a reply is one line or a dot-terminated list depends on the command that asked
 // for it, so the framer is told each command as it is sent.
-import { MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { MAX_LIST_LINES, MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
-import { LineBuffer } from "./line-buffer.js";
-import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
+import { LineBuffer, type Line } from "./line-buffer.js";
+import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** RFC 1939 §3 and RFC 2449: the commands whose +OK reply is followed by a dot-terminated list. */
 export function isMultiLineCommand(line: string): boolean {
@@ -27,6 +28,7 @@ export class Pop3Framer implements ReplyFramer {
   /** For each command awaiting its reply: whether a +OK opens a list. */
   private readonly expecting: boolean[];
   private list: string[] | undefined;
+  private raw: Buffer[] = [];
   private bytes = 0;
 
   constructor(greeting: boolean) {
@@ -40,51 +42,59 @@ export class Pop3Framer implements ReplyFramer {
   push(chunk: Buffer): Reply[] {
     this.input.push(chunk);
     const replies: Reply[] = [];
-    let next: { text: string; bytes: number } | undefined;
+    let next: Line | undefined;
     while ((next = this.input.next())) {
-      if (next.bytes > MAX_REPLY_LINE_BYTES && !this.list) throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes`, next.text.slice(0, 120));
+      // The limit counts the line without its CRLF; inside a RETR/TOP list a line is a message
+      // line, and long HTML lines are normal there.
+      if (next.raw.length > MAX_REPLY_LINE_BYTES && !this.list) throw new FramingError(`the server sent a reply line of ${next.raw.length} bytes (limit ${MAX_REPLY_LINE_BYTES})`, next.raw.subarray(0, 120));
       const line = next.text;
       this.bytes += next.bytes;
       if (this.list) {
         if (line === ".") {
-          replies.push(this.finish(this.list, "+OK"));
+          replies.push(this.finish("+OK"));
           continue;
         }
         // RFC 1939 §3: a line of the list that starts with "." was dot-stuffed.
-        this.list.push(line.startsWith(".") ? line.slice(1) : line);
-        if (this.bytes > MAX_MESSAGE_REPLY_BYTES) throw new FramingError(`the server sent a list of more than ${MAX_MESSAGE_REPLY_BYTES} bytes without its final "."`, this.list.slice(0, 3).join("\n"));
+        const stuffed = line.startsWith(".");
+        this.list.push(stuffed ? line.slice(1) : line);
+        this.raw.push(stuffed ? next.raw.subarray(1) : next.raw);
+        if (this.bytes > MAX_MESSAGE_REPLY_BYTES) throw new FramingError(`the server sent a list of more than ${MAX_MESSAGE_REPLY_BYTES} bytes without its final "."`, Buffer.from(this.list.slice(0, 3).join("\n")));
+        if (this.list.length > MAX_LIST_LINES) throw new FramingError(`the server sent a list of more than ${MAX_LIST_LINES} lines without its final "."`, Buffer.from(this.list.slice(0, 3).join("\n")));
         continue;
       }
       const multi = this.expecting.shift() ?? false;
       const status = line.startsWith("+OK") ? "+OK" : line.startsWith("-ERR") ? "-ERR" : line.startsWith("+") ? "+" : undefined;
+      this.raw = [next.raw];
       if (status === "+OK" && multi) {
         this.list = [line];
         continue;
       }
       // A continuation during AUTH is answered by one more client line.
-      replies.push(this.finish([line], status));
+      this.list = [line];
+      replies.push(this.finish(status));
     }
-    // Inside a RETR/TOP list a line is a message line: long HTML lines are normal there.
     const limit = this.list ? MAX_MESSAGE_REPLY_BYTES - this.bytes : MAX_REPLY_LINE_BYTES;
-    if (this.input.waiting > limit) throw new FramingError(`the server sent a line longer than ${limit} bytes without a line end`, this.input.preview());
+    if (this.input.waitingLine > limit) throw new FramingError(`the server sent ${this.input.waitingLine} bytes without a line end (limit ${limit})`, this.input.preview());
     return replies;
   }
 
-  private finish(lines: string[], status: string | undefined): Reply {
-    const reply: Reply = { lines, bytes: this.bytes };
+  private finish(status: string | undefined): Reply {
+    const reply: Reply = { lines: this.list ?? [], raw: this.raw, bytes: this.bytes };
     if (status) reply.status = status;
     this.list = undefined;
+    this.raw = [];
     this.bytes = 0;
     return reply;
   }
 
-  pending(): string {
-    return [...(this.list ?? []), this.input.text()].filter(Boolean).join("\n");
+  pending(): Buffer {
+    return Buffer.concat([...this.raw.flatMap((r) => [r, Buffer.from("\n")]), this.input.bytes()]);
   }
 
   discard(): number {
     const dropped = this.bytes + this.input.clear();
     this.list = undefined;
+    this.raw = [];
     this.bytes = 0;
     this.expecting.length = 0;
     return dropped;
@@ -142,11 +152,28 @@ async function authenticate(exchange: Exchange, { mechanism, user, secret }: Cre
   }
 }
 
+/** RFC 1939 `PASS` and `APOP`, RFC 5034 `AUTH MECH [initial-response]` with `+` challenges. */
+export function pop3Spotter(): CredentialSpotter {
+  return new AuthCommandSpotter(
+    (reply) => reply.status === "+",
+    (reply) => reply.lines[0]!.replace(/^\+ ?/, ""),
+    (line) => {
+      const pass = /^PASS (.+)$/i.exec(line);
+      if (pass) return [pass[1]!];
+      const apop = /^APOP\s+\S+\s+([0-9a-f]{32})\s*$/i.exec(line);
+      return apop ? [apop[1]!] : [];
+    },
+  );
+}
+
 export const pop3: Protocol = {
   name: "pop3",
   createFramer: (options) => new Pop3Framer(options.greeting),
   starttlsCommand: "STLS",
   starttlsReady: (reply) => reply.status === "+OK",
   capabilities: capaCapabilities,
+  describeCapabilities: describeCapabilityList,
   authenticate,
+  createSpotter: pop3Spotter,
+  isRefusal: (reply) => reply.status !== "+OK" && reply.status !== "+",
 };

@@ -2,8 +2,9 @@
 // (RFC 3207), EHLO capabilities and SASL (RFC 4954).
 import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
-import { LineBuffer } from "./line-buffer.js";
-import { FramingError, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
+import { LineBuffer, type Line } from "./line-buffer.js";
+import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 const CONTINUED = /^(\d{3})-/;
 const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
@@ -15,56 +16,62 @@ const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
 export class SmtpFramer implements ReplyFramer {
   private readonly input = new LineBuffer();
   private lines: string[] = [];
+  private raw: Buffer[] = [];
   private bytes = 0;
 
   push(chunk: Buffer): Reply[] {
     this.input.push(chunk);
     const replies: Reply[] = [];
-    let next: { text: string; bytes: number } | undefined;
+    let next: Line | undefined;
     while ((next = this.input.next())) {
-      this.checkLineLength(next.bytes - 1);
+      // The limit counts the line without its CRLF.
+      if (next.raw.length > MAX_REPLY_LINE_BYTES) {
+        throw new FramingError(`the server sent a reply line of ${next.raw.length} bytes (limit ${MAX_REPLY_LINE_BYTES}; RFC 5321 allows 512)`, next.raw.subarray(0, 120));
+      }
       const line = next.text;
       this.lines.push(line);
+      this.raw.push(next.raw);
       this.bytes += next.bytes;
       if (this.bytes > MAX_REPLY_BYTES || this.lines.length > MAX_REPLY_LINES) {
         throw new FramingError(
           `the server sent a reply of more than ${this.bytes > MAX_REPLY_BYTES ? `${MAX_REPLY_BYTES} bytes` : `${MAX_REPLY_LINES} lines`} without a final line`,
-          this.lines.slice(0, 5).join("\n"),
+          Buffer.concat(this.raw.slice(0, 5).flatMap((r) => [r, Buffer.from("\n")])),
         );
       }
       if (CONTINUED.test(line)) continue;
       replies.push(this.complete());
     }
-    this.checkLineLength(this.input.waiting);
-    return replies;
-  }
-
-  private checkLineLength(length: number): void {
-    if (length > MAX_REPLY_LINE_BYTES) {
-      throw new FramingError(`the server sent a line longer than ${MAX_REPLY_LINE_BYTES} bytes without a line end (RFC 5321 allows 512)`, this.input.preview());
+    if (this.input.waitingLine > MAX_REPLY_LINE_BYTES) {
+      throw new FramingError(`the server sent ${this.input.waitingLine} bytes without a line end (a reply line may hold ${MAX_REPLY_LINE_BYTES}; RFC 5321 allows 512)`, this.input.preview());
     }
+    return replies;
   }
 
   private complete(): Reply {
     const lines = this.lines;
     const last = lines[lines.length - 1]!;
-    const reply: Reply = { lines, bytes: this.bytes };
+    const reply: Reply = { lines, raw: this.raw, bytes: this.bytes };
     const code = /^(\d{3})(?:[ -]|$)/.exec(last);
     if (code) reply.status = code[1]!;
     const enhanced = ENHANCED.exec(last);
     if (enhanced) reply.enhanced = enhanced[1]!;
+    // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
+    const codes = [...new Set(lines.map((line) => /^(\d{3})/.exec(line)?.[1] ?? "no code"))];
+    if (codes.length > 1) reply.inconsistent = codes.join(" then ");
     this.lines = [];
+    this.raw = [];
     this.bytes = 0;
     return reply;
   }
 
-  pending(): string {
-    return [...this.lines, this.input.text()].filter(Boolean).join("\n");
+  pending(): Buffer {
+    return Buffer.concat([...this.raw.flatMap((r) => [r, Buffer.from("\n")]), this.input.bytes()]);
   }
 
   discard(): number {
     const dropped = this.bytes + this.input.clear();
     this.lines = [];
+    this.raw = [];
     this.bytes = 0;
     return dropped;
   }
@@ -132,6 +139,14 @@ function finish(exchange: Exchange, reply: Reply): void {
   exchange.putBack(reply);
 }
 
+/** RFC 4954: `AUTH MECH [initial-response]`, then one client line per `334` challenge. */
+export function smtpSpotter(): CredentialSpotter {
+  return new AuthCommandSpotter(
+    (reply) => reply.status === "334",
+    (reply) => reply.lines[reply.lines.length - 1]!.slice(4),
+  );
+}
+
 function smtpLike(name: "smtp" | "lmtp"): Protocol {
   return {
     name,
@@ -139,8 +154,11 @@ function smtpLike(name: "smtp" | "lmtp"): Protocol {
     starttlsCommand: "STARTTLS",
     starttlsReady: (reply) => reply.status === "220",
     capabilities: ehloCapabilities,
+    describeCapabilities: describeCapabilityList,
     authenticate,
     dataCommand: { command: "DATA", ready: (reply) => reply.status === "354", expected: "354" },
+    createSpotter: smtpSpotter,
+    isRefusal: (reply) => reply.status === undefined || /^[45]/.test(reply.status),
   };
 }
 

@@ -1,6 +1,7 @@
 // What a protocol module provides to the runtime. One file per protocol implements it;
 // adding a protocol touches that file and the table in protocols/index.ts.
 import type { ProtocolName, SaslMechanism } from "../compile/steps.js";
+import type { CredentialSpotter } from "../secrets/spotting.js";
 
 /** One complete server reply, as framed by its protocol. */
 export interface Reply {
@@ -12,15 +13,22 @@ export interface Reply {
   enhanced?: string;
   /** IMAP: the tag of the tagged completion. */
   tag?: string;
+  /** Each line's exact bytes without its line end (IMAP literals inside, with their CRLFs):
+   *  what transcripts show (escaped) and golden files keep. */
+  raw: Buffer[];
   /** Size on the wire, for limits and the report. */
   bytes: number;
+  /** It arrived while no command was waiting for a reply (before its command was sent). */
+  unsolicited?: boolean;
+  /** SMTP: the codes of a multi-line reply differ (RFC 5321 §4.2.1 forbids it): "250 then 550". */
+  inconsistent?: string;
 }
 
 export class FramingError extends Error {
   constructor(
     message: string,
-    /** The start of what was received, for the report. */
-    readonly received: string,
+    /** The start of what was received (exact bytes), for the report. */
+    readonly received: Buffer,
   ) {
     super(message);
   }
@@ -32,7 +40,7 @@ export interface ReplyFramer {
   /** Told each command line as it is sent, for protocols whose framing depends on it (POP3). */
   sent?(line: string): void;
   /** Bytes received that do not make a complete reply yet (a reply cut by a close). */
-  pending(): string;
+  pending(): Buffer;
   /** Forget everything buffered (before a TLS upgrade); returns how many bytes were dropped. */
   discard(): number;
 }
@@ -79,10 +87,22 @@ export interface Protocol {
   starttlsReady(reply: Reply): boolean;
   /** The reply read as a capability list, or undefined when it is not one. */
   capabilities(reply: Reply): Capabilities | undefined;
+  /** A capability list written as this protocol writes it, for failure messages. */
+  describeCapabilities(capabilities: Capabilities): string;
   /** Runs a SASL exchange up to (not including) its final reply, which is put back. */
   authenticate(exchange: Exchange, credentials: Credentials): Promise<void>;
   /** The wire form of a `send` line (IMAP adds a tag); defaults to the line itself. */
   command?(line: string, session: CommandSession): { wire: string; shown: string; opensLiteral?: boolean; untagged?: boolean };
+  /** A per-connection reader that recognises credentials in client lines by their place. */
+  createSpotter(): CredentialSpotter;
+  /** Whether a reply refuses the command it answers (4xx/5xx, -ERR, NO/BAD): a `send` that
+   *  no `expect` follows fails on such a reply. */
+  isRefusal(reply: Reply): boolean;
   /** Sends the message-body framing command and checks its go-ahead (SMTP DATA/354). */
   dataCommand?: { command: string; ready(reply: Reply): boolean; expected: string };
+}
+
+/** EHLO/CAPA style: `AUTH PLAIN LOGIN, STARTTLS`. */
+export function describeCapabilityList(capabilities: Capabilities): string {
+  return [...capabilities].map(([keyword, params]) => [keyword, ...params].join(" ")).join(", ");
 }

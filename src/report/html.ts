@@ -3,6 +3,7 @@
 // failure with its diff and hint. No scripts, no external resources.
 import { diffLines } from "diff";
 import type { ConnectionFailure, Failure, RunEvent } from "../runtime/events.js";
+import { printable } from "../transcript/escape.js";
 import type { Reporter, ReporterOptions } from "./reporter.js";
 
 interface Run {
@@ -12,7 +13,9 @@ interface Run {
   lines: Array<{ kind: "C" | "S" | "*" | "fail"; html: string }>;
 }
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);
+// Control bytes are shown escaped (`\x1b`) before HTML escaping: a browser would drop or
+// mangle them, and the page must show what the server really sent.
+const escape = (text: string) => printable(text).replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.3em}
 section{border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.5em 1em}

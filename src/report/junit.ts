@@ -1,6 +1,7 @@
 // JUnit XML, for CI systems that draw test reports: one testsuite per script, one testcase
 // per step; a failed expectation is a <failure>, a connection failure an <error>.
 import type { RunEvent } from "../runtime/events.js";
+import { printable } from "../transcript/escape.js";
 import type { Reporter, ReporterOptions } from "./reporter.js";
 
 interface Case {
@@ -17,7 +18,9 @@ interface Suite {
   transcript: string[];
 }
 
-const escapeXml = (text: string) => text.replace(/[<>&"']/g, (ch) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[ch]!).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "");
+// Control bytes a server sent are shown escaped (`\x1b`), never dropped or passed raw: XML 1.0
+// cannot hold most of them, and a CI page must not hide what the server did.
+const escapeXml = (text: string) => printable(text).replace(/[<>&"']/g, (ch) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[ch]!);
 
 export class JunitReporter implements Reporter {
   private readonly suites: Suite[] = [];

@@ -3,12 +3,16 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import { diffLines } from "diff";
 import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
+import { ESCAPE_PATTERN, printable } from "../transcript/escape.js";
 import type { Reporter, ReporterOptions } from "./reporter.js";
+
+/** Any text that reaches the terminal: no control byte left raw, whatever sent it. */
+const p = (text: string | number) => printable(String(text));
 
 export function describeCertificate(cert: CertificateSummary, facts: TlsFacts): string {
   const when = cert.daysLeft < 0 ? `expired ${cert.validTo.slice(0, 10)} (${-cert.daysLeft} days ago)` : `expires ${cert.validTo.slice(0, 10)} (in ${cert.daysLeft} days)`;
   const verdict = facts.authorized ? "verified" : `NOT verified: ${facts.authorizationError ?? "unknown"}${facts.verify ? "" : " (verify off)"}`;
-  return `${cert.subject}, issued by ${cert.issuer}, ${when}, ${verdict}`;
+  return printable(`${cert.subject}, issued by ${cert.issuer}, ${when}, ${verdict}`, false);
 }
 
 function indent(text: string, prefix: string): string {
@@ -40,6 +44,28 @@ export class PrettyReporter implements Reporter {
     this.write(`${text}\n`);
   }
 
+  /** Wire text (already escaped by the runtime): escapes stand out in a style of their own,
+   *  so `\x1b` sent by a server never reads as the four characters a server could type. */
+  private wire(text: string, style: (s: string) => string = (s) => s): string {
+    const safe = printable(text, false);
+    let out = "";
+    let last = 0;
+    for (const match of safe.matchAll(ESCAPE_PATTERN)) {
+      if (match.index! > last) out += style(safe.slice(last, match.index));
+      out += this.c.inverse(match[0]);
+      last = match.index! + match[0].length;
+    }
+    if (last < safe.length) out += style(safe.slice(last));
+    return out;
+  }
+
+  private wireLines(text: string): string {
+    return text
+      .split("\n")
+      .map((line) => this.wire(line))
+      .join("\n");
+  }
+
   event(e: RunEvent): void {
     const c = this.c;
     switch (e.type) {
@@ -49,41 +75,41 @@ export class PrettyReporter implements Reporter {
         this.failedStep = undefined;
         this.handshakes = [];
         if (this.runs > 0) this.line("");
-        this.line(c.bold(`── ${e.file}`));
+        this.line(c.bold(`── ${p(e.file)}`));
         return;
       case "connect":
-        this.line(c.magenta(`*: connect ${e.url} (${e.protocol}${e.implicitTls ? ", implicit TLS" : ""})`));
+        this.line(c.magenta(`*: connect ${p(e.url)} (${e.protocol}${e.implicitTls ? ", implicit TLS" : ""})`));
         return;
       case "connected":
-        this.line(c.gray(`*: connected to ${e.address}:${e.port} in ${e.ms} ms`));
+        this.line(c.gray(`*: connected to ${p(e.address)}:${e.port} in ${e.ms} ms`));
         return;
       case "tls":
-        this.handshakes.push({ offered: e.facts.offered ?? "default versions", result: `accepted: ${e.facts.version} ${e.facts.cipher}` });
-        this.line(c.magenta(`*: tls ${e.facts.version} ${e.facts.cipher}`));
+        this.handshakes.push({ offered: p(e.facts.offered ?? "default versions"), result: p(`accepted: ${e.facts.version} ${e.facts.cipher}`) });
+        this.line(c.magenta(`*: tls ${p(e.facts.version)} ${p(e.facts.cipher)}`));
         if (e.facts.certificate) this.line((e.facts.authorized ? c.magenta : c.yellow)(`*: cert ${describeCertificate(e.facts.certificate, e.facts)}`));
         return;
       case "tls-refused":
-        this.handshakes.push({ offered: e.offered, result: `refused: ${e.reason}` });
-        this.line(c.magenta(`*: tls refused: offered ${e.offered}: ${e.reason}`));
+        this.handshakes.push({ offered: p(e.offered), result: p(`refused: ${e.reason}`) });
+        this.line(c.magenta(`*: tls refused: offered ${p(e.offered)}: ${p(e.reason)}`));
         return;
       case "client":
-        this.line(c.cyan(`C: ${e.text}`));
+        this.line(`${c.cyan("C: ")}${this.wire(e.text, c.cyan)}`);
         return;
       case "server":
-        for (const text of e.lines) this.line(`S: ${text}`);
+        for (const text of e.lines) this.line(`S: ${this.wire(text)}`);
         return;
       case "closed":
         this.line(c.gray(`*: closed by ${e.by}`));
         return;
       case "note":
-        this.line(c.yellow(`*: note: ${e.message}`));
+        this.line(c.yellow(`*: note: ${p(e.message)}`));
         return;
       case "step-start":
         return;
       case "step-end":
         if (e.status === "pass") {
           this.stepsPassed += 1;
-          if (this.verbose && e.step.kind === "expect") this.line(c.green(`✔ ${e.step.span.line}:${e.step.span.column} ${e.step.source}`));
+          if (this.verbose && e.step.kind === "expect") this.line(c.green(`✔ ${e.step.span.line}:${e.step.span.column} ${p(e.step.source)}`));
           return;
         }
         this.failedStep = { step: e.step, kind: e.status === "error" ? "connection" : "expectation" };
@@ -95,19 +121,19 @@ export class PrettyReporter implements Reporter {
         if (this.handshakes.length > 1) this.handshakeTable();
         const seconds = `${(e.ms / 1000).toFixed(1)} s`;
         if (e.status === "pass") {
-          this.line(c.green(`✔ ${e.file}: ${this.totalSteps} steps passed in ${seconds}`));
+          this.line(c.green(`✔ ${p(e.file)}: ${this.totalSteps} steps passed in ${seconds}`));
           return;
         }
         this.failed += 1;
         const index = this.failedStep ? this.failedStep.step.index + 1 : this.stepsPassed + 1;
         const why = this.failedStep?.kind === "connection" ? "connection failed" : "expectation failed";
-        this.line(c.red(`✘ ${e.file}: step ${index} of ${this.totalSteps} failed (${why}) in ${seconds}`));
+        this.line(c.red(`✘ ${p(e.file)}: ${index > this.totalSteps ? "the end of the script" : `step ${index} of ${this.totalSteps}`} failed (${why}) in ${seconds}`));
         return;
       }
       case "golden": {
         const mark = e.status === "match" || e.status === "written" ? c.green("✔") : c.red("✘");
-        this.line(`${mark} golden: ${e.message}`);
-        if (e.diff) this.line(this.colorPatch(e.diff));
+        this.line(`${mark} golden: ${p(e.message)}`);
+        if (e.diff) this.line(this.colorPatch(p(e.diff)));
         return;
       }
     }
@@ -125,17 +151,17 @@ export class PrettyReporter implements Reporter {
     const c = this.c;
     const at = failure.span ?? step.span;
     this.line("");
-    this.line(c.red.bold(`✘ ${at.file}:${at.line}:${at.column}  ${step.source}`));
-    this.line(c.red(`  ${failure.message}`));
-    this.line(`  expected: ${failure.expected}`);
+    this.line(c.red.bold(`✘ ${p(at.file)}:${at.line}:${at.column}  ${p(step.source)}`));
+    this.line(c.red(`  ${p(failure.message)}`));
+    this.line(`  expected: ${p(failure.expected)}`);
     if (failure.diff) {
       this.line("  diff (- expected, + actual):");
       this.line(this.diff(failure.diff.expected, failure.diff.actual));
-      if (failure.actual && failure.actual !== failure.diff.actual) this.line(`  reply:    ${indent(failure.actual, "            ")}`);
+      if (failure.actual && failure.actual !== failure.diff.actual) this.line(`  reply:    ${indent(this.wireLines(failure.actual), "            ")}`);
     } else {
-      this.line(`  actual:   ${failure.actual ? indent(failure.actual, "            ") : c.gray("(nothing)")}`);
+      this.line(`  actual:   ${failure.actual ? indent(this.wireLines(failure.actual), "            ") : c.gray("(nothing)")}`);
     }
-    if (failure.hint) this.line(c.yellow(`  hint: ${failure.hint}`));
+    if (failure.hint) this.line(c.yellow(`  hint: ${p(failure.hint)}`));
     this.line("");
   }
 
@@ -143,9 +169,9 @@ export class PrettyReporter implements Reporter {
     const c = this.c;
     this.line("");
     const what = failure.kind === "tls" || failure.kind === "certificate" ? "TLS failed" : "cannot connect";
-    this.line(c.red.bold(`✘ ${what}: ${failure.message}`));
-    this.line(`  cause: ${failure.cause}${failure.code ? ` (${failure.code})` : ""}`);
-    if (failure.hint) this.line(c.yellow(`  hint: ${failure.hint}`));
+    this.line(c.red.bold(`✘ ${what}: ${p(failure.message)}`));
+    this.line(`  cause: ${p(failure.cause)}${failure.code ? ` (${p(failure.code)})` : ""}`);
+    if (failure.hint) this.line(c.yellow(`  hint: ${p(failure.hint)}`));
     this.line("");
   }
 
@@ -156,9 +182,9 @@ export class PrettyReporter implements Reporter {
     for (const part of diffLines(`${expected}\n`, `${actual}\n`)) {
       const lines = part.value.replace(/\n$/, "").split("\n");
       for (const text of lines) {
-        if (part.added) out.push(c.green(`    + ${text}`));
-        else if (part.removed) out.push(c.red(`    - ${text}`));
-        else out.push(`      ${text}`);
+        if (part.added) out.push(`${c.green("    + ")}${this.wire(text, c.green)}`);
+        else if (part.removed) out.push(`${c.red("    - ")}${this.wire(text, c.red)}`);
+        else out.push(`      ${this.wire(text)}`);
       }
     }
     return out.join("\n");

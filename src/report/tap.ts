@@ -1,8 +1,9 @@
 // TAP 13: one test point per step, streamed as it ends; a failure carries a YAML block.
 import type { RunEvent } from "../runtime/events.js";
+import { printable } from "../transcript/escape.js";
 import type { Reporter, ReporterOptions } from "./reporter.js";
 
-const yamlString = (text: string) => JSON.stringify(text);
+const yamlString = (text: string) => JSON.stringify(printable(text));
 
 export class TapReporter implements Reporter {
   private count = 0;
@@ -12,16 +13,16 @@ export class TapReporter implements Reporter {
   }
 
   event(e: RunEvent): void {
-    if (e.type === "run-start") this.options.write(`# ${e.file}\n`);
+    if (e.type === "run-start") this.options.write(`# ${printable(e.file, false)}\n`);
     if (e.type === "golden") {
       this.count += 1;
       const ok = e.status === "match" || e.status === "written";
-      this.options.write(`${ok ? "ok" : "not ok"} ${this.count} - golden transcript ${e.path}\n`);
+      this.options.write(`${ok ? "ok" : "not ok"} ${this.count} - golden transcript ${printable(e.path, false)}\n`);
       if (!ok) this.options.write(`  ---\n  message: ${yamlString(e.message)}\n${e.diff ? `  diff: ${yamlString(e.diff)}\n` : ""}  ...\n`);
     }
     if (e.type !== "step-end") return;
     this.count += 1;
-    const name = `${e.step.span.file}:${e.step.span.line} ${e.step.source.replace(/#/g, "\\#")}`;
+    const name = printable(`${e.step.span.file}:${e.step.span.line} ${e.step.source.replace(/#/g, "\\#")}`, false);
     this.options.write(`${e.status === "pass" ? "ok" : "not ok"} ${this.count} - ${name}\n`);
     if (e.failure) {
       const f = e.failure;

@@ -9,8 +9,8 @@ import { HandshakeError, handshake } from "./tls.js";
 
 export type Arrival =
   | { kind: "reply"; reply: Reply }
-  | { kind: "closed"; partial: string }
-  | { kind: "timeout"; partial: string }
+  | { kind: "closed"; partial: Buffer }
+  | { kind: "timeout"; partial: Buffer }
   | { kind: "framing"; error: FramingError };
 
 export class ConnectError extends Error {
@@ -35,6 +35,12 @@ export class Connection {
   private ended = false;
   private framingError: FramingError | undefined;
   private closingByClient = false;
+  /** Replies the commands sent so far are still owed (the greeting counts as one). A reply
+   *  that arrives when none is owed came before its command: it is marked unsolicited. */
+  private awaiting = 1;
+  /** After `send raw` the number of replies is unknown: none is marked until the next
+   *  command whose replies are counted. */
+  private lenient = false;
   tls: TlsFacts | undefined;
 
   private constructor(
@@ -125,6 +131,8 @@ export class Connection {
       return;
     }
     for (const reply of replies) {
+      if (this.awaiting > 0) this.awaiting -= 1;
+      else if (!this.lenient) reply.unsolicited = true;
       this.listener.reply(reply);
       this.queue.push(reply);
     }
@@ -163,9 +171,23 @@ export class Connection {
     });
   }
 
-  /** Tells the framer a command line was sent (before its bytes go out). */
-  sent(line: string): void {
+  /** Tells the framer a command line was sent (before its bytes go out), and how many
+   *  replies it asks for (0 for a LITERAL+ line, one per recipient after LMTP's data). */
+  sent(line: string, replies = 1): void {
     this.framer.sent?.(line);
+    this.awaiting += replies;
+    this.lenient = false;
+  }
+
+  /** Bytes whose replies cannot be counted (`send raw`) went out. */
+  sentRaw(lines: string[]): void {
+    for (const line of lines) this.framer.sent?.(line);
+    this.lenient = true;
+  }
+
+  /** Replies still owed to commands sent. */
+  get owed(): number {
+    return this.awaiting;
   }
 
   /** Leaves a reply at the head of the queue for the next `expect`. */
@@ -206,6 +228,9 @@ export class Connection {
       const { socket, facts } = await handshake(handshakeOptions);
       this.socket = socket;
       this.framer = this.protocol.createFramer({ greeting: false });
+      // RFC 3207 §4.2: after the handshake the server sends nothing until the client speaks.
+      this.awaiting = 0;
+      this.lenient = false;
       this.attach(socket);
       this.tls = facts;
       return { facts, dropped };

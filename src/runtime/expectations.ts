@@ -2,6 +2,7 @@
 // Pure: no sockets, no printing; a failure comes back as a value for the reporters.
 import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
 import type { Capabilities, Reply } from "../protocols/types.js";
+import { boundedExec } from "./bounded-regex.js";
 import type { Failure, TlsFacts } from "./events.js";
 
 /** The reply as text matchers see it: every line as received, joined with \n (LANGUAGE.md). */
@@ -31,6 +32,8 @@ function enhancedMatches(pattern: string, code: string | undefined): boolean {
 
 export function describeMatcher(matcher: StepMatcher, render: Render): string {
   switch (matcher.kind) {
+    case "any":
+      return "any";
     case "code":
       return matcher.alternatives.join("|");
     case "enhanced":
@@ -54,27 +57,46 @@ export function describePattern(pattern: Pattern, render: Render): string {
   return pattern.kind === "regex" ? pattern.source : JSON.stringify(render(pattern.text));
 }
 
+export interface JudgeContext {
+  /** The reply read as a capability list, when it is one. */
+  capabilities: Capabilities | undefined;
+  /** How the protocol writes a capability list (IMAP `AUTH=PLAIN`, EHLO `AUTH PLAIN`). */
+  describeCapabilities: (capabilities: Capabilities) => string;
+  render: Render;
+  /** Time a script regex may run before it is stopped (what is left of the step's wait). */
+  regexBudgetMs: number;
+}
+
 /** Checks every matcher of an `expect` against one reply; the first that fails is reported. */
-export function judgeReply(reply: Reply, matchers: StepMatcher[], capabilities: Capabilities | undefined, render: Render): Judgement {
+export function judgeReply(reply: Reply, matchers: StepMatcher[], context: JudgeContext): Judgement {
   const text = replyText(reply);
   const captures: Record<string, string> = {};
+  // RFC 5321 §4.2.1: one code for every line. A reply whose code changes half-way could make
+  // `expect 250` hold on a refusal, so no matcher may pass on it.
+  if (reply.inconsistent && matchers.length > 0) {
+    return {
+      failure: { message: `the reply's code changes within one multi-line reply (${reply.inconsistent}); RFC 5321 §4.2.1 requires the same code on every line`, expected: matchers.map((m) => describeMatcher(m, context.render)).join(" "), actual: text, span: matchers[0]!.span },
+      captures,
+    };
+  }
   for (const matcher of matchers) {
-    const failure = judgeOne(matcher, reply, text, capabilities, render, captures);
+    const failure = judgeOne(matcher, reply, text, context, captures);
     if (failure) return { failure: { ...failure, span: matcher.span }, captures };
   }
   return { captures };
 }
 
-function judgeOne(
-  matcher: StepMatcher,
-  reply: Reply,
-  text: string,
-  capabilities: Capabilities | undefined,
-  render: Render,
-  captures: Record<string, string>,
-): Omit<Failure, "span"> | undefined {
+/** A matcher kind the runner does not know must fail to compile, never pass by default. */
+function assertNever(value: never): never {
+  throw new Error(`unhandled matcher ${JSON.stringify(value)}`);
+}
+
+function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: JudgeContext, captures: Record<string, string>): Omit<Failure, "span"> | undefined {
+  const { capabilities, render } = context;
   const expected = describeMatcher(matcher, render);
   switch (matcher.kind) {
+    case "any":
+      return undefined;
     case "code":
       if (matcher.alternatives.some((a) => codeMatches(a, reply.status))) return undefined;
       return {
@@ -104,7 +126,7 @@ function judgeOne(
       return { message: `expected the response code [${matcher.code}]${codes.length ? `, got [${codes.join("] [")}]` : ", but the reply carries none"}`, expected, actual: text };
     }
     case "text": {
-      const { found, groups } = matchPattern(matcher.pattern, text, render);
+      const { found, groups } = matchPattern(matcher.pattern, text, render, context.regexBudgetMs);
       if (found !== matcher.negated) {
         if (found) Object.assign(captures, groups);
         return undefined;
@@ -126,25 +148,27 @@ function judgeOne(
           actual: text,
         };
       }
-      const params = capabilities.get(matcher.name.toUpperCase());
-      const present = params !== undefined && (matcher.param === undefined || params.includes(matcher.param.toUpperCase()));
+      // `AUTH=PLAIN`, as IMAP servers print it, means the same as `AUTH PLAIN`.
+      const [name, param] = matcher.param === undefined && matcher.name.includes("=") ? (matcher.name.split("=", 2) as [string, string]) : [matcher.name, matcher.param];
+      const params = capabilities.get(name.toUpperCase());
+      const present = params !== undefined && (param === undefined || params.includes(param.toUpperCase()));
       if (present !== matcher.negated) return undefined;
-      const offered = [...capabilities.keys()].join(" ") || "none";
-      const param = matcher.param && params ? ` (${matcher.name.toUpperCase()} offers ${params.join(" ") || "no parameters"})` : "";
+      const offered = context.describeCapabilities(capabilities) || "none";
       return {
-        message: matcher.negated ? `expected no ${expected.replace(/^not /, "")}, but the server offers it` : `expected ${expected}, but the server does not offer it${param}`,
+        message: matcher.negated ? `expected no ${expected.replace(/^not /, "")}, but the server offers it` : `expected ${expected}, but the server does not offer it`,
         expected,
         actual: text,
-        diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
+        diff: { expected: `${matcher.negated ? "no " : ""}${name.toUpperCase()}${param ? ` ${param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
       };
     }
+    default:
+      return assertNever(matcher);
   }
 }
 
-function matchPattern(pattern: Pattern, text: string, render: Render): { found: boolean; groups: Record<string, string> } {
+function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
   if (pattern.kind === "text") return { found: text.includes(render(pattern.text)), groups: {} };
-  pattern.regex.lastIndex = 0;
-  const match = pattern.regex.exec(text);
+  const match = boundedExec(pattern.regex, text, budgetMs, pattern.source);
   if (!match) return { found: false, groups: {} };
   const groups: Record<string, string> = {};
   for (const [name, value] of Object.entries(match.groups ?? {})) if (value !== undefined) groups[name] = value;

@@ -35,11 +35,33 @@ describe("SMTP framing (RFC 5321 §4.2.1)", () => {
   test("keeps a partial line for the report when the server stops mid-reply", () => {
     const framer = new SmtpFramer();
     assert.deepEqual(framer.push(Buffer.from("250-mx\r\n250-PIPEL")), []);
-    assert.equal(framer.pending(), "250-mx\n250-PIPEL");
+    assert.equal(framer.pending().toString(), "250-mx\n250-PIPEL");
   });
 
   test("fails a line longer than the limit without waiting for its end", () => {
-    assert.throws(() => new SmtpFramer().push(Buffer.alloc(100_000, "A")), (error: unknown) => error instanceof FramingError && /longer than 8192 bytes/.test(error.message));
+    assert.throws(() => new SmtpFramer().push(Buffer.alloc(100_000, "A")), (error: unknown) => error instanceof FramingError && /100000 bytes without a line end \(a reply line may hold 8192/.test(error.message));
+  });
+
+  test("a reply line of exactly 8192 bytes plus CRLF is accepted, in one chunk or with the CR last", () => {
+    const line = `250 ${"x".repeat(8188)}`;
+    assert.equal(new SmtpFramer().push(Buffer.from(`${line}\r\n`))[0]!.lines[0], line);
+    const framer = new SmtpFramer();
+    assert.deepEqual(framer.push(Buffer.from(`${line}\r`)), []);
+    assert.equal(framer.push(Buffer.from("\n"))[0]!.lines[0], line);
+  });
+
+  test("a reply line of 8193 bytes is refused with its size", () => {
+    assert.throws(() => new SmtpFramer().push(Buffer.from(`250 ${"x".repeat(8189)}\r\n`)), (error: unknown) => error instanceof FramingError && /reply line of 8193 bytes \(limit 8192/.test(error.message));
+  });
+
+  test("a multi-line reply whose code changes is named as such", () => {
+    const [reply] = new SmtpFramer().push(Buffer.from("550-denied\r\n250 ok\r\n"));
+    assert.equal(reply!.inconsistent, "550 then 250");
+  });
+
+  test("keeps the exact bytes of each line, invalid UTF-8 and control bytes included", () => {
+    const [reply] = new SmtpFramer().push(Buffer.from([0x32, 0x32, 0x30, 0x20, 0x1b, 0x5b, 0x32, 0x4b, 0xff, 0x0d, 0x0a]));
+    assert.deepEqual([...reply!.raw[0]!], [0x32, 0x32, 0x30, 0x20, 0x1b, 0x5b, 0x32, 0x4b, 0xff]);
   });
 
   test("fails an endless multi-line reply", () => {

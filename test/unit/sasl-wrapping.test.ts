@@ -9,7 +9,7 @@ import { smtp } from "../../src/protocols/smtp.js";
 import type { Capabilities, Credentials, Exchange, Protocol, Reply } from "../../src/protocols/types.js";
 
 function reply(line: string, status: string): Reply {
-  return { lines: [line], status, bytes: line.length + 2 };
+  return { lines: [line], raw: [Buffer.from(line)], status, bytes: line.length + 2 };
 }
 
 async function exchange(protocol: Protocol, credentials: Credentials, replies: Reply[], capabilities?: Capabilities) {
