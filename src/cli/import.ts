@@ -3,7 +3,9 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { ProtocolName } from "../compile/steps.js";
 import { describeFsError } from "../compile/compile.js";
 import { generateScript } from "../import/generate.js";
+import { replaceSecrets, spotSecrets } from "../import/secrets.js";
 import { readTranscript } from "../import/transcript.js";
+import { SecretBook } from "../secrets/book.js";
 import { EXIT } from "../runtime/events.js";
 
 const PROTOCOLS: ProtocolName[] = ["smtp", "lmtp", "pop3", "imap"];
@@ -25,8 +27,16 @@ export function importCommand(file: string, options: { output?: string; protocol
     return EXIT.invalid;
   }
   const transcript = readTranscript(text, options.protocol ? { protocol: options.protocol as ProtocolName } : {});
-  const result = generateScript(transcript, file === "-" ? "standard input" : file);
-  for (const entry of result.unplaced) process.stderr.write(`mailchat: line ${entry.line} not placed (${entry.why}): ${entry.text}\n`);
+  const generated = generateScript(transcript, file === "-" ? "standard input" : file);
+  // Credentials the generator did not turn into `auth` lines are found by their place in the
+  // protocol and replaced by environment references; nothing written may hold one.
+  const secrets = spotSecrets(transcript);
+  const book = new SecretBook();
+  for (const secret of secrets) book.add(secret.value);
+  const { script, references } = replaceSecrets(generated.script, secrets);
+  const result = { ...generated, script };
+  for (const entry of result.unplaced) process.stderr.write(book.redact(`mailchat: line ${entry.line} not placed (${entry.why}): ${entry.text}\n`));
+  for (const reference of references) process.stderr.write(`mailchat: a credential the paste holds (line ${reference.line}) is written as \${env.${reference.variable}}: export it before running the script\n`);
   if (options.output) {
     const temporary = `${options.output}.${process.pid}.tmp`;
     try {

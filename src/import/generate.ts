@@ -4,6 +4,7 @@
 import type { ProtocolName } from "../compile/steps.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { SCHEMES } from "../protocols/schemes.js";
+import { escapeBytes } from "../transcript/escape.js";
 import type { Entry, Transcript } from "./transcript.js";
 
 export interface ImportResult {
@@ -17,7 +18,28 @@ const PASSWORD = "${env.MAILCHAT_PASSWORD}";
 function decode(b64: string): string | undefined {
   if (!/^[A-Za-z0-9+/]+=*$/.test(b64.trim())) return undefined;
   const text = Buffer.from(b64.trim(), "base64").toString("utf8");
-  return /^[\x20-\x7e\0]*$/.test(text) ? text : undefined;
+  // Printable text in any script (a non-ASCII password is still a password), NULs of PLAIN.
+  return /^[^\x01-\x1f\x7f\ufffd]*$/.test(text) ? text : undefined;
+}
+
+/** Bytes as a .mailchat string literal for `send raw`: exact, whatever they hold. */
+function rawLiteral(bytes: Buffer): string {
+  let out = "";
+  for (const byte of bytes) {
+    if (byte === 0x22) out += '\\"';
+    else if (byte === 0x5c) out += "\\\\";
+    else if (byte === 0x24) out += "\\x24"; // `${` would interpolate
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else if (byte === 0x0d) out += "\\r";
+    else if (byte === 0x0a) out += "\\n";
+    else out += `\\x${byte.toString(16).padStart(2, "0")}`;
+  }
+  return `"${out}"`;
+}
+
+/** A golden client line whose bytes a `send` line cannot carry (control bytes, invalid UTF-8). */
+function needsRaw(bytes: Buffer): boolean {
+  return escapeBytes(bytes) !== bytes.toString("utf8").replace(/\\/g, "\\\\");
 }
 
 /** A `send` line as the grammar reads it: ` #` would start a comment, `${` interpolate. */
@@ -212,6 +234,8 @@ class Generator {
 
   private client(entry: Extract<Entry, { kind: "client" }>): void {
     this.lastClient = entry.text;
+    if (entry.raw) return void this.out.push(`send raw ${rawLiteral(entry.raw)}`);
+    if (entry.bytes && needsRaw(entry.bytes)) return void this.out.push(`send raw ${rawLiteral(Buffer.concat([entry.bytes, Buffer.from("\r\n")]))}`);
     if (this.protocol === "imap") return this.imapClient(entry);
     if (this.protocol === "pop3") return this.pop3Client(entry);
     const text = entry.text.trim();
@@ -280,9 +304,15 @@ class Generator {
       this.index += 2;
       return this.auth("user", match[1]!);
     }
-    if ((match = /^AUTH PLAIN (\S+)$/i.exec(text))) {
-      const user = decode(match[1]!)?.split("\0")[1];
-      if (user !== undefined) return this.auth("plain", user);
+    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text))) {
+      // RFC 5034: the response with the command, or after a `+` continuation.
+      const twoStep = !match[1] && /^\+(?: |$)/.test(this.serverText(0) ?? "");
+      const blob = match[1] ?? (twoStep ? this.clientText(1) : undefined);
+      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
+      if (user !== undefined) {
+        if (twoStep) this.index += 2;
+        return this.auth("plain", user);
+      }
     }
     this.out.push(sendLine(entry.text));
   }
@@ -305,10 +335,16 @@ class Generator {
       const user = login[1]!.startsWith('"') ? login[1]!.slice(1, -1).replace(/\\(.)/g, "$1") : login[1]!;
       return this.auth("login", user);
     }
-    const plain = /^AUTHENTICATE PLAIN (\S+)$/i.exec(command);
+    const plain = /^AUTHENTICATE PLAIN(?: (\S+))?$/i.exec(command);
     if (plain) {
-      const user = decode(plain[1]!)?.split("\0")[1];
-      if (user !== undefined) return this.auth("plain", user);
+      // RFC 9051 §6.2.2: SASL-IR, or the response after a `+` continuation.
+      const twoStep = !plain[1] && /^\+(?: |$)/.test(this.serverText(0) ?? "");
+      const blob = plain[1] ?? (twoStep ? this.clientText(1) : undefined);
+      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
+      if (user !== undefined) {
+        if (twoStep) this.index += 2;
+        return this.auth("plain", user);
+      }
     }
     this.out.push(sendLine(command));
   }

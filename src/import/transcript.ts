@@ -1,9 +1,11 @@
 // Pasted sessions → one neutral list of what each side said. Understands telnet/nc pastes,
 // `openssl s_client` output, swaks output and mailchat's own golden format.
 import type { ProtocolName } from "../compile/steps.js";
+import { unescapeBytes } from "../transcript/escape.js";
 
 export type Entry =
-  | { kind: "client"; text: string; line: number }
+  /** `bytes`: the exact bytes of a golden line (escaped there); `raw`: a `send raw` line. */
+  | { kind: "client"; text: string; line: number; bytes?: Buffer; raw?: Buffer }
   | { kind: "server"; text: string; line: number }
   | { kind: "connect"; host?: string; port?: number; url?: string; line: number }
   | { kind: "tls"; version?: string; cipher?: string; line: number }
@@ -190,8 +192,13 @@ function parseGolden(lines: string[]): Entry[] {
     if (/^\*: cert .* verified$/.test(line)) return void entries.push({ kind: "cert", verified: true, line: n });
     if (/^\*: closed by server/.test(line)) return void entries.push({ kind: "closed", line: n });
     if (line.startsWith("*: ")) return;
-    if (line.startsWith("C: ")) return void entries.push({ kind: "client", text: line.slice(3), line: n });
-    if (line.startsWith("S: ")) return void entries.push({ kind: "server", text: line.slice(3), line: n });
+    // Golden lines hold the wire text escaped (src/transcript/escape.ts): read back the bytes.
+    if (line.startsWith("C: (raw) ")) return void entries.push({ kind: "client", text: line.slice(3), raw: unescapeBytes(line.slice(9)), line: n });
+    if (line.startsWith("C: ")) {
+      const bytes = unescapeBytes(line.slice(3));
+      return void entries.push({ kind: "client", text: bytes.toString("utf8"), bytes, line: n });
+    }
+    if (line.startsWith("S: ")) return void entries.push({ kind: "server", text: unescapeBytes(line.slice(3)).toString("utf8"), line: n });
     entries.push({ kind: "unplaced", text: line, line: n, why: "not a golden transcript line" });
   });
   return entries;

@@ -5,7 +5,7 @@
 import { MAX_LIST_LINES, MAX_LITERAL_BYTES, MAX_MESSAGE_REPLY_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
 import { openSasl, type CredentialSpotter, type SaslExchange } from "../secrets/spotting.js";
-import { LineBuffer } from "./line-buffer.js";
+import { LineBuffer, joinLines } from "./line-buffer.js";
 import { FramingError, type Capabilities, type CommandSession, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** An IMAP line (without literals) may be long — SEARCH results, CAPABILITY — but not endless. */
@@ -83,7 +83,7 @@ export class ImapFramer implements ReplyFramer {
       this.lines.push(line);
       this.raw.push(raw);
       if (this.lines.length > MAX_LIST_LINES) {
-        throw new FramingError(`the server sent more than ${MAX_LIST_LINES} lines without completing the command (no tagged reply)`, Buffer.from(this.lines.slice(0, 3).join("\n")));
+        throw new FramingError(`the server sent more than ${MAX_LIST_LINES} lines without completing the command (no tagged reply)`, joinLines(this.raw.slice(0, 3)));
       }
       const reply = this.completes(line);
       if (reply) replies.push(reply);
@@ -98,7 +98,7 @@ export class ImapFramer implements ReplyFramer {
 
   private checkTotal(): void {
     if (this.bytes > MAX_MESSAGE_REPLY_BYTES) {
-      throw new FramingError(`the server sent more than ${MAX_MESSAGE_REPLY_BYTES} bytes without completing the command (no tagged reply)`, Buffer.from(this.lines.slice(0, 3).join("\n")));
+      throw new FramingError(`the server sent more than ${MAX_MESSAGE_REPLY_BYTES} bytes without completing the command (no tagged reply)`, joinLines(this.raw.slice(0, 3)));
     }
   }
 
@@ -129,7 +129,8 @@ export class ImapFramer implements ReplyFramer {
   }
 
   pending(): Buffer {
-    return Buffer.concat([...this.raw.flatMap((r) => [r, CRLF]), ...this.currentRaw, this.input.bytes()]);
+    const rest = Buffer.concat([...this.currentRaw, this.input.bytes()]);
+    return joinLines(rest.length > 0 ? [...this.raw, rest] : this.raw);
   }
 
   discard(): number {

@@ -111,3 +111,10 @@ export class LineBuffer {
     return dropped;
   }
 }
+
+const CRLF = Buffer.from("\r\n");
+
+/** Lines joined as they came on the wire (CRLF), for previews and partial replies. */
+export function joinLines(lines: ReadonlyArray<Buffer | string>): Buffer {
+  return Buffer.concat(lines.flatMap((line, i) => (i === 0 ? [Buffer.from(line)] : [CRLF, Buffer.from(line)])));
+}

@@ -4,7 +4,7 @@
 import { MAX_LIST_LINES, MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
 import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
-import { LineBuffer, type Line } from "./line-buffer.js";
+import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
 import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** RFC 1939 §3 and RFC 2449: the commands whose +OK reply is followed by a dot-terminated list. */
@@ -58,8 +58,8 @@ export class Pop3Framer implements ReplyFramer {
         const stuffed = line.startsWith(".");
         this.list.push(stuffed ? line.slice(1) : line);
         this.raw.push(stuffed ? next.raw.subarray(1) : next.raw);
-        if (this.bytes > MAX_MESSAGE_REPLY_BYTES) throw new FramingError(`the server sent a list of more than ${MAX_MESSAGE_REPLY_BYTES} bytes without its final "."`, Buffer.from(this.list.slice(0, 3).join("\n")));
-        if (this.list.length > MAX_LIST_LINES) throw new FramingError(`the server sent a list of more than ${MAX_LIST_LINES} lines without its final "."`, Buffer.from(this.list.slice(0, 3).join("\n")));
+        if (this.bytes > MAX_MESSAGE_REPLY_BYTES) throw new FramingError(`the server sent a list of more than ${MAX_MESSAGE_REPLY_BYTES} bytes without its final "."`, joinLines(this.raw.slice(0, 3)));
+        if (this.list.length > MAX_LIST_LINES) throw new FramingError(`the server sent a list of more than ${MAX_LIST_LINES} lines without its final "."`, joinLines(this.raw.slice(0, 3)));
         continue;
       }
       const multi = this.expecting.shift() ?? false;
@@ -88,7 +88,8 @@ export class Pop3Framer implements ReplyFramer {
   }
 
   pending(): Buffer {
-    return Buffer.concat([...this.raw.flatMap((r) => [r, Buffer.from("\n")]), this.input.bytes()]);
+    const rest = this.input.bytes();
+    return joinLines(rest.length > 0 ? [...this.raw, rest] : this.raw);
   }
 
   discard(): number {

@@ -3,7 +3,7 @@
 import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
 import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
-import { LineBuffer, type Line } from "./line-buffer.js";
+import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
 import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 const CONTINUED = /^(\d{3})-/;
@@ -35,7 +35,7 @@ export class SmtpFramer implements ReplyFramer {
       if (this.bytes > MAX_REPLY_BYTES || this.lines.length > MAX_REPLY_LINES) {
         throw new FramingError(
           `the server sent a reply of more than ${this.bytes > MAX_REPLY_BYTES ? `${MAX_REPLY_BYTES} bytes` : `${MAX_REPLY_LINES} lines`} without a final line`,
-          Buffer.concat(this.raw.slice(0, 5).flatMap((r) => [r, Buffer.from("\n")])),
+          joinLines(this.raw.slice(0, 5)),
         );
       }
       if (CONTINUED.test(line)) continue;
@@ -65,7 +65,8 @@ export class SmtpFramer implements ReplyFramer {
   }
 
   pending(): Buffer {
-    return Buffer.concat([...this.raw.flatMap((r) => [r, Buffer.from("\n")]), this.input.bytes()]);
+    const rest = this.input.bytes();
+    return joinLines(rest.length > 0 ? [...this.raw, rest] : this.raw);
   }
 
   discard(): number {

@@ -430,8 +430,9 @@ class Runner {
       const sent = this.lastSent;
       const reply = await this.take(timeoutMs, "a reply that is not a refusal", "send");
       if (this.protocol!.isRefusal(reply)) {
+        const closed = this.connection?.closed ? " and closed the connection" : "";
         const failure: Failure = {
-          message: `the server refused ${sent ? `\`${sent}\`` : "the session"}${reply.status ? ` (${reply.status})` : ""}, and no \`expect\` follows to accept that`,
+          message: `the server refused ${sent ? `\`${sent}\`` : "the session"}${reply.status ? ` (${reply.status})` : ""}${closed}, and no \`expect\` follows to accept that`,
           expected: "a reply that is not a refusal",
           actual: this.shownReply(reply),
         };
@@ -487,7 +488,7 @@ class Runner {
 
   private noReplyFailure(arrival: Exclude<Arrival, { kind: "reply" }>, timeoutMs: number, expected: string, stepKind: string, owed: number): Failure {
     if (arrival.kind === "framing") {
-      return { message: arrival.error.message, expected, actual: this.book.show(arrival.error.received), hint: "the server is not speaking this protocol, or is broken; mailchat stopped reading to bound memory" };
+      return { message: arrival.error.message, expected, actual: transcriptParts(arrival.error.received).map((raw) => this.book.show(raw)).join("\n"), hint: "the server is not speaking this protocol, or is broken; mailchat stopped reading to bound memory" };
     }
     const partial = arrival.partial.length > 0 ? transcriptParts(arrival.partial).map((raw) => this.book.show(raw)).join("\n") : "";
     if (arrival.kind === "closed") {

@@ -124,3 +124,12 @@ export function openSasl(mechanism: string, initial: string | undefined): { exch
   if (initial === undefined) return { exchange, secrets: [] };
   return { exchange, secrets: exchange.response(initial) };
 }
+
+/** A transcript's server line as a reply, for spotters fed from a recording or a paste
+ *  (serve, import), where no framer has read it. */
+export function replyFromLine(line: string): Reply {
+  const status = /^(\d{3})(?:[ -]|$)/.exec(line)?.[1] ?? /^(\+OK|-ERR|\+)/.exec(line)?.[1] ?? /^\S+ (OK|NO|BAD)\b/i.exec(line)?.[1]?.toUpperCase();
+  const reply: Reply = { lines: [line], raw: [Buffer.from(line)], bytes: line.length + 2 };
+  if (status) reply.status = status;
+  return reply;
+}

@@ -6,7 +6,16 @@ import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
 import { BUILT_IN_MASKS } from "../golden/masks.js";
 import { listenOnLoopback } from "../sandbox/listen.js";
-import { SECRET_PLACEHOLDER } from "../limits.js";
+import { MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { protocolFor } from "../protocols/index.js";
+import { SCHEMES } from "../protocols/schemes.js";
+import { SecretBook } from "../secrets/book.js";
+import { replyFromLine } from "../secrets/spotting.js";
+import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
+
+/** A client line longer than this (a client that never ends its line) ends the session:
+ *  RFC 5321 §4.5.3.1.4 allows 512 octets for a command; IMAP lines run longer. */
+const MAX_CLIENT_LINE_BYTES = 16 * MAX_REPLY_LINE_BYTES;
 
 export type ReplayLine =
   | { kind: "server"; text: string; line: number }
@@ -105,7 +114,10 @@ export async function startReplay(options: {
   onEvent: (event: ReplayEvent) => void;
   /** Serve the recorded connections once each, then stop. */
   once?: boolean;
+  /** Secrets a client sends (spotted by their place in the protocol) are masked in reports. */
+  secrets?: SecretBook;
 }): Promise<ReplayServer> {
+  const book = options.secrets ?? new SecretBook();
   const context: SecureContext = createSecureContext({ cert: options.certificate.certPem, key: options.certificate.keyPem });
   const tops = new Map<Socket, Socket>();
   let next = 0;
@@ -134,6 +146,7 @@ export async function startReplay(options: {
   const play = async (raw: Socket, segment: ReplaySegment, index: number): Promise<boolean> => {
     let socket: Socket = raw;
     let buffer = "";
+    const spotter = protocolFor(SCHEMES[segment.url.split(":")[0]!]?.protocol ?? "smtp")?.createSpotter();
     let waiting: ((line: string | undefined) => void) | undefined;
     const lines: string[] = [];
     let ended = false;
@@ -141,9 +154,19 @@ export async function startReplay(options: {
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString("latin1");
       let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        lines.push(buffer.slice(0, newline).replace(/\r$/, ""));
-        buffer = buffer.slice(newline + 1);
+      let from = 0;
+      while ((newline = buffer.indexOf("\n", from)) >= 0) {
+        // Compared in the transcript's escaped form: the golden file holds exact bytes that way.
+        const line = escapeBytes(Buffer.from(buffer.slice(from, newline).replace(/\r$/, ""), "latin1"));
+        for (const secret of spotter?.client(line) ?? []) book.add(secret);
+        lines.push(line);
+        from = newline + 1;
+      }
+      buffer = buffer.slice(from);
+      if (buffer.length > MAX_CLIENT_LINE_BYTES) {
+        lines.push(`(a line of more than ${MAX_CLIENT_LINE_BYTES} bytes without a line end)`);
+        buffer = "";
+        socket.destroy();
       }
       flush();
     };
@@ -194,7 +217,8 @@ export async function startReplay(options: {
       if (step.kind === "server") {
         let text = step.text;
         if (tagMap && text.startsWith(`${tagMap.recorded} `)) text = `${tagMap.client}${text.slice(tagMap.recorded.length)}`;
-        socket.write(`${fillMasks(text)}\r\n`);
+        spotter?.server(replyFromLine(text));
+        socket.write(Buffer.concat([unescapeBytes(fillMasks(text)), Buffer.from("\r\n")]));
         continue;
       }
       if (step.kind === "tls") {
@@ -222,7 +246,7 @@ export async function startReplay(options: {
       }
       const comparable = tagMap && recordedTag === tagMap.recorded && received ? received.slice(tagMap.client.length + 1) : received;
       if (comparable === undefined || !clientPattern(expected).test(comparable)) {
-        options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: step.text, received: received ?? "(the client closed the connection)" } });
+        options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(received ?? "(the client closed the connection)") } });
         socket.end();
         return false;
       }

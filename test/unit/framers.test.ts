@@ -35,7 +35,7 @@ describe("SMTP framing (RFC 5321 §4.2.1)", () => {
   test("keeps a partial line for the report when the server stops mid-reply", () => {
     const framer = new SmtpFramer();
     assert.deepEqual(framer.push(Buffer.from("250-mx\r\n250-PIPEL")), []);
-    assert.equal(framer.pending().toString(), "250-mx\n250-PIPEL");
+    assert.equal(framer.pending().toString(), "250-mx\r\n250-PIPEL");
   });
 
   test("fails a line longer than the limit without waiting for its end", () => {
