@@ -60,6 +60,10 @@ export function buildProgram(): Command {
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
     .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap", "html"]).default("pretty"))
+    .option("--report-json <file>", "also write the JSON report to FILE (written atomically at the end)")
+    .option("--report-junit <file>", "also write a JUnit XML report to FILE")
+    .option("--report-tap <file>", "also write a TAP report to FILE")
+    .option("--report-html <file>", "also write the HTML report to FILE")
     .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
     .option("--show-secrets", "print passwords and tokens instead of ********")
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
@@ -73,7 +77,12 @@ export function buildProgram(): Command {
     .addHelpText("after", RUN_EXAMPLES)
     .action(async (files: string[], options: Record<string, unknown>) => {
       const { runCommand } = await import("./run.js");
-      process.exitCode = await runCommand(files, options);
+      const reportFiles: Record<string, string> = {};
+      for (const format of ["json", "junit", "tap", "html"]) {
+        const key = `report${format[0]!.toUpperCase()}${format.slice(1)}`;
+        if (typeof options[key] === "string") reportFiles[format] = options[key] as string;
+      }
+      process.exitCode = await runCommand(files, { ...options, reportFiles });
     });
 
   program

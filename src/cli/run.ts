@@ -1,6 +1,8 @@
 // `mailchat run` and `mailchat check`: compile every script first (nothing is sent while any
 // is invalid), then run them one after another through the chosen reporter.
 import { readFileSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
+import type { Reporter, ReporterName } from "../report/reporter.js";
 import { parseDuration } from "../../grammar/visitor.js";
 import { compile, describeFsError, type CompileResult } from "../compile/compile.js";
 import type { CompiledScript } from "../compile/steps.js";
@@ -18,6 +20,8 @@ interface CommonOptions {
 }
 
 interface RunOptions extends CommonOptions {
+  /** Extra report files by format: --report-junit FILE, … */
+  reportFiles?: Partial<Record<ReporterName, string>>;
   ca?: string[];
   insecure?: boolean;
   reporter?: "pretty" | "json" | "junit" | "tap" | "html";
@@ -153,7 +157,26 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   // One book for the whole invocation: whatever any script reveals is masked in every output.
   const secrets = new SecretBook(Boolean(options.showSecrets));
   for (const script of scripts) for (const value of script.secrets) secrets.add(value);
-  const reporter = await createReporter(options.reporter ?? "pretty", { write: (text) => process.stdout.write(secrets.redact(text)), color, verbose: Boolean(options.verbose) });
+  const main = await createReporter(options.reporter ?? "pretty", { write: (text) => process.stdout.write(secrets.redact(text)), color, verbose: Boolean(options.verbose) });
+  // --report-junit FILE and the like: more reports of the same run, each written whole at the end.
+  const reportFiles: Array<{ path: string; chunks: string[]; reporter: Reporter }> = [];
+  for (const [format, path] of Object.entries(options.reportFiles ?? {})) {
+    const chunks: string[] = [];
+    reportFiles.push({ path, chunks, reporter: await createReporter(format as ReporterName, { write: (text) => void chunks.push(text), color: false }) });
+  }
+  const reporter: Reporter = {
+    event: (event) => {
+      main.event(event);
+      for (const file of reportFiles) file.reporter.event(event);
+    },
+    finish: () => {
+      main.finish();
+      for (const file of reportFiles) {
+        file.reporter.finish();
+        writeFileAtomic.sync(file.path, secrets.redact(file.chunks.join("")));
+      }
+    },
+  };
 
   let sandbox: Awaited<ReturnType<typeof import("../sandbox/index.js")["startSandbox"]>> | undefined;
   if (options.sandbox) {

@@ -243,6 +243,7 @@ export async function authenticateSaslLogin(exchange: Exchange, user: string, se
 function command(line: string, session: CommandSession): { wire: string; shown: string; opensLiteral: boolean; untagged?: boolean } {
   // The data of a synchronizing literal the previous line announced is not a command.
   if (session.literalPending) return { wire: line, shown: line, opensLiteral: LITERAL_AT_END.test(line), untagged: true };
+  if (session.continuationPending) return { wire: line, shown: line, opensLiteral: false, untagged: true };
   const wire = `A${session.count + 1} ${line}`;
   return { wire, shown: wire, opensLiteral: LITERAL_AT_END.test(line) };
 }

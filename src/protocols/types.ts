@@ -69,6 +69,9 @@ export interface CommandSession {
   count: number;
   /** IMAP: the previous line announced a synchronizing literal, so this line is its data. */
   literalPending: boolean;
+  /** The last reply taken was a `+` continuation request (IMAP AUTHENTICATE, RFC 9051
+   *  §7.5): the next line answers it and carries no tag. */
+  continuationPending?: boolean;
 }
 
 export interface Credentials {

@@ -400,6 +400,7 @@ class Runner {
     }
     if (!command.untagged) this.session.count += 1;
     this.session.literalPending = Boolean(command.opensLiteral);
+    this.session.continuationPending = false;
     if (!command.opensLiteral) return this.send(command.wire, command.shown);
     // RFC 7888: with LITERAL+ the client need not wait, and no reply comes for this line;
     // otherwise the server's `+` go-ahead comes before the literal's data (the next `send`).
@@ -458,6 +459,7 @@ class Runner {
     if (this.owed > 0) this.owed -= 1;
     const reply = arrival.reply;
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
+    this.session.continuationPending = reply.status === "+";
     this.learnCapabilities(reply);
     return reply;
   }
