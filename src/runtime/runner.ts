@@ -128,6 +128,14 @@ class Runner {
     return this.shownLines(reply).join("\n");
   }
 
+  /** Part of a reply (its text, or one line) as shown: from the exact bytes where it is
+   *  one of them, so invalid UTF-8 is shown as the bytes it was. */
+  private shownPart(reply: Reply, text: string): string {
+    if (text === reply.lines.join("\n")) return this.shownReply(reply);
+    const index = reply.lines.indexOf(text);
+    return index >= 0 ? transcriptParts(reply.raw[index]!).map((raw) => this.book.show(raw)).join("\n") : this.shown(text);
+  }
+
   private note(message: string): void {
     this.emit({ type: "note", message: this.book.redact(message) });
   }
@@ -431,7 +439,8 @@ class Runner {
       const sent = this.lastSent;
       const reply = await this.take(timeoutMs, "a reply that is not a refusal", "send");
       if (this.protocol!.isRefusal(reply)) {
-        const closed = this.connection?.closed ? " and closed the connection" : "";
+        // RFC 5321 §3.8: a 421 announces that the server closes the channel.
+        const closed = this.connection?.closed || reply.status === "421" ? " and closed the connection" : "";
         const failure: Failure = {
           message: `the server refused ${sent ? `\`${sent}\`` : "the session"}${reply.status ? ` (${reply.status})` : ""}${closed}, and no \`expect\` follows to accept that`,
           expected: "a reply that is not a refusal",
@@ -552,7 +561,7 @@ class Runner {
     if (judgement.failure) {
       // The reply is shown as the transcript shows it: masked and escaped.
       const failure: Failure = { ...judgement.failure, actual: this.shownReply(reply) };
-      if (failure.diff) failure.diff = { expected: escapeBytes(Buffer.from(failure.diff.expected)), actual: this.shown(failure.diff.actual) };
+      if (failure.diff) failure.diff = { expected: escapeBytes(Buffer.from(failure.diff.expected)), actual: this.shownPart(reply, failure.diff.actual) };
       if (recipient) failure.message += ` (the LMTP reply for <${recipient}>)`;
       const hint = hintFor(this.hintContext({ expected: failure.expected, step: "expect", reply: this.shownLines(reply) }));
       if (hint) failure.hint = hint;

@@ -1,5 +1,6 @@
 // Runs the real `mailchat` command as a user would, in a child process, bounded in time.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { CLI, REPO_ROOT } from "./paths.js";
 
 export interface CliResult {
@@ -7,6 +8,18 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Peak resident memory of the process in MiB (Linux /proc; 0 where unavailable). */
+  peakMiB: number;
+}
+
+/** VmHWM: the high-water mark of resident memory, as the kernel counts it. */
+function peakOf(pid: number | undefined): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<CliResult> {
@@ -20,6 +33,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = "";
     let stderr = "";
+    let peakMiB = 0;
+    const sampler = setInterval(() => (peakMiB = Math.max(peakMiB, peakOf(child.pid))), 20);
     child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
@@ -28,7 +43,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     }, options.timeoutMs ?? 30_000);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, ms: Date.now() - started });
+      clearInterval(sampler);
+      resolvePromise({ code, stdout, stderr, ms: Date.now() - started, peakMiB });
     });
   });
 }
