@@ -170,3 +170,10 @@ export const lmtp = smtpLike("lmtp");
 export function dotStuff(line: string): string {
   return line.startsWith(".") ? `.${line}` : line;
 }
+
+/** A message body on the wire: CRLF after every line, dot-stuffed, ended by the one
+ *  canonical end of data, CRLF.CRLF (RFC 5321 §4.1.1.4). Lines hold no CR or LF (the
+ *  compiler and the runner refuse them), so no bare CR or LF can reach the wire. */
+export function encodeData(lines: readonly string[]): string {
+  return `${[...lines.map(dotStuff), "."].join("\r\n")}\r\n`;
+}

@@ -13,7 +13,7 @@ import type { CompiledScript, RuntimeText, Step, TlsSettings } from "../compile/
 import { hintFor, hintForConnectionError, type HintContext } from "../hints.js";
 import { DEFAULT_TIMEOUT_MS, MAX_BODY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { protocolFor } from "../protocols/index.js";
-import { dotStuff } from "../protocols/smtp.js";
+import { dotStuff, encodeData } from "../protocols/smtp.js";
 import type { Capabilities, CommandSession, Exchange, Protocol, Reply } from "../protocols/types.js";
 import { SecretBook } from "../secrets/book.js";
 import type { CredentialSpotter } from "../secrets/spotting.js";
@@ -676,7 +676,7 @@ class Runner {
     if (long > 0) this.note(`${long} body line(s) exceed RFC 5321's ${MAX_BODY_LINE_BYTES} octets; many servers reject such messages`);
     const wire = lines.map(dotStuff);
     this.endOfData();
-    await this.write(`${[...wire, "."].join("\r\n")}\r\n`, "the message");
+    await this.write(encodeData(lines), "the message");
     for (const line of wire) this.emit({ type: "client", text: this.shown(line), secret: false });
     this.emit({ type: "client", text: ".", secret: false });
     this.lastSent = ".";
