@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .description("compile scripts without connecting: syntax, variables, protocol and TLS-state checks")
     .argument("<file...>", "scripts to check")
     .option("--var <name=value>", "set a param or variable (repeatable)", collectVar)
+    .option("--secret <name=value>", "set a param or variable whose value is masked in every output (repeatable)", collectVar)
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
     .option("--color", "force colour output")
     .option("--no-color", "never colour output")
