@@ -45,7 +45,7 @@ export type Matcher =
   | { kind: "code"; alternatives: string[]; span: Span }
   | { kind: "enhanced"; code: string; span: Span }
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
-  | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
+  | { kind: "status"; status: "OK" | "NO" | "BAD"; span: Span }
   | { kind: "continuation"; span: Span }
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: TextPattern; negated: boolean; span: Span }

@@ -271,7 +271,7 @@ export class AstBuilder extends BaseVisitor {
     const pop = this.token(ctx, "PopStatus");
     if (pop) return { kind: "pop-status", status: pop.image as "+OK" | "-ERR", span };
     const imap = this.token(ctx, "ImapStatus");
-    if (imap) return { kind: "imap-status", status: imap.image as "OK" | "NO" | "BAD", span };
+    if (imap) return { kind: "status", status: imap.image as "OK" | "NO" | "BAD", span };
     if (this.token(ctx, "Continuation")) return { kind: "continuation", span };
     const responseCode = this.token(ctx, "ResponseCode");
     if (responseCode) return { kind: "response-code", code: responseCode.image.slice(1, -1).toUpperCase(), span };

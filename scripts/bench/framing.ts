@@ -2,7 +2,7 @@
 // bytes in the same run (the baseline), and the heap growth while an IMAP literal of 32 MiB
 // streams in. Prints figures; asserts nothing.
 import { performance } from "node:perf_hooks";
-import { ImapFramer } from "../../src/protocols/imap.js";
+import { ImapFramer } from "../../src/protocols/imap/index.js";
 import { Pop3Framer } from "../../src/protocols/pop3.js";
 import { SmtpFramer } from "../../src/protocols/smtp.js";
 

@@ -1,6 +1,7 @@
 // `mailchat import`: a pasted session (telnet, openssl s_client, swaks, golden) → a script.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { ProtocolName } from "../compile/steps.js";
+import { PROTOCOL_NAMES, isProtocolName } from "../protocols/index.js";
 import { describeFsError } from "../compile/compile.js";
 import { generateScript } from "../import/generate.js";
 import { replaceSecrets, spotSecrets } from "../import/secrets.js";
@@ -8,11 +9,10 @@ import { readTranscript } from "../import/transcript.js";
 import { SecretBook } from "../secrets/book.js";
 import { EXIT } from "../runtime/events.js";
 
-const PROTOCOLS: ProtocolName[] = ["smtp", "lmtp", "pop3", "imap"];
 
 export function importCommand(file: string, options: { output?: string; protocol?: string }): number {
-  if (options.protocol && !PROTOCOLS.includes(options.protocol as ProtocolName)) {
-    process.stderr.write(`mailchat: --protocol takes ${PROTOCOLS.join(", ")}, got \`${options.protocol}\`\n`);
+  if (options.protocol && !isProtocolName(options.protocol)) {
+    process.stderr.write(`mailchat: --protocol takes ${PROTOCOL_NAMES.join(", ")}, got \`${options.protocol}\`\n`);
     return EXIT.invalid;
   }
   let text: string;

@@ -2,11 +2,16 @@
 // Heavy modules (parser, TLS, reporters, the sandbox) load only when a command needs them.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { PROTOCOL_NAMES } from "../protocols/index.js";
+import { REPORTER_NAMES } from "../report/reporter.js";
 import { EXIT } from "../runtime/events.js";
+import { PROFILES } from "../sandbox/profiles.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export class UsageError extends Error {}
+
+const FILE_REPORTERS = REPORTER_NAMES.filter((name) => name !== "pretty");
 
 function collectVar(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf("=");
@@ -51,7 +56,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "mailchat: ")) });
 
-  program
+  const run = program
     .command("run")
     .description("run .mailchat scripts against live servers and check every reply")
     .argument("<file...>", "scripts to run, in order")
@@ -59,11 +64,10 @@ export function buildProgram(): Command {
     .option("--secret <name=value>", "set a param or variable whose value is masked in every output, as Hurl does (repeatable)", collectVar)
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
-    .addOption(new Option("--reporter <name>", "output format").choices(["pretty", "json", "junit", "tap", "html"]).default("pretty"))
-    .option("--report-json <file>", "also write the JSON report to FILE (written atomically at the end)")
-    .option("--report-junit <file>", "also write a JUnit XML report to FILE")
-    .option("--report-tap <file>", "also write a TAP report to FILE")
-    .option("--report-html <file>", "also write the HTML report to FILE")
+    .addOption(new Option("--reporter <name>", "output format").choices([...REPORTER_NAMES]).default("pretty"));
+  // --report-junit FILE and the like: more reports of the same run, one per file format.
+  for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${format === "json" || format === "html" ? format.toUpperCase() : format === "tap" ? "TAP" : "JUnit XML"} report to FILE (written atomically at the end)`);
+  run
     .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
     .option("--show-secrets", "print passwords and tokens instead of ********")
     .option("--allow-plaintext-auth", "permit `auth` on connections the script has not encrypted")
@@ -78,7 +82,7 @@ export function buildProgram(): Command {
     .action(async (files: string[], options: Record<string, unknown>) => {
       const { runCommand } = await import("./run.js");
       const reportFiles: Record<string, string> = {};
-      for (const format of ["json", "junit", "tap", "html"]) {
+      for (const format of FILE_REPORTERS) {
         const key = `report${format[0]!.toUpperCase()}${format.slice(1)}`;
         if (typeof options[key] === "string") reportFiles[format] = options[key] as string;
       }
@@ -105,7 +109,7 @@ export function buildProgram(): Command {
     .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript) into a script")
     .argument("<file>", "the pasted session, or - for standard input")
     .option("-o, --output <file>", "write the script here (atomically) instead of standard output")
-    .option("--protocol <name>", "smtp, lmtp, pop3 or imap, when it cannot be inferred")
+    .option("--protocol <name>", `${PROTOCOL_NAMES.join(", ")}, when it cannot be inferred`)
     .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.")
     .action(async (file: string, options: { output?: string; protocol?: string }) => {
       const { importCommand } = await import("./import.js");
@@ -142,7 +146,7 @@ export function buildProgram(): Command {
     .command("sandbox")
     .description("run mailchat's sandbox mail server (SMTP, submission, SMTPS, LMTP, POP3, POP3S, IMAP, IMAPS) until Ctrl-C")
     .option("--port-offset <n>", "listen on each service's default port + n", "10000")
-    .option("--profile <name>", `reproduce a known fault: ${"strip-starttls, lf-only-timeout, expired-cert, self-signed, tls12-only, no-auth-before-tls, relay-denied, bad-credentials, plaintext-pop3-login-disabled"}`)
+    .option("--profile <name>", `reproduce a known fault: ${PROFILES.map((profile) => profile.name).join(", ")}`)
     .addHelpText("after", "\nExamples:\n  $ mailchat sandbox\n  $ mailchat sandbox --profile strip-starttls --port-offset 20000")
     .action(async (options: { portOffset?: string; profile?: string }) => {
       const { sandboxCommand } = await import("./sandbox.js");

@@ -1,15 +1,22 @@
 // AST → checked, compiled steps. Everything that can be known before a byte is sent is
-// checked here, so a broken script never touches the network (exit 2).
-import { readFileSync, accessSync, constants as fsConstants } from "node:fs";
-import safeRegex from "safe-regex2";
-import { dirname, relative, resolve } from "node:path";
+// checked here, so a broken script never touches the network (exit 2). The seams: loading
+// and includes (load.ts), names and values (scope.ts), the connection's state
+// (connection-state.ts), matchers (matchers.ts); this file walks the statements.
+import { accessSync, constants as fsConstants } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
-import { parse } from "../../grammar/index.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
-import { SCHEMES, parseEndpoint, formatEndpoint } from "../protocols/schemes.js";
+import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
+import { SCHEMES, formatEndpoint, parseEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
-import { DEFAULT_TIMEOUT_MS, MAX_INCLUDE_DEPTH, MAX_SCRIPT_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
-import type { CompiledScript, Mask, Pattern, ProtocolName, RuntimeText, SaslMechanism, Step, StepMatcher, TlsSettings } from "./steps.js";
+import type { SaslMechanism } from "../protocols/types.js";
+import { ConnectionState } from "./connection-state.js";
+import { describeFsError, loadStatements, type Located } from "./load.js";
+import { MatcherCompiler } from "./matchers.js";
+import { Scope } from "./scope.js";
+import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
+
+export { describeFsError };
 
 export interface CompileOptions {
   /** Values from `--var NAME=VALUE`. */
@@ -34,201 +41,101 @@ export interface CompileResult {
   sources: Map<string, string>;
 }
 
-const MECHANISMS: Record<string, SaslMechanism> = { plain: "plain", login: "login", "cram-md5": "cram-md5", xoauth2: "xoauth2", user: "user" };
+const MECHANISMS: readonly SaslMechanism[] = ["plain", "login", "cram-md5", "xoauth2", "user"];
 
-type Variable = { known: true; value: string } | { known: false };
-
-interface Connection {
-  protocol: ProtocolName;
-  encrypted: boolean;
-  scheme: string;
-}
-
-interface Located {
-  statement: A.Statement;
-  source: string;
-}
-
-/** Reads the entry file and splices `include`s, refusing cycles and unreadable files. */
-function loadStatements(file: string, options: CompileOptions, sources: Map<string, string>, diagnostics: Diagnostic[]): Located[] {
-  const out: Located[] = [];
-  let total = 0;
-  let stopped = false;
-  const visit = (path: string, text: string, stack: string[]) => {
-    sources.set(path, text);
-    total += text.length;
-    const parsed = parse(text, path);
-    diagnostics.push(...parsed.diagnostics);
-    if (!parsed.script) return;
-    for (const statement of parsed.script.statements) {
-      if (statement.kind !== "include") {
-        out.push({ statement, source: text });
-        continue;
-      }
-      if (stopped) return;
-      const target = resolve(dirname(path), statement.path);
-      if (stack.length > MAX_INCLUDE_DEPTH) {
-        diagnostics.push(diagnostic("include-depth", `\`include\` nested more than ${MAX_INCLUDE_DEPTH} files deep`, statement.span, "an include chain this deep is a loop by another name: flatten it"));
-        stopped = true;
-        return;
-      }
-      if (total > MAX_SCRIPT_BYTES) {
-        diagnostics.push(diagnostic("include-size", `the script with its includes is larger than ${MAX_SCRIPT_BYTES / 1_048_576} MiB`, statement.span, "a file included many times over (directly or through others) multiplies; include each shared file once"));
-        stopped = true;
-        return;
-      }
-      if (stack.includes(target)) {
-        diagnostics.push(diagnostic("include-cycle", `\`include\` cycle: ${[...stack, target].map((p) => p.split("/").pop()).join(" → ")}`, statement.span, "an included file must not include the file that includes it"));
-        continue;
-      }
-      let included: string;
-      try {
-        included = readFileSync(target, "utf8");
-      } catch (error) {
-        diagnostics.push(diagnostic("include-unreadable", `cannot read included file ${statement.path}: ${describeFsError(error)}`, statement.span, `paths are relative to ${dirname(path)}`));
-        continue;
-      }
-      visit(relative(process.cwd(), target) || target, included, [...stack, target]);
-    }
-  };
-  const entry = resolve(file);
-  let text = options.source;
-  if (text === undefined) {
-    try {
-      text = readFileSync(entry, "utf8");
-    } catch (error) {
-      diagnostics.push(diagnostic("file-unreadable", `cannot read ${file}: ${describeFsError(error)}`));
-      return out;
-    }
-  }
-  visit(file, text, [entry]);
-  return out;
-}
-
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "it is a directory";
-  return (error as Error).message;
-}
+type Common = { span: A.Span; source: string };
 
 export function compile(file: string, options: CompileOptions = {}): CompileResult {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  const located = loadStatements(file, options, sources, diagnostics);
+  const located = loadStatements(file, options.source, sources, diagnostics);
   if (diagnostics.length > 0) return { diagnostics, sources };
-  const compiler = new Compiler(file, options, diagnostics);
-  const script = compiler.compile(located);
+  const script = new Compiler(file, options, diagnostics).compile(located);
   return diagnostics.length > 0 ? { diagnostics, sources } : { script, diagnostics, sources };
 }
 
 class Compiler {
-  private readonly vars = new Map<string, Variable>();
-  private readonly env: Record<string, string | undefined>;
   private readonly steps: Step[] = [];
   private readonly masks: Mask[] = [];
-  private readonly secrets = new Set<string>();
-  private readonly params: CompiledScript["params"] = [];
-  private connection: Connection | undefined;
+  private readonly scope: Scope;
+  private readonly connections: ConnectionState;
+  private readonly matchers: MatcherCompiler;
   private timeoutMs: number;
   private allowPlaintextAuth: boolean;
+  private readonly sourceLines = new Map<string, { text: string; lines: string[] }>();
 
   constructor(
     private readonly file: string,
     private readonly options: CompileOptions,
     private readonly diagnostics: Diagnostic[],
   ) {
-    this.env = options.env ?? process.env;
     this.timeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.allowPlaintextAuth = options.allowPlaintextAuth ?? false;
-    for (const [name, value] of Object.entries(options.vars ?? {})) this.vars.set(name, { known: true, value });
-    for (const [name, value] of Object.entries(options.secrets ?? {})) {
-      this.vars.set(name, { known: true, value });
-      this.secrets.add(value);
-    }
+    this.scope = new Scope(options.env ?? process.env, { vars: options.vars ?? {}, secrets: options.secrets ?? {} }, this.error);
+    this.connections = new ConnectionState(this.error);
+    this.matchers = new MatcherCompiler(this.scope, this.connections, this.error);
   }
 
   compile(located: Located[]): CompiledScript {
     // `allow plaintext-auth` is a statement about the whole script, wherever it stands.
     if (located.some((l) => l.statement.kind === "allow")) this.allowPlaintextAuth = true;
     for (const { statement, source } of located) this.statement(statement, source);
-    return { file: this.file, steps: this.steps, masks: this.masks, secrets: [...this.secrets], params: this.params };
+    return { file: this.file, steps: this.steps, masks: this.masks, secrets: [...this.scope.secrets], params: this.scope.params };
   }
 
-  private error(code: string, message: string, span: A.Span, help?: string): void {
+  private readonly error = (code: string, message: string, span: A.Span, help?: string): void => {
     this.diagnostics.push(diagnostic(code, message, span, help));
-  }
-
-  private push(step: Step): void {
-    this.steps.push(step);
-  }
-
-  private readonly sourceTexts = new Map<string, string>();
-
-  /** The characters a span covers in its file. */
-  private sourceText(span: A.Span): string {
-    const text = this.sourceTexts.get(span.file) ?? "";
-    return text.slice(span.start, span.end) || "\u0000";
-  }
-
-  private readonly sourceLines = new Map<string, string[]>();
+  };
 
   /** The statement's line as written; each file is split into lines once. */
   private sourceLine(source: string, span: A.Span): string {
-    let lines = this.sourceLines.get(span.file);
-    if (!lines || this.sourceTexts.get(span.file) !== source) {
-      this.sourceTexts.set(span.file, source);
-      lines = source.split(/\r?\n/);
-      this.sourceLines.set(span.file, lines);
+    let cached = this.sourceLines.get(span.file);
+    if (!cached || cached.text !== source) {
+      cached = { text: source, lines: source.split(/\r?\n/) };
+      this.sourceLines.set(span.file, cached);
     }
-    return (lines[span.line - 1] ?? "").trim();
+    return (cached.lines[span.line - 1] ?? "").trim();
   }
 
   private statement(s: A.Statement, source: string): void {
-    const common = { span: s.span, source: this.sourceLine(source, s.span) };
+    const common: Common = { span: s.span, source: this.sourceLine(source, s.span) };
     switch (s.kind) {
       case "param":
-        return this.param(s);
+        return this.scope.param(s);
       case "set": {
-        const value = this.text(s.value, { kind: "value" });
+        const value = this.scope.text(s.value, "value");
         if (!value) return;
-        if (value.parts.every((p) => typeof p === "string")) {
-          this.vars.set(s.name, { known: true, value: (value.parts as string[]).join("") });
-        } else {
-          this.vars.set(s.name, { known: false });
-          this.push({ ...common, kind: "set", name: s.name, value });
-        }
+        if (value.parts.every((p) => typeof p === "string")) return this.scope.define(s.name, (value.parts as string[]).join(""));
+        this.scope.define(s.name, undefined);
+        this.steps.push({ ...common, kind: "set", name: s.name, value });
         return;
       }
       case "timeout":
         this.timeoutMs = s.ms;
         return;
       case "allow":
+      case "include": // spliced by loadStatements
         return;
-      case "include":
-        return; // spliced by loadStatements
       case "mask":
-        if (!this.safePattern(s.regex)) return;
-        this.masks.push({ regex: new RegExp(s.regex.source, withGlobal(s.regex.flags)), replacement: s.replacement });
+        if (this.matchers.safeRegex(s.regex)) this.masks.push({ regex: new RegExp(s.regex.source, s.regex.flags.includes("g") ? s.regex.flags : `${s.regex.flags}g`), replacement: s.replacement });
         return;
       case "connect":
         return this.connect(s, common);
       case "close":
-        this.requireConnection(s, "close");
-        this.connection = undefined;
-        this.push({ ...common, kind: "close" });
+        this.connections.require(s, "close");
+        this.connections.close();
+        this.steps.push({ ...common, kind: "close" });
         return;
       case "send": {
-        if (!this.requireConnection(s, "send")) return;
-        const line = this.text(s.line, { kind: "line" });
-        if (line) this.push({ ...common, kind: "send", line, timeoutMs: this.timeoutMs });
+        if (!this.connections.require(s, "send")) return;
+        const line = this.scope.text(s.line, "line");
+        if (line) this.steps.push({ ...common, kind: "send", line, timeoutMs: this.timeoutMs });
         return;
       }
       case "send-raw": {
-        if (!this.requireConnection(s, "send raw")) return;
-        const bytes = this.text(s.bytes, { kind: "raw" });
-        if (bytes) this.push({ ...common, kind: "send-raw", bytes });
+        if (!this.connections.require(s, "send raw")) return;
+        const bytes = this.scope.text(s.bytes, "raw");
+        if (bytes) this.steps.push({ ...common, kind: "send-raw", bytes });
         return;
       }
       case "expect":
@@ -239,82 +146,20 @@ class Compiler {
         return this.starttls(s, common);
       case "auth":
         return this.auth(s, common);
-      case "data": {
-        const connection = this.requireConnection(s, "data");
-        if (!connection) return;
-        if (!this.protocolAllows(connection, ["smtp", "lmtp"], s.span, "`data`", "POP3 and IMAP have no DATA command")) return;
-        const body: RuntimeText[] = [];
-        for (const line of s.body) {
-          const text = this.text(line, { kind: "line" });
-          if (!text) continue;
-          if (text.parts.some((p) => typeof p === "string" && p.includes("\0"))) {
-            this.error("nul-in-data", "a `data` body line holds a NUL byte", line.span, "RFC 5321 §4.5.2 forbids NUL in message text and `data` never sends one; use `send raw` to test how a server treats it");
-            continue;
-          }
-          body.push(text);
-        }
-        this.push({ ...common, kind: "data", body, timeoutMs: this.timeoutMs });
-        return;
-      }
-      case "data-file": {
-        const connection = this.requireConnection(s, "data file");
-        if (!connection) return;
-        if (!this.protocolAllows(connection, ["smtp", "lmtp"], s.span, "`data`", "POP3 and IMAP have no DATA command")) return;
-        const text = this.text(s.path, { kind: "value" });
-        if (!text) return;
-        if (text.parts.some((p) => typeof p !== "string")) {
-          this.error("data-file-capture", "a `data file` path cannot use a value captured during the run", s.path.span);
-          return;
-        }
-        const path = resolve(dirname(s.span.file), (text.parts as string[]).join(""));
-        try {
-          accessSync(path, fsConstants.R_OK);
-        } catch (error) {
-          this.error("data-file-unreadable", `cannot read message file ${(text.parts as string[]).join("")}: ${describeFsError(error)}`, s.path.span, `paths are relative to ${dirname(s.span.file)}`);
-          return;
-        }
-        this.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs });
-        return;
-      }
+      case "data":
+        return this.data(s, common);
+      case "data-file":
+        return this.dataFile(s, common);
     }
   }
 
-  private param(s: Extract<A.Statement, { kind: "param" }>): void {
-    const given = this.options.vars?.[s.name];
-    let value = given;
-    if (value === undefined && s.fallback) {
-      const fallback = this.text(s.fallback, { kind: "value" });
-      if (!fallback) return;
-      if (fallback.parts.some((p) => typeof p !== "string")) {
-        this.error("param-default-capture", "a `param` default cannot use a value captured during the run", s.fallback.span);
-        return;
-      }
-      value = (fallback.parts as string[]).join("");
-    }
-    if (value === undefined) {
-      const description = s.description ? ` (${s.description})` : "";
-      this.error("missing-param", `the script needs a value for \`${s.name}\`${description}`, s.span, `pass --var ${s.name}=VALUE, or give the param a default`);
-      return;
-    }
-    this.vars.set(s.name, { known: true, value });
-    if (s.secret || this.options.secrets?.[s.name] !== undefined) this.secrets.add(value);
-    const entry: CompiledScript["params"][number] = { name: s.name, value: s.secret ? SECRET_PLACEHOLDER : value };
-    if (s.description) entry.description = s.description;
-    this.params.push(entry);
-  }
-
-  private connect(s: Extract<A.Statement, { kind: "connect" }>, common: { span: A.Span; source: string }): void {
-    if (this.connection) {
+  private connect(s: Extract<A.Statement, { kind: "connect" }>, common: Common): void {
+    if (this.connections.current) {
       this.error("already-connected", "the script is already connected", s.span, "add `close` (or `expect closed`) before connecting again");
       return;
     }
-    const text = this.text(s.url, { kind: "value" });
-    if (!text) return;
-    if (text.parts.some((p) => typeof p !== "string")) {
-      this.error("connect-capture", "a `connect` URL cannot use a value captured during the run", s.url.span);
-      return;
-    }
-    const url = (text.parts as string[]).join("");
+    const url = this.scope.known(s.url, "a `connect` URL", "connect-capture");
+    if (url === undefined) return;
     const endpoint = parseEndpoint(url);
     if ("error" in endpoint) {
       const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1];
@@ -323,17 +168,14 @@ class Compiler {
       return;
     }
     const scheme = SCHEMES[endpoint.scheme]!;
-    if (!protocolFor(scheme.protocol)) {
-      this.error("unsupported-protocol", `${scheme.protocol.toUpperCase()} (\`${endpoint.scheme}://\`) is not supported by this version of mailchat yet`, s.url.span, "supported: smtp, submission, smtps, lmtp");
-      return;
-    }
+    const protocol = protocolFor(scheme.protocol)!;
     if (!scheme.implicitTls && s.tls.length > 0) {
-      this.error("tls-options-plain", `TLS options on \`${endpoint.scheme}://\` have no effect: the connection starts in plaintext`, s.tls[0]!.span, "put them on `starttls`, or use an implicit-TLS scheme (smtps, pop3s, imaps)");
+      this.error("tls-options-plain", `TLS options on \`${endpoint.scheme}://\` have no effect: the connection starts in plaintext`, s.tls[0]!.span, `put them on \`starttls\`, or use an implicit-TLS scheme (${implicitSchemes()})`);
       return;
     }
-    const tls = this.tlsSettings(s.tls);
-    this.connection = { protocol: scheme.protocol, encrypted: scheme.implicitTls, scheme: endpoint.scheme };
-    this.push({
+    const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
+    this.connections.open({ protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls });
+    this.steps.push({
       ...common,
       kind: "connect",
       url: formatEndpoint(endpoint),
@@ -347,220 +189,80 @@ class Compiler {
     });
   }
 
-  private tlsSettings(options: A.TlsOption[]): TlsSettings {
-    const settings: TlsSettings = { verify: !this.options.insecure };
-    for (const option of options) {
-      switch (option.kind) {
-        case "version":
-          settings.minVersion = option.version;
-          settings.maxVersion = option.version;
-          break;
-        case "min":
-          settings.minVersion = option.version;
-          break;
-        case "max":
-          settings.maxVersion = option.version;
-          break;
-        case "servername": {
-          const name = this.knownText(option.name, "servername");
-          if (name !== undefined) settings.servername = name;
-          break;
-        }
-        case "ciphers": {
-          const ciphers = this.knownText(option.ciphers, "ciphers");
-          if (ciphers !== undefined) settings.ciphers = ciphers;
-          break;
-        }
-        case "verify-off":
-          settings.verify = false;
-          break;
-      }
-    }
-    const order = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
-    if (settings.minVersion && settings.maxVersion && order.indexOf(settings.minVersion) > order.indexOf(settings.maxVersion)) {
-      const span = options.find((o) => o.kind === "min" || o.kind === "version")!.span;
-      this.error("tls-range", `min ${settings.minVersion} is above max ${settings.maxVersion}: no TLS version is left`, span);
-    }
-    return settings;
-  }
-
-  private knownText(template: A.Template, what: string): string | undefined {
-    const text = this.text(template, { kind: "value" });
-    if (!text) return undefined;
-    if (text.parts.some((p) => typeof p !== "string")) {
-      this.error("capture-not-allowed", `\`${what}\` cannot use a value captured during the run`, template.span);
-      return undefined;
-    }
-    return (text.parts as string[]).join("");
-  }
-
-  private requireConnection(s: A.Statement, what: string): Connection | undefined {
-    if (this.connection) return this.connection;
-    const before = this.steps.some((step) => step.kind === "connect") ? "the connection was closed before it" : "no `connect` comes before it";
-    this.error("not-connected", `\`${what}\` needs a connection, but ${before}`, s.span, "add `connect URL` first, e.g. `connect smtp://mx.example.com`");
-    return undefined;
-  }
-
-  private protocolAllows(connection: Connection, protocols: ProtocolName[], span: A.Span, what: string, why: string): boolean {
-    if (protocols.includes(connection.protocol)) return true;
-    this.error("wrong-protocol", `${what} does not apply to ${connection.protocol.toUpperCase()} (this connection is \`${connection.scheme}://\`)`, span, why);
-    return false;
-  }
-
-  private expect(s: Extract<A.Statement, { kind: "expect" }>, common: { span: A.Span; source: string }): void {
-    const connection = this.requireConnection(s, "expect");
+  private expect(s: Extract<A.Statement, { kind: "expect" }>, common: Common): void {
+    const connection = this.connections.require(s, "expect");
     if (!connection) return;
-    const matchers: StepMatcher[] = [];
-    const captures: string[] = [];
-    let timeoutMs = this.timeoutMs;
-    let closed = false;
-    let silenceMs: number | undefined;
-    for (const m of s.matchers) {
-      switch (m.kind) {
-        case "within":
-          timeoutMs = m.ms;
-          break;
-        case "closed":
-          closed = true;
-          break;
-        case "silence":
-          silenceMs = m.ms;
-          break;
-        case "code":
-        case "enhanced":
-          if (this.protocolAllows(connection, ["smtp", "lmtp"], m.span, m.kind === "code" ? "a reply code" : "an enhanced status code", "POP3 replies with +OK/-ERR, IMAP with OK/NO/BAD")) matchers.push(m);
-          break;
-        case "pop-status":
-          if (this.protocolAllows(connection, ["pop3"], m.span, `\`${m.status}\``, "only POP3 answers +OK/-ERR")) matchers.push(m);
-          break;
-        case "imap-status":
-        case "continuation":
-          if (this.protocolAllows(connection, m.kind === "continuation" ? ["imap", "pop3"] : ["imap"], m.span, m.kind === "continuation" ? "`+`" : `\`${m.status}\``, m.kind === "continuation" ? "continuation requests are IMAP's and POP3's (during AUTH)" : "only IMAP answers with tagged OK/NO/BAD")) matchers.push(m);
-          break;
-        case "response-code":
-          if (this.protocolAllows(connection, ["imap", "pop3"], m.span, `the response code \`[${m.code}]\``, "response codes are IMAP's (RFC 5530) and POP3's (RFC 2449); SMTP has enhanced status codes (5.7.8)")) matchers.push(m);
-          break;
-        case "capability":
-          matchers.push({ ...m });
-          break;
-        case "any":
-          matchers.push(m);
-          break;
-        case "text": {
-          const pattern = this.pattern(m.pattern);
-          if (!pattern) break;
-          if (pattern.kind === "regex" && !m.negated) captures.push(...captureNames(pattern.regex));
-          matchers.push({ kind: "text", pattern, negated: m.negated, span: m.span });
-          break;
-        }
-      }
-    }
-    if ((closed || silenceMs !== undefined) && matchers.length > 0) {
-      this.error("closed-alone", `\`${closed ? "closed" : "silence"}\` stands alone in an \`expect\``, s.span, `write the reply's expectation on its own line, then \`expect ${closed ? "closed" : "silence …"}\``);
-      return;
-    }
-    if (closed && silenceMs !== undefined) {
-      this.error("closed-alone", "`closed` and `silence` cannot both hold", s.span);
-      return;
-    }
-    for (const name of captures) this.vars.set(name, { known: false });
-    const step: Step = { ...common, kind: "expect", matchers, timeoutMs, closed, captures };
-    if (silenceMs !== undefined) step.silenceMs = silenceMs;
-    this.push(step);
-    if (closed) this.connection = undefined;
+    const compiled = this.matchers.expect(s, connection);
+    if (!compiled) return;
+    for (const name of compiled.captures) this.scope.define(name, undefined);
+    const step: Step = { ...common, kind: "expect", matchers: compiled.matchers, timeoutMs: compiled.timeoutMs ?? this.timeoutMs, closed: compiled.closed, captures: compiled.captures };
+    if (compiled.silenceMs !== undefined) step.silenceMs = compiled.silenceMs;
+    this.steps.push(step);
+    if (compiled.closed) this.connections.close();
   }
 
-  /**
-   * A script regex runs against what an untrusted server sends. Nested quantifiers such as
-   * `(a+)+` backtrack exponentially on a crafted reply; safe-regex2 (star height) finds them.
-   * Matching is bounded at run time too (runtime/bounded-regex.ts); this says so early.
-   */
-  private safePattern(regex: A.RegexLiteral): boolean {
-    let compiled: RegExp;
-    try {
-      compiled = new RegExp(regex.source, regex.flags);
-    } catch {
-      return true; // the parser reports invalid regexes
-    }
-    if (safeRegex(compiled)) return true;
-    this.error("unsafe-regex", `the regex /${regex.source}/ can backtrack for minutes on a hostile reply (a quantifier inside a quantified group)`, regex.span, "rewrite it without nested quantifiers, e.g. `(a+)+` → `a+`, `(\\w+\\s?)*` → `[\\w\\s]*`");
-    return false;
-  }
-
-  private pattern(p: A.TextPattern): Pattern | undefined {
-    if (p.kind === "regex" && !this.safePattern(p.regex)) return undefined;
-    if (p.kind === "regex") return { kind: "regex", regex: new RegExp(p.regex.source, p.regex.flags), source: `/${p.regex.source}/${p.regex.flags}` };
-    const text = this.text(p.value, { kind: "value" });
-    return text ? { kind: "text", text } : undefined;
-  }
-
-  private connectionCheck(s: Extract<A.Statement, { kind: "expect-connection" }>, common: { span: A.Span; source: string }): void {
-    const connection = this.requireConnection(s, "expect");
+  private connectionCheck(s: Extract<A.Statement, { kind: "expect-connection" }>, common: Common): void {
+    const connection = this.connections.require(s, "expect");
     if (!connection) return;
-    if (!connection.encrypted && s.check.kind !== "tls-refused") {
-      this.error("not-encrypted", "the connection is not encrypted at this point, so it has no TLS facts to check", s.span, "put this after `starttls`, or connect with an implicit-TLS scheme (smtps, pop3s, imaps)");
-      return;
-    }
     const c = s.check;
+    if (!connection.encrypted && c.kind !== "tls-refused") {
+      this.error("not-encrypted", "the connection is not encrypted at this point, so it has no TLS facts to check", s.span, `put this after \`starttls\`, or connect with an implicit-TLS scheme (${implicitSchemes()})`);
+      return;
+    }
     if (c.kind === "tls-refused") {
       // Binds to the handshake just before it: the implicit-TLS connect or the starttls.
       const previous = this.steps[this.steps.length - 1];
       if (!previous || !((previous.kind === "connect" && previous.implicitTls) || previous.kind === "starttls")) {
-        this.error("tls-refused-placement", "`expect tls refused` must follow the handshake it judges", s.span, "put it right after `starttls` or after `connect` to an implicit-TLS scheme (smtps, pop3s, imaps)");
+        this.error("tls-refused-placement", "`expect tls refused` must follow the handshake it judges", s.span, `put it right after \`starttls\` or after \`connect\` to an implicit-TLS scheme (${implicitSchemes()})`);
         return;
       }
       previous.expectRefused = true;
       // A refused handshake leaves no connection to use.
-      this.connection = undefined;
+      this.connections.close();
       return;
     }
     switch (c.kind) {
       case "tls-version":
-        this.push({ ...common, kind: "check", check: { kind: "tls-version", comparator: c.comparator, version: c.version } });
-        return;
-      case "tls-cipher": {
-        const pattern = this.pattern(c.pattern);
-        if (pattern) this.push({ ...common, kind: "check", check: { kind: "tls-cipher", pattern } });
-        return;
-      }
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "tls-version", comparator: c.comparator, version: c.version } });
       case "cert-verified":
-        this.push({ ...common, kind: "check", check: { kind: "cert-verified" } });
-        return;
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-verified" } });
       case "cert-expires":
-        this.push({ ...common, kind: "check", check: { kind: "cert-expires", comparator: c.comparator, days: c.days } });
-        return;
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-expires", comparator: c.comparator, days: c.days } });
+      case "tls-cipher":
       case "cert-field": {
-        const pattern = this.pattern(c.pattern);
-        if (pattern) this.push({ ...common, kind: "check", check: { kind: "cert-field", field: c.field, pattern } });
-        return;
+        const pattern = this.matchers.pattern(c.pattern);
+        if (!pattern) return;
+        this.steps.push({ ...common, kind: "check", check: c.kind === "tls-cipher" ? { kind: "tls-cipher", pattern } : { kind: "cert-field", field: c.field, pattern } });
       }
     }
   }
 
-  private starttls(s: Extract<A.Statement, { kind: "starttls" }>, common: { span: A.Span; source: string }): void {
-    const connection = this.requireConnection(s, "starttls");
+  private starttls(s: Extract<A.Statement, { kind: "starttls" }>, common: Common): void {
+    const connection = this.connections.require(s, "starttls");
     if (!connection) return;
     if (connection.encrypted) {
-      const why = SCHEMES[connection.scheme]!.implicitTls ? `\`${connection.scheme}://\` is already TLS from the first byte` : "`starttls` already ran on this connection";
+      const why = connection.implicitTls ? `\`${connection.scheme}://\` is already TLS from the first byte` : "`starttls` already ran on this connection";
       this.error("already-encrypted", `the connection is already encrypted: ${why}`, s.span, "remove this `starttls`");
       return;
     }
-    const tls = this.tlsSettings(s.tls);
+    const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
     connection.encrypted = true;
-    this.push({ ...common, kind: "starttls", tls, timeoutMs: this.timeoutMs });
+    this.steps.push({ ...common, kind: "starttls", tls, timeoutMs: this.timeoutMs });
   }
 
-  private auth(s: Extract<A.Statement, { kind: "auth" }>, common: { span: A.Span; source: string }): void {
-    const connection = this.requireConnection(s, "auth");
+  private auth(s: Extract<A.Statement, { kind: "auth" }>, common: Common): void {
+    const connection = this.connections.require(s, "auth");
     if (!connection) return;
-    const mechanism = MECHANISMS[s.mechanism];
+    const mechanism = MECHANISMS.find((m) => m === s.mechanism.toLowerCase());
+    const spoken = connection.protocol.mechanisms;
     if (!mechanism) {
-      const suggestion = closest(s.mechanism, Object.keys(MECHANISMS));
-      this.error("unknown-mechanism", `\`${s.mechanism}\` is not a SASL mechanism mailchat speaks`, s.mechanismSpan, suggestion ? `did you mean \`${suggestion}\`? (mechanisms: plain, login, cram-md5, xoauth2; user for POP3)` : "mechanisms: plain, login, cram-md5, xoauth2; user for POP3");
+      const suggestion = closest(s.mechanism, [...MECHANISMS]);
+      this.error("unknown-mechanism", `\`${s.mechanism}\` is not a SASL mechanism mailchat speaks`, s.mechanismSpan, `${suggestion ? `did you mean \`${suggestion}\`? ` : ""}${connection.protocol.title} speaks ${spoken.join(", ")}`);
       return;
     }
-    if (mechanism === "user" && connection.protocol !== "pop3") {
-      this.error("wrong-protocol", "`auth user` is POP3's USER/PASS pair", s.mechanismSpan, connection.protocol === "imap" ? "for IMAP's LOGIN command write `auth login`" : "for SMTP use `auth plain` or `auth login`");
+    if (!spoken.includes(mechanism)) {
+      const help = mechanism === "user" ? `\`auth user\` is POP3's USER/PASS pair; ${connection.protocol.title} speaks ${spoken.join(", ")}` : `${connection.protocol.title} speaks ${spoken.join(", ")}`;
+      this.error("wrong-protocol", `\`auth ${mechanism}\` does not apply to ${connection.protocol.title} (this connection is \`${connection.scheme}://\`)`, s.mechanismSpan, help);
       return;
     }
     if (!connection.encrypted && !this.allowPlaintextAuth) {
@@ -572,89 +274,56 @@ class Compiler {
       );
       return;
     }
-    const user = this.text(s.user, { kind: "line" });
-    const secret = this.text(s.secret, { kind: "line" });
+    const user = this.scope.text(s.user, "line");
+    const secret = this.scope.text(s.secret, "line");
     if (!user || !secret) return;
-    if (secret.parts.every((p) => typeof p === "string")) {
-      const value = (secret.parts as string[]).join("");
-      if (value) this.secrets.add(value);
-    }
+    if (secret.parts.every((p) => typeof p === "string")) this.scope.secrets.add((secret.parts as string[]).join(""));
     // A password written into the script must not reach reports through the step's source line.
     const written = s.secret.parts.some((p) => p.kind === "text" && p.text !== "");
-    const shownSource = written ? common.source.replace(this.sourceText(s.secret.span), SECRET_PLACEHOLDER) : common.source;
-    this.push({ ...common, source: shownSource, kind: "auth", mechanism, user, secret, timeoutMs: this.timeoutMs });
+    const typed = this.sourceLines.get(s.span.file)?.text.slice(s.secret.span.start, s.secret.span.end) ?? "";
+    const shownSource = written && typed ? common.source.replace(typed, SECRET_PLACEHOLDER) : common.source;
+    this.steps.push({ ...common, source: shownSource, kind: "auth", mechanism, user, secret, timeoutMs: this.timeoutMs });
   }
 
-  /**
-   * Resolves a template: params, --var, `set` and the environment now; captured values stay
-   * as references. `line` texts must not gain a CR or LF from a variable (command injection).
-   */
-  private text(template: A.Template, context: { kind: "line" | "raw" | "value" }): RuntimeText | undefined {
-    const parts: RuntimeText["parts"] = [];
-    let ok = true;
-    for (const part of template.parts) {
-      if (part.kind === "text") {
-        parts.push(part.text);
+  private data(s: Extract<A.Statement, { kind: "data" }>, common: Common): void {
+    const connection = this.connections.require(s, "data");
+    if (!connection || !this.hasData(connection, s.span)) return;
+    const body: RuntimeText[] = [];
+    for (const line of s.body) {
+      const text = this.scope.text(line, "line");
+      if (!text) continue;
+      if (text.parts.some((p) => typeof p === "string" && p.includes("\0"))) {
+        this.error("nul-in-data", "a `data` body line holds a NUL byte", line.span, "RFC 5321 §4.5.2 forbids NUL in message text and `data` never sends one; use `send raw` to test how a server treats it");
         continue;
       }
-      const fallback = part.fallback?.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
-      let value: string | undefined;
-      if (part.kind === "env") {
-        value = this.env[part.name] ?? fallback;
-        if (value === undefined) {
-          this.error("unset-env", `the environment variable \`${part.name}\` is not set`, part.span, `export ${part.name}=… before running, or write \`\${env.${part.name}:-default}\``);
-          ok = false;
-          continue;
-        }
-      } else {
-        const variable = this.vars.get(part.name);
-        if (!variable) {
-          if (fallback !== undefined) {
-            value = fallback;
-          } else {
-            const suggestion = closest(part.name, [...this.vars.keys()]);
-            this.error(
-              "unknown-variable",
-              `\`\${${part.name}}\` is not defined at this point`,
-              part.span,
-              suggestion ? `did you mean \`\${${suggestion}}\`?` : `declare it with \`param ${part.name}\` and pass --var ${part.name}=VALUE, or \`set ${part.name} = …\` before this line`,
-            );
-            ok = false;
-            continue;
-          }
-        } else if (!variable.known) {
-          const ref: { capture: string; fallback?: string; span: A.Span } = { capture: part.name, span: part.span };
-          if (fallback !== undefined) ref.fallback = fallback;
-          parts.push(ref);
-          continue;
-        } else {
-          value = variable.value;
-        }
-      }
-      if (context.kind === "line" && /[\r\n]/.test(value)) {
-        const name = part.kind === "env" ? `env.${part.name}` : part.name;
-        this.error("line-break-in-value", `the value of \`\${${name}}\` holds a line break (CR or LF)`, part.span, "mailchat ends every line itself and never sends a line break from a variable (it would smuggle a second command); use `send raw` for exact bytes");
-        ok = false;
-        continue;
-      }
-      parts.push(value);
+      body.push(text);
     }
-    if (!ok) return undefined;
-    // Merge adjacent strings so the runtime sees the fewest parts.
-    const merged: RuntimeText["parts"] = [];
-    for (const p of parts) {
-      const last = merged[merged.length - 1];
-      if (typeof p === "string" && typeof last === "string") merged[merged.length - 1] = last + p;
-      else merged.push(p);
+    this.steps.push({ ...common, kind: "data", body, timeoutMs: this.timeoutMs });
+  }
+
+  private dataFile(s: Extract<A.Statement, { kind: "data-file" }>, common: Common): void {
+    const connection = this.connections.require(s, "data file");
+    if (!connection || !this.hasData(connection, s.span)) return;
+    const written = this.scope.known(s.path, "a `data file` path", "data-file-capture");
+    if (written === undefined) return;
+    const path = resolve(dirname(s.span.file), written);
+    try {
+      accessSync(path, fsConstants.R_OK);
+    } catch (error) {
+      this.error("data-file-unreadable", `cannot read message file ${written}: ${describeFsError(error)}`, s.path.span, `paths are relative to ${dirname(s.span.file)}`);
+      return;
     }
-    return { parts: merged };
+    this.steps.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs });
+  }
+
+  private hasData(connection: NonNullable<ConnectionState["current"]>, span: A.Span): boolean {
+    return this.connections.allows(connection, connection.protocol.dataCommand !== undefined, span, "`data`", `${connection.protocol.title} has no DATA command`);
   }
 }
 
-function withGlobal(flags: string): string {
-  return flags.includes("g") ? flags : `${flags}g`;
-}
-
-function captureNames(regex: RegExp): string[] {
-  return [...regex.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+function implicitSchemes(): string {
+  return Object.entries(SCHEMES)
+    .filter(([, scheme]) => scheme.implicitTls)
+    .map(([name]) => name)
+    .join(", ");
 }

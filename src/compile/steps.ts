@@ -2,8 +2,10 @@
 // Everything known before the run (params, --var, env, `set`, `timeout`, includes) is
 // resolved here; only values captured from replies during the run remain as references.
 import type { Comparator, Span, TlsVersionName } from "../../grammar/ast.js";
+import type { ProtocolName } from "../protocols/index.js";
+import type { SaslMechanism } from "../protocols/types.js";
 
-export type ProtocolName = "smtp" | "lmtp" | "pop3" | "imap";
+export type { ProtocolName, SaslMechanism };
 
 /** Text known at compile time except for references to values captured during the run. */
 export interface RuntimeText {
@@ -27,7 +29,8 @@ export type StepMatcher =
   | { kind: "code"; alternatives: string[]; span: Span }
   | { kind: "enhanced"; code: string; span: Span }
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
-  | { kind: "imap-status"; status: "OK" | "NO" | "BAD"; span: Span }
+  /** IMAP's tagged completion, ManageSieve's response: OK, NO, BAD. */
+  | { kind: "status"; status: "OK" | "NO" | "BAD"; span: Span }
   | { kind: "continuation"; span: Span }
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: Pattern; negated: boolean; span: Span }
@@ -40,7 +43,6 @@ export type ConnectionCheck =
   | { kind: "cert-expires"; comparator: Comparator; days: number }
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: Pattern };
 
-export type SaslMechanism = "plain" | "login" | "cram-md5" | "xoauth2" | "user";
 
 interface StepCommon {
   /** Where the statement stands; `source` is the statement's line as written. */

@@ -1,6 +1,7 @@
 // Pasted sessions → one neutral list of what each side said. Understands telnet/nc pastes,
 // `openssl s_client` output, swaks output and mailchat's own golden format.
 import type { ProtocolName } from "../compile/steps.js";
+import { SCHEMES } from "../protocols/index.js";
 import { unescapeBytes } from "../transcript/escape.js";
 
 export type Entry =
@@ -213,7 +214,7 @@ export function readTranscript(text: string, options: { protocol?: ProtocolName 
     case "golden": {
       const entries = parseGolden(lines);
       const url = entries.find((e) => e.kind === "connect" && e.url);
-      return { format, protocol, implicitTls: Boolean(url && url.kind === "connect" && /^(smtps|pop3s|imaps):/.test(url.url ?? "")), entries };
+      return { format, protocol, implicitTls: Boolean(url && url.kind === "connect" && SCHEMES[(url.url ?? "").split(":")[0]!]?.implicitTls), entries };
     }
     case "swaks":
       return { format, protocol, implicitTls: false, entries: parseSwaks(lines) };

@@ -5,7 +5,7 @@ import { MAX_LIST_LINES, MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_P
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
 import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
 import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
-import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+import { FramingError, PlainSession, bracketedCodes, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 /** RFC 1939 §3 and RFC 2449: the commands whose +OK reply is followed by a dot-terminated list. */
 export function isMultiLineCommand(line: string): boolean {
@@ -167,14 +167,23 @@ export function pop3Spotter(): CredentialSpotter {
   );
 }
 
-export const pop3: Protocol = {
+export const pop3 = {
   name: "pop3",
-  createFramer: (options) => new Pop3Framer(options.greeting),
+  title: "POP3",
+  schemes: [
+    { scheme: "pop3", defaultPort: 110, implicitTls: false, source: "RFC 1939" },
+    { scheme: "pop3s", defaultPort: 995, implicitTls: true, source: "RFC 8314" },
+  ],
+  matchers: { kinds: ["pop-status", "continuation", "response-code"], replies: "replies are +OK or -ERR, with [CODES] (RFC 2449), and + during AUTH" },
+  mechanisms: ["user", "plain", "login", "cram-md5", "xoauth2"],
+  createFramer: (options: { greeting: boolean }) => new Pop3Framer(options.greeting),
   starttlsCommand: "STLS",
-  starttlsReady: (reply) => reply.status === "+OK",
+  starttlsReady: (reply: Reply) => reply.status === "+OK",
   capabilities: capaCapabilities,
   describeCapabilities: describeCapabilityList,
   authenticate,
+  createSession: () => new PlainSession(),
+  responseCodes: bracketedCodes,
   createSpotter: pop3Spotter,
-  isRefusal: (reply) => reply.status !== "+OK" && reply.status !== "+",
-};
+  isRefusal: (reply: Reply) => reply.status !== "+OK" && reply.status !== "+",
+} as const satisfies Protocol;

@@ -1,23 +1,8 @@
-// URL schemes a script may connect to. The scheme fixes the protocol, the default port and
-// whether TLS starts at once (implicit TLS, RFC 8314) or by STARTTLS.
-import type { ProtocolName } from "../compile/steps.js";
+// `scheme://host[:port]` in `connect`: the schemes and their ports come from the protocol
+// table (protocols/index.ts).
+import { SCHEMES } from "./index.js";
 
-export interface Scheme {
-  protocol: ProtocolName;
-  defaultPort: number;
-  implicitTls: boolean;
-}
-
-export const SCHEMES: Readonly<Record<string, Scheme>> = {
-  smtp: { protocol: "smtp", defaultPort: 25, implicitTls: false }, // RFC 5321
-  submission: { protocol: "smtp", defaultPort: 587, implicitTls: false }, // RFC 6409
-  smtps: { protocol: "smtp", defaultPort: 465, implicitTls: true }, // RFC 8314 §3.3
-  lmtp: { protocol: "lmtp", defaultPort: 24, implicitTls: false }, // RFC 2033
-  pop3: { protocol: "pop3", defaultPort: 110, implicitTls: false }, // RFC 1939
-  pop3s: { protocol: "pop3", defaultPort: 995, implicitTls: true }, // RFC 8314
-  imap: { protocol: "imap", defaultPort: 143, implicitTls: false }, // RFC 9051
-  imaps: { protocol: "imap", defaultPort: 993, implicitTls: true }, // RFC 8314
-};
+export { SCHEMES };
 
 export interface Endpoint {
   scheme: string;
@@ -32,7 +17,7 @@ export function parseEndpoint(url: string): Endpoint | { error: string; help?: s
     const bare = /^[^\s:/]+(?::\d+)?$/.test(url);
     return {
       error: `\`${url}\` is not a URL of the form scheme://host[:port]`,
-      help: bare ? `write \`smtp://${url}\` (or submission://, smtps://, lmtp://, pop3://, pop3s://, imap://, imaps://)` : "schemes: " + Object.keys(SCHEMES).join(", "),
+      help: bare ? `write \`smtp://${url}\` (or ${Object.keys(SCHEMES).filter((s) => s !== "smtp").map((s) => `${s}://`).join(", ")})` : "schemes: " + Object.keys(SCHEMES).join(", "),
     };
   }
   const scheme = match[1]!.toLowerCase();

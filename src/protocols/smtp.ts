@@ -1,10 +1,10 @@
-// SMTP (RFC 5321), submission (RFC 6409) and LMTP (RFC 2033): reply framing, STARTTLS
-// (RFC 3207), EHLO capabilities and SASL (RFC 4954).
+// SMTP (RFC 5321) and submission (RFC 6409): reply framing, STARTTLS (RFC 3207), EHLO
+// capabilities and SASL (RFC 4954). LMTP (lmtp.ts) shares all of it but its sessions.
 import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
 import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
 import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
-import { FramingError, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
+import { FramingError, PlainSession, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
 const CONTINUED = /^(\d{3})-/;
 const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
@@ -148,23 +148,32 @@ export function smtpSpotter(): CredentialSpotter {
   );
 }
 
-function smtpLike(name: "smtp" | "lmtp"): Protocol {
-  return {
-    name,
-    createFramer: () => new SmtpFramer(),
-    starttlsCommand: "STARTTLS",
-    starttlsReady: (reply) => reply.status === "220",
-    capabilities: ehloCapabilities,
-    describeCapabilities: describeCapabilityList,
-    authenticate,
-    dataCommand: { command: "DATA", ready: (reply) => reply.status === "354", expected: "354" },
-    createSpotter: smtpSpotter,
-    isRefusal: (reply) => reply.status === undefined || /^[45]/.test(reply.status),
-  };
-}
+/** What SMTP and LMTP share: framing, STARTTLS, EHLO/LHLO capabilities, SASL, DATA. */
+export const smtpFamily = {
+  matchers: { kinds: ["code", "enhanced"], replies: "replies carry a code (250) and an enhanced status code (2.1.0)" },
+  mechanisms: ["plain", "login", "cram-md5", "xoauth2"],
+  createFramer: () => new SmtpFramer(),
+  starttlsCommand: "STARTTLS",
+  starttlsReady: (reply: Reply) => reply.status === "220",
+  capabilities: ehloCapabilities,
+  describeCapabilities: describeCapabilityList,
+  authenticate,
+  dataCommand: { command: "DATA", ready: (reply: Reply) => reply.status === "354", expected: "354" },
+  createSpotter: smtpSpotter,
+  isRefusal: (reply: Reply) => reply.status === undefined || /^[45]/.test(reply.status),
+} satisfies Partial<Protocol>;
 
-export const smtp = smtpLike("smtp");
-export const lmtp = smtpLike("lmtp");
+export const smtp = {
+  ...smtpFamily,
+  name: "smtp",
+  title: "SMTP",
+  schemes: [
+    { scheme: "smtp", defaultPort: 25, implicitTls: false, source: "RFC 5321" },
+    { scheme: "submission", defaultPort: 587, implicitTls: false, source: "RFC 6409" },
+    { scheme: "smtps", defaultPort: 465, implicitTls: true, source: "RFC 8314 §3.3" },
+  ],
+  createSession: () => new PlainSession(),
+} as const satisfies Protocol;
 
 /** Dot-stuffing (RFC 5321 §4.5.2): a body line starting with "." gets one more. */
 export function dotStuff(line: string): string {

@@ -1,7 +1,14 @@
-// What a protocol module provides to the runtime. One file per protocol implements it;
-// adding a protocol touches that file and the table in protocols/index.ts.
-import type { ProtocolName, SaslMechanism } from "../compile/steps.js";
-import type { CredentialSpotter } from "../secrets/spotting.js";
+// What a protocol module provides: one descriptor per protocol, in its own file, listed once
+// in protocols/index.ts. The compiler and the runtime ask the descriptor — which schemes and
+// ports, which matchers, whether it has `data`, how it frames replies, tags commands and
+// authenticates — and never name a protocol themselves.
+
+/** SASL mechanisms of `auth` (`user` is POP3's USER/PASS pair, RFC 1939). */
+export type SaslMechanism = "plain" | "login" | "cram-md5" | "xoauth2" | "user";
+
+/** Reply matchers that belong to some protocols only; `"text"`, `capability` and `any`
+ *  apply to every protocol. */
+export type ProtocolMatcherKind = "code" | "enhanced" | "pop-status" | "status" | "continuation" | "response-code";
 
 /** One complete server reply, as framed by its protocol. */
 export interface Reply {
@@ -63,25 +70,69 @@ export interface Exchange {
   capabilities(): Capabilities | undefined;
 }
 
-/** Per-connection state a protocol may keep for its commands (IMAP tags). */
-export interface CommandSession {
-  /** Commands sent so far on this connection, this one not counted. */
-  count: number;
-  /** IMAP: the previous line announced a synchronizing literal, so this line is its data. */
-  literalPending: boolean;
-  /** The last reply taken was a `+` continuation request (IMAP AUTHENTICATE, RFC 9051
-   *  §7.5): the next line answers it and carries no tag. */
-  continuationPending?: boolean;
-}
-
 export interface Credentials {
   mechanism: SaslMechanism;
   user: string;
   secret: string;
 }
 
+/** Reads credentials in client lines by their place in the protocol (secrets/spotting.ts). */
+export interface CredentialSpotter {
+  /** A line the client sends (without its line end): the secret values it carries. */
+  client(line: string): string[];
+  /** A reply from the server, which may open, continue or end an exchange. */
+  server(reply: Reply): void;
+}
+
+/** A `send` line as it goes on the wire. */
+export interface Command {
+  wire: string;
+  /** What the transcript shows (the tag included). */
+  shown: string;
+  /** Replies the server owes for this line: 0 for an IMAP line announcing a LITERAL+
+   *  literal, whose command is answered after the literal's data. */
+  replies: number;
+  /** The line announces a synchronizing literal: the server's `+` comes before its data. */
+  awaitsGoAhead?: boolean;
+}
+
+/** What a protocol keeps per connection: tags, literals, continuations, LMTP recipients. */
+export interface ProtocolSession {
+  /** A script's `send` line on the wire (IMAP adds the tag). */
+  command(line: string, capabilities: Capabilities | undefined): Command;
+  /** The script took this reply; a note for the transcript may come back (LMTP names the
+   *  recipient a reply is for). */
+  taken(reply: Reply): string | undefined;
+  /** `send raw` bytes went out: a literal they finish closes its command. */
+  raw(bytes: Buffer): void;
+  /** The tag of the next command an `auth` exchange sends (IMAP). */
+  nextTag(): string;
+  /** Replies the end of a message body owes: one, or one per accepted recipient (LMTP). */
+  endOfData(): number;
+}
+
+export interface Scheme {
+  scheme: string;
+  defaultPort: number;
+  /** TLS from the first byte (RFC 8314) rather than by STARTTLS. */
+  implicitTls: boolean;
+  /** Where the port comes from. */
+  source: string;
+}
+
 export interface Protocol {
-  name: ProtocolName;
+  name: string;
+  /** As people write it: "SMTP", "ManageSieve". */
+  title: string;
+  schemes: readonly Scheme[];
+  /** The protocol-specific matchers its replies are judged by, and how its replies read
+   *  (for the error when a script uses another's). */
+  matchers: { kinds: readonly ProtocolMatcherKind[]; replies: string };
+  /** `auth` mechanisms it speaks. */
+  mechanisms: readonly SaslMechanism[];
+  /** The server speaks again after a STARTTLS handshake (ManageSieve sends its capabilities,
+   *  RFC 5804 §2.2); in SMTP, POP3 and IMAP the client speaks first. */
+  greetsAfterTls?: boolean;
   /** `greeting`: whether the server speaks first (a new connection, not after STARTTLS). */
   createFramer(options: { greeting: boolean }): ReplyFramer;
   /** The upgrade command, sent by `starttls`. */
@@ -94,8 +145,10 @@ export interface Protocol {
   describeCapabilities(capabilities: Capabilities): string;
   /** Runs a SASL exchange up to (not including) its final reply, which is put back. */
   authenticate(exchange: Exchange, credentials: Credentials): Promise<void>;
-  /** The wire form of a `send` line (IMAP adds a tag); defaults to the line itself. */
-  command?(line: string, session: CommandSession): { wire: string; shown: string; opensLiteral?: boolean; untagged?: boolean };
+  /** Per-connection command state. */
+  createSession(): ProtocolSession;
+  /** The response codes a reply carries (IMAP/POP3 `[CODE]`, ManageSieve `(CODE)`). */
+  responseCodes?(reply: Reply): string[];
   /** A per-connection reader that recognises credentials in client lines by their place. */
   createSpotter(): CredentialSpotter;
   /** Whether a reply refuses the command it answers (4xx/5xx, -ERR, NO/BAD): a `send` that
@@ -105,7 +158,29 @@ export interface Protocol {
   dataCommand?: { command: string; ready(reply: Reply): boolean; expected: string };
 }
 
+/** A session for protocols whose lines go out as typed, one reply each (SMTP, POP3). */
+export class PlainSession implements ProtocolSession {
+  command(line: string): Command {
+    return { wire: line, shown: line, replies: 1 };
+  }
+  taken(): undefined {
+    return undefined;
+  }
+  raw(): void {}
+  nextTag(): string {
+    return "";
+  }
+  endOfData(): number {
+    return 1;
+  }
+}
+
 /** EHLO/CAPA style: `AUTH PLAIN LOGIN, STARTTLS`. */
 export function describeCapabilityList(capabilities: Capabilities): string {
   return [...capabilities].map(([keyword, params]) => [keyword, ...params].join(" ")).join(", ");
+}
+
+/** IMAP (RFC 5530) and POP3 (RFC 2449) response codes: `[CODE …]` in any line of a reply. */
+export function bracketedCodes(reply: Reply): string[] {
+  return reply.lines.flatMap((line) => [...line.matchAll(/\[([A-Za-z][A-Za-z0-9./-]*)/g)].map((m) => m[1]!.toUpperCase()));
 }

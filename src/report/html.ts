@@ -4,7 +4,7 @@
 import { diffLines } from "diff";
 import type { ConnectionFailure, Failure, RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
-import type { Reporter, ReporterOptions } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Run {
   file: string;

@@ -1,6 +1,6 @@
 // The same run as data, for CI systems and dashboards: one JSON document at the end.
 import type { ConnectionFailure, Failure, RunEvent, TlsFacts } from "../runtime/events.js";
-import type { Reporter, ReporterOptions } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
 
 interface StepRecord {
   index: number;

@@ -2,7 +2,7 @@
 // per step; a failed expectation is a <failure>, a connection failure an <error>.
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
-import type { Reporter, ReporterOptions } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Case {
   name: string;

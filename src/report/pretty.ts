@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import { diffLines } from "diff";
 import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
 import { ESCAPE_PATTERN, printable } from "../transcript/escape.js";
-import type { Reporter, ReporterOptions } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
 
 /** Any text that reaches the terminal: no control byte left raw, whatever sent it. */
 const p = (text: string | number) => printable(String(text));

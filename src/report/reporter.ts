@@ -1,18 +1,8 @@
-// Reporters turn run events into output. They never touch sockets; each lives in its own file
-// and is loaded only when chosen, so start-up stays lean.
-import type { RunEvent } from "../runtime/events.js";
+// The reporters by name. Each lives in its own file and is loaded only when chosen, so
+// start-up stays lean.
+import type { Reporter, ReporterOptions } from "./types.js";
 
-export interface Reporter {
-  event(event: RunEvent): void;
-  /** Called once after the last run. */
-  finish(): void;
-}
-
-export interface ReporterOptions {
-  write: (text: string) => void;
-  color: boolean;
-  verbose?: boolean;
-}
+export type { Reporter, ReporterOptions };
 
 export const REPORTER_NAMES = ["pretty", "json", "junit", "tap", "html"] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];

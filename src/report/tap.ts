@@ -1,7 +1,7 @@
 // TAP 13: one test point per step, streamed as it ends; a failure carries a YAML block.
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
-import type { Reporter, ReporterOptions } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
 
 const yamlString = (text: string) => JSON.stringify(printable(text));
 

@@ -212,7 +212,7 @@ export class Connection {
    * may be trusted, so everything buffered is dropped before the handshake.
    * Returns the number of bytes dropped.
    */
-  async upgrade(options: { host: string; settings: TlsSettings; ca?: string[]; timeoutMs: number }): Promise<{ facts: TlsFacts; dropped: number }> {
+  async upgrade(options: { host: string; settings: TlsSettings; ca?: string[]; timeoutMs: number; greets?: boolean }): Promise<{ facts: TlsFacts; dropped: number }> {
     const dropped = this.framer.discard() + this.queue.splice(0).reduce((sum, r) => sum + r.bytes, 0);
     const plain = this.socket;
     plain.removeAllListeners("data");
@@ -227,9 +227,10 @@ export class Connection {
     try {
       const { socket, facts } = await handshake(handshakeOptions);
       this.socket = socket;
-      this.framer = this.protocol.createFramer({ greeting: false });
-      // RFC 3207 §4.2: after the handshake the server sends nothing until the client speaks.
-      this.awaiting = 0;
+      this.framer = this.protocol.createFramer({ greeting: Boolean(options.greets) });
+      // RFC 3207 §4.2: after the handshake the server sends nothing until the client speaks
+      // (ManageSieve, RFC 5804 §2.2, sends its capabilities again).
+      this.awaiting = options.greets ? 1 : 0;
       this.lenient = false;
       this.attach(socket);
       this.tls = facts;

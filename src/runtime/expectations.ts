@@ -40,7 +40,7 @@ export function describeMatcher(matcher: StepMatcher, render: Render): string {
       return matcher.code;
     case "pop-status":
       return matcher.status;
-    case "imap-status":
+    case "status":
       return matcher.status;
     case "continuation":
       return "+";
@@ -62,6 +62,8 @@ export interface JudgeContext {
   capabilities: Capabilities | undefined;
   /** How the protocol writes a capability list (IMAP `AUTH=PLAIN`, EHLO `AUTH PLAIN`). */
   describeCapabilities: (capabilities: Capabilities) => string;
+  /** The response codes the reply carries, as the protocol writes them. */
+  responseCodes: (reply: Reply) => string[];
   render: Render;
   /** Time a script regex may run before it is stopped (what is left of the step's wait). */
   regexBudgetMs: number;
@@ -113,17 +115,17 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
         actual: text,
       };
     case "pop-status":
-    case "imap-status":
+    case "status":
       if (reply.status === matcher.status) return undefined;
       return { message: `expected ${expected}, got ${reply.status ?? "a reply without a status"}`, expected, actual: text };
     case "continuation":
       if (reply.status === "+") return undefined;
       return { message: "expected a continuation request (+)", expected, actual: text };
     case "response-code": {
-      const pattern = new RegExp(`\\[${matcher.code.replace(/[.-]/g, "\\$&")}(?:[ \\]])`, "i");
-      if (reply.lines.some((line) => pattern.test(line))) return undefined;
-      const codes = reply.lines.flatMap((line) => [...line.matchAll(/\[([A-Za-z][A-Za-z0-9.-]*)/g)].map((m) => m[1]!));
-      return { message: `expected the response code [${matcher.code}]${codes.length ? `, got [${codes.join("] [")}]` : ", but the reply carries none"}`, expected, actual: text };
+      const codes = context.responseCodes(reply);
+      const wanted = matcher.code.toUpperCase();
+      if (codes.some((code) => code === wanted || code.startsWith(`${wanted}/`))) return undefined;
+      return { message: `expected the response code ${expected}${codes.length ? `, got ${codes.map((c) => `[${c}]`).join(" ")}` : ", but the reply carries none"}`, expected, actual: text };
     }
     case "text": {
       const { found, groups } = matchPattern(matcher.pattern, text, render, context.regexBudgetMs);

@@ -2,14 +2,9 @@
 // line, in `send raw`, in a pasted session (import) or in what a client sends to `serve`.
 // Each protocol keeps a spotter per connection (protocols/<name>.ts); these helpers read
 // what a SASL response carries.
-import type { Reply } from "../protocols/types.js";
+import type { CredentialSpotter, Reply } from "../protocols/types.js";
 
-export interface CredentialSpotter {
-  /** A line the client sends (without its line end): the secret values it carries. */
-  client(line: string): string[];
-  /** A reply from the server, which may open, continue or end an exchange. */
-  server(reply: Reply): void;
-}
+export type { CredentialSpotter };
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 

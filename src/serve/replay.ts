@@ -48,7 +48,7 @@ export function parseGolden(text: string): ReplaySegment[] {
     const line = i + 1;
     let match: RegExpExecArray | null;
     if ((match = /^\*: connect (\S+)/.exec(raw))) {
-      segments.push({ url: match[1]!, implicitTls: /^(smtps|pop3s|imaps):/.test(match[1]!), lines: [] });
+      segments.push({ url: match[1]!, implicitTls: SCHEMES[match[1]!.split(":")[0]!]?.implicitTls ?? false, lines: [] });
       return;
     }
     const segment = segments[segments.length - 1];

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ImapFramer } from "../../src/protocols/imap.js";
+import { ImapFramer } from "../../src/protocols/imap/index.js";
 import { Pop3Framer } from "../../src/protocols/pop3.js";
 import { SmtpFramer, encodeData } from "../../src/protocols/smtp.js";
 import { FramingError } from "../../src/protocols/types.js";

@@ -4,7 +4,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { SmtpFramer, ehloCapabilities } from "../../src/protocols/smtp.js";
 import { Pop3Framer, capaCapabilities } from "../../src/protocols/pop3.js";
-import { ImapFramer, imapCapabilities, quoteImapString } from "../../src/protocols/imap.js";
+import { ImapFramer, imapCapabilities, quoteImapString } from "../../src/protocols/imap/index.js";
 import { FramingError, type Reply, type ReplyFramer } from "../../src/protocols/types.js";
 
 /** Feeds the text one byte at a time: the worst split a network can produce. */

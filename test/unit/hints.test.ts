@@ -1,7 +1,7 @@
 // The hints table, case by case: the right row fires, and an unrelated reply gets none.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hintForConnectionError, matchHint, type HintContext } from "../../src/hints.js";
+import { hintForConnectionError, matchHint, type HintContext } from "../../src/hints/index.js";
 
 const smtp = (reply: string[], expected = "250", extra: Partial<HintContext> = {}): HintContext => ({ protocol: "smtp", reply, expected, step: "expect", lastSent: "EHLO x", ...extra });
 
@@ -30,7 +30,20 @@ const cases: Array<[string, HintContext]> = [
   ["pop3-in-use", { protocol: "pop3", reply: ["-ERR [IN-USE] Mailbox is locked"], expected: "+OK", step: "expect", lastSent: "PASS ********" }],
   ["imap-unavailable", { protocol: "imap", reply: ["A3 NO [UNAVAILABLE] Backend down"], expected: "OK", step: "expect", lastSent: "A3 SELECT INBOX" }],
   ["bye", { protocol: "imap", reply: ["* BYE Too many connections"], expected: "OK", step: "expect" }],
+  // How a step failed, where the reply says nothing more specific.
+  ["framing", smtp([], "250", { situation: "framing" })],
+  ["no-greeting", smtp([], "220", { situation: "no-greeting", timedOut: true })],
+  ["nothing-owed", smtp([], "250", { situation: "nothing-owed", timedOut: true })],
+  ["unsolicited", smtp(["250 pushed"], "250", { situation: "unsolicited" })],
+  ["unsolicited-close", smtp(["421 4.4.2 bye"], "250", { situation: "unsolicited-close" })],
+  ["closed-early", smtp([], "an open connection", { situation: "closed-early" })],
+  ["refused-unexpected", smtp(["502 5.5.2 no"], "not a refusal", { situation: "refused-unexpected", reply: ["599 unknown"] })],
+  ["starttls-refused", smtp([], "", { situation: "starttls-refused", step: "starttls" })],
 ];
+
+test("a specific reply wins over the step's situation", () => {
+  assert.equal(matchHint(smtp(["530 5.7.0 Must issue a STARTTLS command first"], "not a refusal", { situation: "refused-unexpected" }))?.id, "must-starttls");
+});
 
 for (const [id, context] of cases) {
   test(`hint ${id}: ${context.reply?.[context.reply.length - 1]}`, () => {
@@ -43,9 +56,11 @@ test("an ordinary reply gets no hint", () => {
 });
 
 test("connection errors have hints in words", () => {
-  const where = { host: "mx.example.com", port: 25, implicitTls: false, protocol: "smtp" };
+  const where = { host: "mx.example.com", port: 25, implicitTls: false, plainSchemes: "smtp:// or submission://", stage: "connect" as const };
   assert.match(hintForConnectionError("ETIMEDOUT", where)!, /outbound port 25/);
   assert.match(hintForConnectionError("ENOTFOUND", where)!, /does not resolve/);
-  assert.match(hintForConnectionError("ERR_SSL_WRONG_VERSION_NUMBER", { ...where, protocol: "pop3" })!, /pop3:\/\/ with `starttls`/);
+  assert.match(hintForConnectionError("ERR_SSL_WRONG_VERSION_NUMBER", { ...where, plainSchemes: "pop3://", stage: "tls" })!, /pop3:\/\/ with `starttls`/);
+  assert.match(hintForConnectionError("ECONNRESET", { ...where, stage: "tls", pinned: "TLSv1.1" })!, /offered only TLSv1\.1: it probably does not accept that version/);
+  assert.match(hintForConnectionError("ETIMEDOUT", { ...where, stage: "tls", afterGoAhead: true })!, /intercepts STARTTLS .* path-MTU black hole/);
   assert.equal(hintForConnectionError("EWHATEVER", where), undefined);
 });

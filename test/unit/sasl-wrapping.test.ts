@@ -3,7 +3,7 @@
 // exchange logic is pure (sockets are covered by the integration and interop suites).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imap } from "../../src/protocols/imap.js";
+import { imap } from "../../src/protocols/imap/index.js";
 import { pop3 } from "../../src/protocols/pop3.js";
 import { smtp } from "../../src/protocols/smtp.js";
 import type { Capabilities, Credentials, Exchange, Protocol, Reply } from "../../src/protocols/types.js";

@@ -1,8 +1,14 @@
-// Known causes, in one table: when a reply (or a connection error) looks like a classic
-// knowledge-base problem, the report says what usually causes it. First matching row wins.
+// Known causes of a failed step, in one table: when a reply looks like a classic
+// knowledge-base problem, or the step failed in a known way (no greeting, nothing owed, an
+// unexpected refusal), the report says what usually causes it. First matching row wins.
+// Connection and TLS errors have their own table (connection.ts).
+
+/** How a step failed, when it is not only "the reply did not match". */
+export type Situation = "framing" | "no-greeting" | "nothing-owed" | "unsolicited" | "unsolicited-close" | "closed-early" | "refused-unexpected" | "starttls-refused";
 
 export interface HintContext {
-  protocol: "smtp" | "lmtp" | "pop3" | "imap";
+  protocol: string;
+  situation?: Situation;
   /** The reply that failed the expectation: its lines as received, CRLF removed. */
   reply?: string[];
   /** What the script expected, as written: "capability STARTTLS", "235", "\"queued\"". */
@@ -26,6 +32,32 @@ export interface HintRow {
 const has = (pattern: RegExp) => (_: HintContext, text: string) => pattern.test(text);
 
 export const HINTS: readonly HintRow[] = [
+  // How the step failed, where that says more than the reply does.
+  {
+    id: "framing",
+    when: (c) => c.situation === "framing",
+    hint: "the server is not speaking this protocol, or is broken; mailchat stopped reading to bound memory",
+  },
+  {
+    id: "no-greeting",
+    when: (c) => c.situation === "no-greeting",
+    hint: "nothing arrived since the connection opened: if this port speaks implicit TLS (465, 993, 995), use smtps://, imaps:// or pop3s://; otherwise the server may be slow to greet (a tarpit, or reverse-DNS lookups timing out)",
+  },
+  {
+    id: "nothing-owed",
+    when: (c) => c.situation === "nothing-owed",
+    hint: "no command was waiting for a reply: every reply to the commands sent so far was already taken, so this `expect` waits for something the server has no reason to send (an `expect` too many, or a `send` missing before it)",
+  },
+  {
+    id: "unsolicited-close",
+    when: (c) => c.situation === "unsolicited-close",
+    hint: "a reply nobody asked for, then a close: the server ended the session (a 421 says why: overload, a timeout, a policy); if that is what the script tests, say `expect closed`",
+  },
+  {
+    id: "unsolicited",
+    when: (c) => c.situation === "unsolicited",
+    hint: "the server pushes replies unprompted, so every later reply would be read against the wrong command; a server that does this is broken, or something between injects traffic",
+  },
   {
     id: "starttls-masked",
     when: (c, text) => /capability STARTTLS/i.test(c.expected) && /^250[ -]X{4,}/im.test(text),
@@ -141,6 +173,22 @@ export const HINTS: readonly HintRow[] = [
     when: has(/^\* BYE/m),
     hint: "the server said BYE and is closing: at connect this means it refuses sessions (overload, block list); after a command, an idle timeout or a shutdown",
   },
+  // Fallbacks for failures whose reply said nothing more specific.
+  {
+    id: "closed-early",
+    when: (c) => c.situation === "closed-early",
+    hint: "a server that closes before the script ends refused the session (a 421 names its reason); if the close is expected, say so with `expect closed`",
+  },
+  {
+    id: "refused-unexpected",
+    when: (c) => c.situation === "refused-unexpected",
+    hint: "to accept a refusal write the `expect` for it (`expect 550`, `expect -ERR`, `expect NO`), or `expect any` to take whatever comes",
+  },
+  {
+    id: "starttls-refused",
+    when: (c) => c.situation === "starttls-refused",
+    hint: "the server does not offer STARTTLS here: check that `capability STARTTLS` is in the EHLO reply, and that the server has a certificate configured",
+  },
 ];
 
 /** The first row that fits, with its id (for tests), or undefined. */
@@ -153,56 +201,3 @@ export function hintFor(context: HintContext): string | undefined {
   return matchHint(context)?.hint;
 }
 
-/** Node socket and OpenSSL error codes, in a mail administrator's words. */
-export function hintForConnectionError(code: string, context: { host: string; port: number; implicitTls: boolean; protocol: string; stage?: "connect" | "tls" | "certificate"; pinned?: string; afterGoAhead?: boolean }): string | undefined {
-  if (context.stage === "tls") {
-    // A reset right after a ClientHello whose versions the script pinned: the usual reason
-    // is a server that does not accept that version and hangs up instead of sending an alert.
-    if ((code === "ECONNRESET" || code === "EPIPE" || code === "ERR_TLS_HANDSHAKE_CLOSED") && context.pinned) {
-      return `the server reset the handshake right after a ClientHello that offered only ${context.pinned}: it probably does not accept that version (many servers hang up rather than send an alert); try without pinning, or with another version — a firewall cutting TLS is the less likely cause`;
-    }
-    if (code === "ETIMEDOUT" && context.afterGoAhead) {
-      return "the server agreed to STARTTLS but never answered the TLS ClientHello: a middlebox that intercepts STARTTLS (SMTP inspection on a firewall) or a path-MTU black hole (large TLS packets dropped; check the MTU/MSS on the path) are the classic causes";
-    }
-  }
-  const plainScheme = context.protocol === "pop3" ? "pop3://" : context.protocol === "imap" ? "imap://" : "smtp:// or submission://";
-  switch (code) {
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-    case "EAI_NONAME":
-      return `${context.host} does not resolve: check the spelling; for mail exchangers connect to the MX host (dig MX domain), not the domain itself`;
-    case "ECONNREFUSED":
-      return `nothing listens on port ${context.port}, or a firewall rejects it: check that the service runs (ss -ltn) and which ports it listens on`;
-    case "ETIMEDOUT":
-      return context.port === 25
-        ? "the connection attempt got no answer: a firewall drops it, or your network blocks outbound port 25 (most ISPs and clouds do); try port 587 or from another network"
-        : "the connection attempt got no answer: a firewall drops it, or the port is wrong";
-    case "ECONNRESET":
-      return "the connection was reset: a firewall or an intrusion-prevention system may be cutting it";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "no route to the host: check the address, the VPN or the firewall";
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-      return "the server uses a self-signed certificate: trust its CA with --ca FILE, or check without verification (`verify off` / --insecure)";
-    case "CERT_HAS_EXPIRED":
-      return "the server's certificate has expired: renew it (and restart or reload the mail server so it loads the new one)";
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-      return "the chain cannot be completed: the server probably does not send its intermediate certificate (configure the full chain file), or its CA is private (--ca FILE)";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return `the certificate does not name ${context.host}: connect with the name the certificate is for (often the MX host name), or set \`servername\``;
-    case "ERR_SSL_WRONG_VERSION_NUMBER":
-    case "ERR_SSL_PACKET_LENGTH_TOO_LONG":
-      return `the server answered in plaintext on a TLS connection: this port does not speak implicit TLS; try ${plainScheme} with \`starttls\``;
-    case "ERR_SSL_UNSUPPORTED_PROTOCOL":
-    case "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION":
-    case "ERR_SSL_NO_PROTOCOLS_AVAILABLE":
-    case "ERR_SSL_UNSUPPORTED_PROTOCOL_VERSION":
-      return "no TLS version is acceptable to both sides: the server and this client (or the script's version/min/max) pin different versions";
-    case "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE":
-    case "ERR_SSL_NO_SHARED_CIPHER":
-      return "no cipher acceptable to both sides: the server may only offer old ciphers (try `ciphers \"DEFAULT@SECLEVEL=0\"` to see) or the script's `ciphers` is too narrow";
-  }
-  return undefined;
-}

@@ -1,0 +1,84 @@
+// The connection as the script's own steps leave it: open or not, which protocol, encrypted
+// or not. The compiler asks it before every step that needs a connection, so `auth` before
+// `starttls`, `data` in POP3 or TLS facts on plaintext are compile errors.
+import type * as A from "../../grammar/ast.js";
+import type { Protocol } from "../protocols/types.js";
+import type { ReportError, Scope } from "./scope.js";
+import type { TlsSettings } from "./steps.js";
+
+export interface OpenConnection {
+  protocol: Protocol;
+  scheme: string;
+  /** TLS from the first byte (an implicit-TLS scheme). */
+  implicitTls: boolean;
+  encrypted: boolean;
+}
+
+const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+export class ConnectionState {
+  current: OpenConnection | undefined;
+  private everConnected = false;
+
+  constructor(private readonly error: ReportError) {}
+
+  open(connection: OpenConnection): void {
+    this.current = connection;
+    this.everConnected = true;
+  }
+
+  close(): void {
+    this.current = undefined;
+  }
+
+  /** The open connection, or an error saying why there is none. */
+  require(s: A.Statement, what: string): OpenConnection | undefined {
+    if (this.current) return this.current;
+    const before = this.everConnected ? "the connection was closed before it" : "no `connect` comes before it";
+    this.error("not-connected", `\`${what}\` needs a connection, but ${before}`, s.span, "add `connect URL` first, e.g. `connect smtp://mx.example.com`");
+    return undefined;
+  }
+
+  /** Whether a statement fits the connection's protocol; reports it when it does not. */
+  allows(connection: OpenConnection, allowed: boolean, span: A.Span, what: string, why: string): boolean {
+    if (allowed) return true;
+    this.error("wrong-protocol", `${what} does not apply to ${connection.protocol.title} (this connection is \`${connection.scheme}://\`)`, span, why);
+    return false;
+  }
+
+  tlsSettings(options: A.TlsOption[], scope: Scope, insecure: boolean): TlsSettings {
+    const settings: TlsSettings = { verify: !insecure };
+    for (const option of options) {
+      switch (option.kind) {
+        case "version":
+          settings.minVersion = option.version;
+          settings.maxVersion = option.version;
+          break;
+        case "min":
+          settings.minVersion = option.version;
+          break;
+        case "max":
+          settings.maxVersion = option.version;
+          break;
+        case "servername": {
+          const name = scope.known(option.name, "`servername`");
+          if (name !== undefined) settings.servername = name;
+          break;
+        }
+        case "ciphers": {
+          const ciphers = scope.known(option.ciphers, "`ciphers`");
+          if (ciphers !== undefined) settings.ciphers = ciphers;
+          break;
+        }
+        case "verify-off":
+          settings.verify = false;
+          break;
+      }
+    }
+    if (settings.minVersion && settings.maxVersion && TLS_ORDER.indexOf(settings.minVersion) > TLS_ORDER.indexOf(settings.maxVersion)) {
+      const span = options.find((o) => o.kind === "min" || o.kind === "version")!.span;
+      this.error("tls-range", `min ${settings.minVersion} is above max ${settings.maxVersion}: no TLS version is left`, span);
+    }
+    return settings;
+  }
+}

@@ -1,0 +1,110 @@
+// `expect` lines: which matchers apply to the connection's protocol (the descriptor says),
+// text and regex patterns (a regex that can backtrack on a hostile reply is refused), and
+// the names a regex captures.
+import safeRegex from "safe-regex2";
+import type * as A from "../../grammar/ast.js";
+import type { ProtocolMatcherKind } from "../protocols/types.js";
+import type { OpenConnection, ConnectionState } from "./connection-state.js";
+import type { ReportError, Scope } from "./scope.js";
+import type { Pattern, StepMatcher } from "./steps.js";
+
+export interface CompiledExpect {
+  matchers: StepMatcher[];
+  captures: string[];
+  timeoutMs?: number;
+  closed: boolean;
+  silenceMs?: number;
+}
+
+/** How a protocol-specific matcher reads in an error. */
+function describe(m: Extract<A.Matcher, { kind: ProtocolMatcherKind }>): string {
+  switch (m.kind) {
+    case "code":
+      return "a reply code";
+    case "enhanced":
+      return "an enhanced status code";
+    case "pop-status":
+    case "status":
+      return `\`${m.status}\``;
+    case "continuation":
+      return "`+`";
+    case "response-code":
+      return `the response code \`[${m.code}]\``;
+  }
+}
+
+export class MatcherCompiler {
+  constructor(
+    private readonly scope: Scope,
+    private readonly connections: ConnectionState,
+    private readonly error: ReportError,
+  ) {}
+
+  expect(s: Extract<A.Statement, { kind: "expect" }>, connection: OpenConnection): CompiledExpect | undefined {
+    const out: CompiledExpect = { matchers: [], captures: [], closed: false };
+    for (const m of s.matchers) {
+      switch (m.kind) {
+        case "within":
+          out.timeoutMs = m.ms;
+          break;
+        case "closed":
+          out.closed = true;
+          break;
+        case "silence":
+          out.silenceMs = m.ms;
+          break;
+        case "capability":
+        case "any":
+          out.matchers.push(m);
+          break;
+        case "text": {
+          const pattern = this.pattern(m.pattern);
+          if (!pattern) break;
+          if (pattern.kind === "regex" && !m.negated) out.captures.push(...captureNames(pattern.regex));
+          out.matchers.push({ kind: "text", pattern, negated: m.negated, span: m.span });
+          break;
+        }
+        default: {
+          const { kinds, replies } = connection.protocol.matchers;
+          if (this.connections.allows(connection, kinds.includes(m.kind), m.span, describe(m), `${connection.protocol.title} ${replies}`)) out.matchers.push(m);
+        }
+      }
+    }
+    if ((out.closed || out.silenceMs !== undefined) && out.matchers.length > 0) {
+      this.error("closed-alone", `\`${out.closed ? "closed" : "silence"}\` stands alone in an \`expect\``, s.span, `write the reply's expectation on its own line, then \`expect ${out.closed ? "closed" : "silence …"}\``);
+      return undefined;
+    }
+    if (out.closed && out.silenceMs !== undefined) {
+      this.error("closed-alone", "`closed` and `silence` cannot both hold", s.span);
+      return undefined;
+    }
+    return out;
+  }
+
+  pattern(p: A.TextPattern): Pattern | undefined {
+    if (p.kind === "regex") return this.safeRegex(p.regex) ? { kind: "regex", regex: new RegExp(p.regex.source, p.regex.flags), source: `/${p.regex.source}/${p.regex.flags}` } : undefined;
+    const text = this.scope.text(p.value, "value");
+    return text ? { kind: "text", text } : undefined;
+  }
+
+  /**
+   * A script regex runs against what an untrusted server sends. Nested quantifiers such as
+   * `(a+)+` backtrack exponentially on a crafted reply; safe-regex2 (star height) finds them.
+   * Matching is bounded at run time too (runtime/bounded-regex.ts); this says so early.
+   */
+  safeRegex(regex: A.RegexLiteral): boolean {
+    let compiled: RegExp;
+    try {
+      compiled = new RegExp(regex.source, regex.flags);
+    } catch {
+      return true; // the parser reports invalid regexes
+    }
+    if (safeRegex(compiled)) return true;
+    this.error("unsafe-regex", `the regex /${regex.source}/ can backtrack for minutes on a hostile reply (a quantifier inside a quantified group)`, regex.span, "rewrite it without nested quantifiers, e.g. `(a+)+` → `a+`, `(\\w+\\s?)*` → `[\\w\\s]*`");
+    return false;
+  }
+}
+
+function captureNames(regex: RegExp): string[] {
+  return [...regex.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+}

@@ -1,0 +1,169 @@
+// IMAP (RFC 9051, with RFC 3501 servers in mind): the session tags each command (A1, A2, …),
+// waits for the `+` go-ahead of a synchronizing literal (or sends LITERAL+ when offered), and
+// leaves the line that answers a `+` continuation untagged.
+import { SECRET_PLACEHOLDER } from "../../limits.js";
+import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../../sasl/index.js";
+import { bracketedCodes, type Capabilities, type Command, type Credentials, type Exchange, type Protocol, type ProtocolSession, type Reply } from "../types.js";
+import { ImapSpotter } from "./credentials.js";
+import { ImapFramer, LITERAL_AT_END } from "./framer.js";
+
+export { ImapFramer, MAX_IMAP_LINE_BYTES } from "./framer.js";
+export { ImapSpotter } from "./credentials.js";
+
+/** `* CAPABILITY …` data, or a `[CAPABILITY …]` code in the greeting or a completion. */
+export function imapCapabilities(reply: Reply): Capabilities | undefined {
+  for (const line of reply.lines) {
+    const match = /^\* CAPABILITY (.*)$/i.exec(line) ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line);
+    if (!match) continue;
+    const capabilities: Capabilities = new Map();
+    for (const atom of match[1]!.trim().split(/\s+/)) {
+      // AUTH=PLAIN reads as AUTH with the parameter PLAIN, as in an EHLO reply.
+      const [keyword, param] = atom.toUpperCase().split("=", 2) as [string, string | undefined];
+      const params = capabilities.get(keyword) ?? [];
+      if (param !== undefined) params.push(param);
+      capabilities.set(keyword, params);
+    }
+    return capabilities;
+  }
+  return undefined;
+}
+
+/** RFC 9051 §4.3: a quoted string escapes `\` and `"`. */
+export function quoteImapString(value: string): string {
+  return `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
+}
+
+async function authenticate(exchange: Exchange, { mechanism, user, secret }: Credentials): Promise<void> {
+  if (mechanism === "login") {
+    // As in the transcripts: `a1 LOGIN user pass` is IMAP's own command, not SASL LOGIN.
+    const tag = exchange.nextTag();
+    await exchange.send(`${tag} LOGIN ${quoteImapString(user)} ${quoteImapString(secret)}`, `${tag} LOGIN ${quoteImapString(user)} ${SECRET_PLACEHOLDER}`);
+    return exchange.putBack(await exchange.reply());
+  }
+  const saslIr = exchange.capabilities()?.has("SASL-IR") ?? false;
+  const tag = exchange.nextTag();
+  const respond = async (line: string, shown: string) => exchange.send(line, shown);
+  const challenge = async (): Promise<string | undefined> => {
+    const reply = await exchange.reply();
+    if (reply.status !== "+") {
+      exchange.putBack(reply);
+      return undefined;
+    }
+    return reply.lines[reply.lines.length - 1]!.replace(/^\+ ?/, "");
+  };
+  switch (mechanism) {
+    case "plain": {
+      const response = plainResponse(user, secret);
+      if (saslIr) {
+        await exchange.send(`${tag} AUTHENTICATE PLAIN ${response}`, `${tag} AUTHENTICATE PLAIN ${SECRET_PLACEHOLDER}`);
+      } else {
+        await exchange.send(`${tag} AUTHENTICATE PLAIN`);
+        if ((await challenge()) === undefined) return;
+        await respond(response, SECRET_PLACEHOLDER);
+      }
+      break;
+    }
+    case "xoauth2": {
+      const response = xoauth2Response(user, secret);
+      if (saslIr) {
+        await exchange.send(`${tag} AUTHENTICATE XOAUTH2 ${response}`, `${tag} AUTHENTICATE XOAUTH2 ${SECRET_PLACEHOLDER}`);
+      } else {
+        await exchange.send(`${tag} AUTHENTICATE XOAUTH2`);
+        if ((await challenge()) === undefined) return;
+        await respond(response, SECRET_PLACEHOLDER);
+      }
+      // On failure the server sends a `+` with a JSON error; an empty line gets the NO.
+      if ((await challenge()) === undefined) return;
+      await respond("", "");
+      break;
+    }
+    case "cram-md5": {
+      await exchange.send(`${tag} AUTHENTICATE CRAM-MD5`);
+      const text = await challenge();
+      if (text === undefined) return;
+      await respond(cramMd5Response(text, user, secret), SECRET_PLACEHOLDER);
+      break;
+    }
+    case "user":
+      throw new Error("`auth user` is POP3 only; the compiler refuses it elsewhere");
+  }
+  exchange.putBack(await exchange.reply());
+}
+
+/** SASL LOGIN through AUTHENTICATE, for servers that offer AUTH=LOGIN but no LOGIN command. */
+export async function authenticateSaslLogin(exchange: Exchange, user: string, secret: string): Promise<void> {
+  const [userLine, secretLine] = loginResponses(user, secret);
+  const tag = exchange.nextTag();
+  await exchange.send(`${tag} AUTHENTICATE LOGIN`);
+  for (const [line, shown] of [[userLine, userLine], [secretLine, SECRET_PLACEHOLDER]] as const) {
+    const reply = await exchange.reply();
+    if (reply.status !== "+") return exchange.putBack(reply);
+    await exchange.send(line, shown);
+  }
+  exchange.putBack(await exchange.reply());
+}
+
+export class ImapSession implements ProtocolSession {
+  private count = 0;
+  /** The previous line announced a synchronizing literal: this line is its data. */
+  private literalPending = false;
+  /** The last reply taken was a `+` continuation (AUTHENTICATE, RFC 9051 §7.5): the next
+   *  line answers it. */
+  private continuationPending = false;
+
+  command(line: string, capabilities: Capabilities | undefined): Command {
+    const untagged = this.literalPending || this.continuationPending;
+    const wire = untagged ? line : `A${++this.count} ${line}`;
+    this.continuationPending = false;
+    this.literalPending = LITERAL_AT_END.test(line);
+    if (!this.literalPending) return { wire, shown: wire, replies: 1 };
+    // RFC 7888: with LITERAL+ the client need not wait, and this line gets no reply of its own.
+    if (capabilities?.has("LITERAL+")) {
+      const plus = wire.replace(/\{(\d+)\}$/, "{$1+}");
+      return { wire: plus, shown: plus, replies: 0 };
+    }
+    return { wire, shown: wire, replies: 1, awaitsGoAhead: true };
+  }
+
+  taken(reply: Reply): undefined {
+    this.continuationPending = reply.status === "+";
+    // A literal the server refused (NO/BAD instead of `+`) is not sent.
+    if (reply.status !== "+") this.literalPending = false;
+    return undefined;
+  }
+
+  raw(bytes: Buffer): void {
+    // A literal (or continuation answer) finished by raw bytes closes its command.
+    if (bytes[bytes.length - 1] === 0x0a) this.literalPending = this.continuationPending = false;
+  }
+
+  nextTag(): string {
+    return `A${++this.count}`;
+  }
+
+  endOfData(): number {
+    return 1;
+  }
+}
+
+export const imap = {
+  name: "imap",
+  title: "IMAP",
+  schemes: [
+    { scheme: "imap", defaultPort: 143, implicitTls: false, source: "RFC 9051" },
+    { scheme: "imaps", defaultPort: 993, implicitTls: true, source: "RFC 8314" },
+  ],
+  matchers: { kinds: ["status", "continuation", "response-code"], replies: "replies end in a tagged OK, NO or BAD, with [CODES] (RFC 5530), or are a + continuation" },
+  mechanisms: ["login", "plain", "cram-md5", "xoauth2"],
+  createFramer: (options: { greeting: boolean }) => new ImapFramer(options.greeting),
+  starttlsCommand: "STARTTLS",
+  starttlsReady: (reply: Reply) => reply.status === "OK",
+  capabilities: imapCapabilities,
+  // As the server prints them: `IMAP4rev1 AUTH=PLAIN AUTH=LOGIN`.
+  describeCapabilities: (capabilities: Capabilities) => [...capabilities].flatMap(([keyword, params]) => (params.length ? params.map((p) => `${keyword}=${p}`) : [keyword])).join(" "),
+  authenticate,
+  createSession: () => new ImapSession(),
+  responseCodes: bracketedCodes,
+  createSpotter: () => new ImapSpotter(),
+  isRefusal: (reply: Reply) => reply.status === "NO" || reply.status === "BAD" || reply.status === undefined,
+} as const satisfies Protocol;

@@ -1,0 +1,262 @@
+// The state of one run, shared by the step files (runtime/steps/): the connection and its
+// protocol session, the secret book, the replies owed, the values captured. It owns the
+// rules every step follows: every command owes a reply, a reply is taken only by the script
+// or by the next command's wait, and every text leaves through the secret book, escaped.
+import type { CompiledScript, RuntimeText, TlsSettings } from "../compile/steps.js";
+import { classifyConnectionError, hintFor, type HintContext } from "../hints/index.js";
+import { protocolFor } from "../protocols/index.js";
+import type { Capabilities, CredentialSpotter, Protocol, ProtocolSession, Reply } from "../protocols/types.js";
+import { SecretBook } from "../secrets/book.js";
+import type { Arrival, Connection } from "./connection.js";
+import type { ConnectionFailure, Failure, RunEvent } from "./events.js";
+import { StepFailure } from "./failures.js";
+
+const CRLF = Buffer.from("\r\n");
+
+/** A raw line split where it held CRLF (an IMAP literal's lines), for one transcript line each. */
+export function transcriptParts(raw: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let from = 0;
+  let at: number;
+  while ((at = raw.indexOf(CRLF, from)) >= 0) {
+    parts.push(raw.subarray(from, at));
+    from = at + 2;
+  }
+  parts.push(raw.subarray(from));
+  return parts;
+}
+
+/** What a handshake offered, for reports: "TLSv1.1", "TLSv1.2-TLSv1.3", "default versions". */
+export function describeOffer(settings: TlsSettings): string {
+  if (settings.minVersion && settings.minVersion === settings.maxVersion) return settings.minVersion;
+  if (settings.minVersion || settings.maxVersion) return `${settings.minVersion ?? "default"}-${settings.maxVersion ?? "default"}`;
+  return "default versions";
+}
+
+export interface RunContextOptions {
+  emit: (event: RunEvent) => void;
+  ca?: string[];
+  secrets: SecretBook;
+}
+
+export class RunContext {
+  connection: Connection | undefined;
+  protocol: Protocol | undefined;
+  session: ProtocolSession | undefined;
+  spotter: CredentialSpotter | undefined;
+  capabilities: Capabilities | undefined;
+  readonly captures = new Map<string, string>();
+  lastSent: string | undefined;
+  /** The last reply received, as shown: named when the server closes unexpectedly. */
+  lastReply: string | undefined;
+  /** Replies owed to commands sent that the script has not taken yet. */
+  owed = 0;
+  host = "";
+  port = 0;
+  implicitTls = false;
+  greeted = false;
+  finished = false;
+
+  constructor(
+    readonly script: CompiledScript,
+    readonly options: RunContextOptions,
+  ) {}
+
+  get book(): SecretBook {
+    return this.options.secrets;
+  }
+
+  emit(event: RunEvent): void {
+    // A socket may report its close after the run has ended; the report is complete by then.
+    if (!this.finished) this.options.emit(event);
+  }
+
+  note(message: string): void {
+    this.emit({ type: "note", message: this.book.redact(message) });
+  }
+
+  /** A new connection's state: a fresh session, nothing owed but the greeting. */
+  reset(protocolName: string, host: string, port: number, implicitTls: boolean): Protocol {
+    const protocol = protocolFor(protocolName)!;
+    Object.assign(this, { host, port, implicitTls, greeted: false, capabilities: undefined, lastReply: undefined, lastSent: undefined, owed: 1 });
+    this.protocol = protocol;
+    this.session = protocol.createSession();
+    this.spotter = protocol.createSpotter();
+    return protocol;
+  }
+
+  /** Text as the transcript shows it: secrets masked, control bytes escaped. */
+  shown(text: string): string {
+    return this.book.show(Buffer.from(text, "utf8"));
+  }
+
+  shownLines(reply: Reply): string[] {
+    return reply.raw.flatMap(transcriptParts).map((raw) => this.book.show(raw));
+  }
+
+  shownReply(reply: Reply): string {
+    return this.shownLines(reply).join("\n");
+  }
+
+  shownBytes(bytes: Buffer): string {
+    return transcriptParts(bytes)
+      .map((raw) => this.book.show(raw))
+      .join("\n");
+  }
+
+  /** Part of a reply (its text, or one line) as shown, from the exact bytes where it is one
+   *  of them, so invalid UTF-8 is shown as the bytes it was. */
+  shownPart(reply: Reply, text: string): string {
+    if (text === reply.lines.join("\n")) return this.shownReply(reply);
+    const index = reply.lines.indexOf(text);
+    return index >= 0 ? this.shownBytes(reply.raw[index]!) : this.shown(text);
+  }
+
+  /** Every text of a failure passes the secret book before it leaves the runner. */
+  clean(failure: Failure): Failure {
+    const clean: Failure = { ...failure, message: this.book.redact(failure.message), expected: this.book.redact(failure.expected), actual: this.book.redact(failure.actual) };
+    if (failure.diff) clean.diff = { expected: this.book.redact(failure.diff.expected), actual: this.book.redact(failure.diff.actual) };
+    if (failure.hint) clean.hint = this.book.redact(failure.hint);
+    return clean;
+  }
+
+  /** Text with values captured during the run filled in. */
+  readonly render = (text: RuntimeText): string =>
+    text.parts
+      .map((part) => {
+        if (typeof part === "string") return part;
+        const value = this.captures.get(part.capture) ?? part.fallback;
+        if (value === undefined) throw new StepFailure({ message: `\`\${${part.capture}}\` was not captured: the regex that names it did not match`, expected: `\${${part.capture}}`, actual: "", span: part.span });
+        return value;
+      })
+      .join("");
+
+  renderLine(text: RuntimeText): string {
+    const line = this.render(text);
+    if (/[\r\n]/.test(line)) throw new StepFailure({ message: "a captured value holds a line break (CR or LF); mailchat never sends one inside a line", expected: "one line", actual: this.shown(line) });
+    return line;
+  }
+
+  hint(extra: Partial<HintContext> & { expected: string; step: string }): string | undefined {
+    const context: HintContext = { protocol: this.protocol?.name ?? "smtp", encrypted: Boolean(this.connection?.tls), ...extra };
+    if (this.lastSent !== undefined && context.lastSent === undefined) context.lastSent = this.lastSent;
+    return hintFor(context);
+  }
+
+  classify(error: unknown, stage: "connect" | "tls" | "certificate", settings?: TlsSettings, afterGoAhead = false): ConnectionFailure {
+    const plainSchemes = (this.protocol?.schemes ?? []).filter((s) => !s.implicitTls).map((s) => `${s.scheme}://`);
+    const context: Parameters<typeof classifyConnectionError>[1] = { host: this.host, port: this.port, implicitTls: this.implicitTls, plainSchemes: plainSchemes.join(" or ") || "a plaintext scheme", stage, afterGoAhead };
+    if (settings && (settings.minVersion || settings.maxVersion)) context.pinned = describeOffer(settings);
+    const failure = classifyConnectionError(error, context);
+    failure.message = this.book.redact(failure.message);
+    return failure;
+  }
+
+  /** Why nothing can be sent: the server has gone, and what it said last. */
+  closedFailure(what: string): StepFailure {
+    const last = this.lastReply ? ` after its reply \`${this.lastReply.split("\n").pop()}\`` : "";
+    const failure: Failure = { message: `cannot send ${what}: the server closed the connection${last}`, expected: "an open connection", actual: this.lastReply ?? "(closed)" };
+    const hint = this.hint({ expected: "an open connection", step: "send", situation: "closed-early" });
+    if (hint) failure.hint = hint;
+    return new StepFailure(failure);
+  }
+
+  async write(bytes: string | Buffer, what: string): Promise<void> {
+    if (!this.connection || this.connection.closed) throw this.closedFailure(what);
+    try {
+      await this.connection.write(bytes);
+    } catch {
+      throw this.closedFailure(what);
+    }
+  }
+
+  /** Sends one line (CRLF added), owing `replies` replies; the transcript gets `shown`. */
+  async send(wire: string, shown: string, replies = 1): Promise<void> {
+    for (const secret of this.spotter?.client(wire) ?? []) this.book.add(secret);
+    if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${this.shown(shown)}\``);
+    this.connection.sent(wire, replies);
+    this.owed += replies;
+    const text = this.shown(shown);
+    await this.write(`${wire}\r\n`, `\`${text}\``);
+    this.lastSent = text;
+    this.emit({ type: "client", text, secret: shown !== wire });
+  }
+
+  putBack(reply: Reply): void {
+    this.connection!.putBack(reply);
+    this.owed += 1;
+  }
+
+  /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
+   *  out-of-sync server) fails the step. */
+  async take(timeoutMs: number, expected: string, stepKind: string): Promise<Reply> {
+    const owedBefore = this.owed;
+    const arrival = await this.connection!.next(timeoutMs);
+    if (arrival.kind !== "reply") throw new StepFailure(this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore));
+    if (this.owed > 0) this.owed -= 1;
+    const reply = arrival.reply;
+    if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
+    const note = this.session?.taken(reply);
+    if (note) this.note(note);
+    const capabilities = this.protocol!.capabilities(reply);
+    if (capabilities && (capabilities.size > 0 || this.greeted)) this.capabilities = capabilities;
+    this.greeted = true;
+    return reply;
+  }
+
+  /**
+   * Replies owed to `send`s that no `expect` took are read now, before the next command:
+   * a refusal among them fails the run (a script made of `send`s cannot pass on a 421).
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    while (this.owed > 0 && this.connection) {
+      const sent = this.lastSent;
+      const reply = await this.take(timeoutMs, "a reply that is not a refusal", "send");
+      if (!this.protocol!.isRefusal(reply)) continue;
+      // RFC 5321 §3.8: a 421 announces that the server closes the channel.
+      const closed = this.connection?.closed || reply.status === "421" ? " and closed the connection" : "";
+      const failure: Failure = {
+        message: `the server refused ${sent ? `\`${sent}\`` : "the session"}${reply.status ? ` (${reply.status})` : ""}${closed}, and no \`expect\` follows to accept that`,
+        expected: "a reply that is not a refusal",
+        actual: this.shownReply(reply),
+      };
+      const hint = this.hint({ expected: "not a refusal", step: "send", reply: this.shownLines(reply), situation: "refused-unexpected" });
+      if (hint) failure.hint = hint;
+      throw new StepFailure(failure);
+    }
+  }
+
+  private outOfSync(reply: Reply, expected: string): Failure {
+    const shown = this.shownReply(reply);
+    const closing = this.connection?.closed && this.connection.unread().length === 0;
+    const failure: Failure = closing
+      ? { message: `the server sent \`${shown.split("\n").pop()}\` unprompted and closed the connection`, expected, actual: shown }
+      : { message: "out of sync: this reply arrived while no command was waiting for one (before the command it would answer was sent)", expected, actual: shown };
+    const hint = this.hint({ expected, step: "expect", situation: closing ? "unsolicited-close" : "unsolicited" });
+    if (hint) failure.hint = hint;
+    return failure;
+  }
+
+  private noReply(arrival: Exclude<Arrival, { kind: "reply" }>, timeoutMs: number, expected: string, stepKind: string, owed: number): Failure {
+    if (arrival.kind === "framing") {
+      const failure: Failure = { message: arrival.error.message, expected, actual: this.shownBytes(arrival.error.received) };
+      const hint = this.hint({ expected, step: stepKind, situation: "framing" });
+      if (hint) failure.hint = hint;
+      return failure;
+    }
+    const partial = arrival.partial.length > 0 ? this.shownBytes(arrival.partial) : "";
+    let failure: Failure;
+    let hint: string | undefined;
+    if (arrival.kind === "closed") {
+      const last = this.lastReply ? ` (its last reply: \`${this.lastReply.split("\n").pop()}\`)` : "";
+      failure = partial ? { message: "the server closed the connection in the middle of a reply", expected, actual: partial } : { message: `the server closed the connection instead of replying${last}`, expected, actual: "" };
+      hint = this.hint({ expected, step: stepKind, reply: this.lastReply ? this.lastReply.split("\n") : [] });
+    } else {
+      failure = { message: partial ? `the reply was not complete after ${timeoutMs / 1000} s (no final line)` : `no reply within ${timeoutMs / 1000} s`, expected, actual: partial };
+      const situation = !this.greeted && !this.implicitTls ? "no-greeting" : owed === 0 && !partial ? "nothing-owed" : undefined;
+      hint = this.hint(situation ? { expected, step: stepKind, situation } : { expected, step: stepKind, timedOut: true });
+    }
+    if (hint) failure.hint = hint;
+    return failure;
+  }
+}

@@ -1,0 +1,110 @@
+// `connect` and `starttls`: the socket, the handshake and what it yields; `expect tls
+// refused` binds to the handshake before it.
+import type { Step, TlsSettings } from "../../compile/steps.js";
+import { Connection } from "../connection.js";
+import { describeOffer, type RunContext } from "../context.js";
+import type { Failure } from "../events.js";
+import { StepConnectionFailure, StepFailure } from "../failures.js";
+import { HandshakeError, describeVerifyError } from "../tls.js";
+
+export type Route = (step: Extract<Step, { kind: "connect" }>) => { address: string; port: number } | undefined;
+
+export async function connect(ctx: RunContext, step: Extract<Step, { kind: "connect" }>, route: Route | undefined): Promise<void> {
+  const routed = route?.(step);
+  const port = routed?.port ?? step.port;
+  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls);
+  ctx.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
+  if (routed) ctx.note(`sandbox: ${step.url} is served by 127.0.0.1:${port}`);
+  const started = Date.now();
+  try {
+    const openOptions: Parameters<typeof Connection.open>[0] = {
+      host: step.host,
+      address: routed?.address ?? step.host,
+      port,
+      timeoutMs: step.timeoutMs,
+      protocol,
+      listener: {
+        reply: (reply) => {
+          ctx.spotter?.server(reply);
+          const lines = ctx.shownLines(reply);
+          ctx.lastReply = lines.join("\n");
+          ctx.emit({ type: "server", lines });
+        },
+        closed: (by) => ctx.emit({ type: "closed", by }),
+      },
+    };
+    if (step.implicitTls) openOptions.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };
+    ctx.connection = await Connection.open(openOptions);
+  } catch (error) {
+    if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
+    throw new StepConnectionFailure(ctx.classify(error, step.implicitTls ? "tls" : "connect", step.tls));
+  }
+  ctx.emit({ type: "connected", address: ctx.connection.remoteAddress, port: ctx.connection.remotePort, ms: Date.now() - started });
+  if (!ctx.connection.tls) return;
+  if (step.expectRefused) return notRefused(ctx, step.tls);
+  afterHandshake(ctx, step.tls);
+}
+
+export async function starttls(ctx: RunContext, step: Extract<Step, { kind: "starttls" }>, sendCommand: (line: string) => Promise<void>): Promise<void> {
+  const protocol = ctx.protocol!;
+  await sendCommand(protocol.starttlsCommand);
+  const reply = await ctx.take(step.timeoutMs, "ready to start TLS", "starttls");
+  if (!protocol.starttlsReady(reply)) {
+    const failure: Failure = { message: `the server refused ${protocol.starttlsCommand}`, expected: "ready to start TLS", actual: ctx.shownReply(reply), span: step.span };
+    const hint = ctx.hint({ expected: "capability STARTTLS", step: "starttls", reply: ctx.shownLines(reply) }) ?? ctx.hint({ expected: "", step: "starttls", situation: "starttls-refused" });
+    if (hint) failure.hint = hint;
+    throw new StepFailure(failure);
+  }
+  let upgraded: Awaited<ReturnType<Connection["upgrade"]>>;
+  try {
+    const upgradeOptions: Parameters<Connection["upgrade"]>[0] = { host: ctx.host, settings: step.tls, timeoutMs: step.timeoutMs, greets: Boolean(protocol.greetsAfterTls) };
+    if (ctx.options.ca) upgradeOptions.ca = ctx.options.ca;
+    upgraded = await ctx.connection!.upgrade(upgradeOptions);
+  } catch (error) {
+    ctx.connection = undefined;
+    if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
+    throw new StepConnectionFailure(ctx.classify(error, "tls", step.tls, true));
+  }
+  // ManageSieve speaks first after the handshake (RFC 5804 §2.2): its capabilities are owed.
+  ctx.owed = protocol.greetsAfterTls ? 1 : 0;
+  if (step.expectRefused) return notRefused(ctx, step.tls);
+  if (upgraded.dropped > 0) {
+    ctx.note(`discarded ${upgraded.dropped} bytes the server sent in plaintext after its STARTTLS go-ahead (RFC 3207 §4.2: a STARTTLS injection attempt or a broken server)`);
+  }
+  // RFC 3207 §4.2: the client must discard what it knew of the server before TLS.
+  ctx.capabilities = undefined;
+  afterHandshake(ctx, step.tls);
+}
+
+/** `expect tls refused` held: the handshake failed, as the script said it would. */
+function refused(ctx: RunContext, settings: TlsSettings, error: HandshakeError): void {
+  ctx.connection = undefined;
+  ctx.emit({ type: "tls-refused", offered: describeOffer(settings), reason: error.code ? `${error.message} (${error.code})` : error.message });
+}
+
+async function notRefused(ctx: RunContext, settings: TlsSettings): Promise<void> {
+  const facts = ctx.connection!.tls!;
+  facts.offered = describeOffer(settings);
+  ctx.emit({ type: "tls", facts });
+  await ctx.connection!.destroy();
+  ctx.connection = undefined;
+  throw new StepFailure({
+    message: `expected the server to refuse the handshake (${describeOffer(settings)}), but it negotiated ${facts.version} ${facts.cipher}`,
+    expected: "tls refused",
+    actual: `${facts.version} ${facts.cipher}`,
+  });
+}
+
+function afterHandshake(ctx: RunContext, settings: TlsSettings): void {
+  const facts = ctx.connection!.tls!;
+  facts.offered = describeOffer(settings);
+  ctx.emit({ type: "tls", facts });
+  if (facts.authorized) return;
+  const reason = facts.authorizationError ?? "unknown";
+  if (!settings.verify) {
+    ctx.note(`certificate verification is off: the certificate would have been refused (${describeVerifyError(reason)})`);
+    return;
+  }
+  void ctx.connection!.destroy();
+  throw new StepConnectionFailure(ctx.classify(new HandshakeError(`certificate verification failed: ${describeVerifyError(reason)} (${reason})`, reason), "certificate", settings));
+}

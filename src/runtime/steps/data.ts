@@ -1,0 +1,86 @@
+// `data` and `data file`: DATA and its 354, the body dot-stuffed with CRLF line ends, one
+// canonical end of data. No NUL byte is ever sent (RFC 5321 §4.5.2).
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Step } from "../../compile/steps.js";
+import { MAX_BODY_LINE_BYTES } from "../../limits.js";
+import { dotStuff, encodeData } from "../../protocols/smtp.js";
+import type { RunContext } from "../context.js";
+import type { Failure } from "../events.js";
+import { StepFailure } from "../failures.js";
+
+type Send = (line: string) => Promise<void>;
+
+async function goAhead(ctx: RunContext, timeoutMs: number, sendCommand: Send): Promise<void> {
+  const data = ctx.protocol!.dataCommand!;
+  await sendCommand(data.command);
+  const reply = await ctx.take(timeoutMs, data.expected, "data");
+  if (data.ready(reply)) return;
+  const failure: Failure = { message: `the server refused ${data.command}: expected ${data.expected}, got ${reply.status ?? "no code"}`, expected: data.expected, actual: ctx.shownReply(reply) };
+  const hint = ctx.hint({ expected: data.expected, step: "data", reply: ctx.shownLines(reply) });
+  if (hint) failure.hint = hint;
+  throw new StepFailure(failure);
+}
+
+/** The end of data owes one reply, or (LMTP) one per accepted recipient. */
+function endOfData(ctx: RunContext): void {
+  const replies = ctx.session!.endOfData();
+  ctx.connection!.sent(".", replies);
+  ctx.owed += replies;
+}
+
+export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }>, sendCommand: Send): Promise<void> {
+  const lines = step.body.map((line) => ctx.renderLine(line));
+  const nul = lines.findIndex((line) => line.includes("\0"));
+  if (nul >= 0) {
+    throw new StepFailure({ message: `body line ${nul + 1} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2 forbids it in text); use \`send raw\` to test how a server treats one`, expected: "a body without NUL", actual: ctx.shown(lines[nul]!), span: step.span });
+  }
+  await goAhead(ctx, step.timeoutMs, sendCommand);
+  const long = lines.filter((line) => Buffer.byteLength(line) > MAX_BODY_LINE_BYTES).length;
+  if (long > 0) ctx.note(`${long} body line(s) exceed RFC 5321's ${MAX_BODY_LINE_BYTES} octets; many servers reject such messages`);
+  endOfData(ctx);
+  await ctx.write(encodeData(lines), "the message");
+  for (const line of lines.map(dotStuff)) ctx.emit({ type: "client", text: ctx.shown(line), secret: false });
+  ctx.emit({ type: "client", text: ".", secret: false });
+  ctx.lastSent = ".";
+}
+
+export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "data-file" }>, sendCommand: Send): Promise<void> {
+  await goAhead(ctx, step.timeoutMs, sendCommand);
+  // Streamed line by line: a large message never sits in memory whole.
+  const input = createInterface({ input: createReadStream(step.path), crlfDelay: Infinity });
+  let count = 0;
+  let bytes = 0;
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const chunk = `${batch.join("\r\n")}\r\n`;
+    batch = [];
+    await ctx.write(chunk, "the message");
+  };
+  try {
+    for await (const line of input) {
+      count += 1;
+      if (line.includes("\0")) {
+        // Nothing has ended the data yet: dropping the connection leaves no partial message.
+        await ctx.connection?.destroy();
+        ctx.connection = undefined;
+        throw new StepFailure({ message: `line ${count} of ${step.path.split("/").pop()} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2); the connection was dropped before the end of data, so no message was delivered`, expected: "a message without NUL", actual: ctx.shown(line.slice(0, 200)), span: step.span });
+      }
+      const stuffed = dotStuff(line);
+      batch.push(stuffed);
+      bytes += Buffer.byteLength(stuffed) + 2;
+      if (batch.length >= 256) await flush();
+    }
+  } catch (error) {
+    input.close();
+    if (error instanceof StepFailure) throw error;
+    throw new StepFailure({ message: `cannot read ${step.path}: ${(error as Error).message}`, expected: "a readable message file", actual: "" });
+  }
+  await flush();
+  endOfData(ctx);
+  await ctx.write(".\r\n", "the end of data");
+  ctx.emit({ type: "client", text: ctx.shown(`(message from ${step.path.split("/").pop()}: ${count} lines, ${bytes} bytes)`), secret: false });
+  ctx.emit({ type: "client", text: ".", secret: false });
+  ctx.lastSent = ".";
+}

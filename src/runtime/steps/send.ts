@@ -1,0 +1,33 @@
+// `send` and `send raw`. A `send` line goes out as the protocol session frames it (IMAP adds
+// the tag, waits for a literal's `+`); raw bytes go out as they are, and the replies they ask
+// for are left to the script's own `expect`s.
+import type { RunContext } from "../context.js";
+import { StepFailure } from "../failures.js";
+
+/** A command line as the protocol frames it; a synchronizing literal's `+` is waited for. */
+export async function sendCommand(ctx: RunContext, line: string, timeoutMs: number): Promise<void> {
+  const command = ctx.session!.command(line, ctx.capabilities);
+  await ctx.send(command.wire, command.shown, command.replies);
+  if (!command.awaitsGoAhead) return;
+  const reply = await ctx.take(timeoutMs, "+ (go ahead with the literal)", "send");
+  if (reply.status !== "+") {
+    ctx.putBack(reply);
+    throw new StepFailure({ message: "the server did not accept the literal: it sent no + continuation", expected: "+", actual: ctx.shownReply(reply) });
+  }
+}
+
+export async function sendRaw(ctx: RunContext, bytes: string): Promise<void> {
+  // `\xHH` escapes are bytes; text beyond Latin-1 (an emoji, SMTPUTF8) goes as UTF-8.
+  const buffer = Buffer.from(bytes, /[^\x00-\xff]/.test(bytes) ? "utf8" : "latin1");
+  const lines = buffer.toString("latin1").split(/\r?\n/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  for (const line of lines) for (const secret of ctx.spotter?.client(line) ?? []) ctx.book.add(secret);
+  // The replies raw bytes ask for cannot be counted: the script's own `expect`s take them.
+  ctx.owed = 0;
+  ctx.connection?.sentRaw(lines);
+  ctx.session?.raw(buffer);
+  const shown = `(raw) ${ctx.book.show(buffer)}`;
+  await ctx.write(buffer, shown);
+  ctx.lastSent = shown;
+  ctx.emit({ type: "client", text: shown, secret: false });
+}
