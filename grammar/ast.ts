@@ -39,6 +39,9 @@ export type TlsOption =
   | { kind: "ciphers"; ciphers: Template; span: Span }
   | { kind: "verify-off"; span: Span };
 
+/** A literal whose size mailchat counts: `{file "PATH"}` or `{"TEXT"}` ending a `send` line. */
+export type SizedLiteral = { kind: "file"; path: Template; span: Span } | { kind: "text"; text: Template; span: Span };
+
 export type Comparator = "=" | ">=" | "<=" | ">" | "<";
 
 export type Matcher =
@@ -66,7 +69,7 @@ export type ConnectionCheck =
 
 export type Statement =
   | { kind: "connect"; url: Template; timeoutMs?: number; tls: TlsOption[]; span: Span }
-  | { kind: "send"; line: Template; span: Span }
+  | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }
   | { kind: "expect"; matchers: Matcher[]; span: Span }
   | { kind: "expect-connection"; check: ConnectionCheck; span: Span }

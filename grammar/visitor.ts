@@ -199,9 +199,24 @@ export class AstBuilder extends BaseVisitor {
     if (!text) return { kind: "send", line: literalTemplate("", this.spanOfToken(keyword)), span: this.spanOfToken(keyword) };
     // In a `send` line, `#` starts a comment only after white space, so `<a#b@x>` is sent.
     const comment = /[ \t]#/.exec(text.image);
-    const kept = (comment ? text.image.slice(0, comment.index) : text.image).replace(/[ \t]+$/, "");
+    let kept = (comment ? text.image.slice(0, comment.index) : text.image).replace(/[ \t]+$/, "");
+    // A sized literal at the end of the line: `{file "PATH"}` or `{"TEXT"}`; mailchat counts
+    // the bytes and writes the `{n}` / `{n+}` itself (IMAP APPEND, ManageSieve PUTSCRIPT).
+    const sized = SIZED_LITERAL.exec(kept);
+    let literal: A.SizedLiteral | undefined;
+    if (sized) {
+      const at = sized.index + sized[0].indexOf("{");
+      const quote = kept.indexOf('"', at);
+      const body = (sized[1] ?? sized[2])!;
+      const spanOf = (from: number, to: number) => this.spanInside(text, quote + 1 + from, quote + 1 + to);
+      const template = parseTemplate(unescapeString(body, spanOf, this.diagnostics), spanOf, this.diagnostics);
+      literal = sized[1] !== undefined ? { kind: "file", path: template, span: this.spanInside(text, at, kept.length) } : { kind: "text", text: template, span: this.spanInside(text, at, kept.length) };
+      kept = kept.slice(0, sized.index);
+    }
     const line = parseTemplate(kept, (from, to) => this.spanInside(text, from, to), this.diagnostics);
-    return { kind: "send", line, span: this.spanFrom(keyword, text) };
+    const statement: A.Statement = { kind: "send", line, span: this.spanFrom(keyword, text) };
+    if (literal) statement.literal = literal;
+    return statement;
   }
 
   sendRawStatement(ctx: Children): A.Statement {
@@ -430,6 +445,9 @@ export class AstBuilder extends BaseVisitor {
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `… {file "PATH"}` or `… {"TEXT"}` at the end of a `send` line. */
+const SIZED_LITERAL = /[ \t]*\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}$/;
 
 /** The longest wait a timer can hold: 2^31-1 ms. */
 export const MAX_WAIT_MS = 2_147_483_647;

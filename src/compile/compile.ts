@@ -2,11 +2,11 @@
 // checked here, so a broken script never touches the network (exit 2). The seams: loading
 // and includes (load.ts), names and values (scope.ts), the connection's state
 // (connection-state.ts), matchers (matchers.ts); this file walks the statements.
-import { accessSync, constants as fsConstants } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
-import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, MAX_LITERAL_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { SCHEMES, formatEndpoint, parseEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
 import type { SaslMechanism } from "../protocols/types.js";
@@ -126,12 +126,8 @@ class Compiler {
         this.connections.close();
         this.steps.push({ ...common, kind: "close" });
         return;
-      case "send": {
-        if (!this.connections.require(s, "send")) return;
-        const line = this.scope.text(s.line, "line");
-        if (line) this.steps.push({ ...common, kind: "send", line, timeoutMs: this.timeoutMs });
-        return;
-      }
+      case "send":
+        return this.send(s, common);
       case "send-raw": {
         if (!this.connections.require(s, "send raw")) return;
         const bytes = this.scope.text(s.bytes, "raw");
@@ -187,6 +183,46 @@ class Compiler {
       timeoutMs: s.timeoutMs ?? this.timeoutMs,
       tls,
     });
+  }
+
+  private send(s: Extract<A.Statement, { kind: "send" }>, common: Common): void {
+    const connection = this.connections.require(s, "send");
+    if (!connection) return;
+    const line = this.scope.text(s.line, "line");
+    if (!line) return;
+    const step: Extract<Step, { kind: "send" }> = { ...common, kind: "send", line, timeoutMs: this.timeoutMs };
+    if (s.literal) {
+      if (!this.connections.allows(connection, connection.protocol.literal !== undefined, s.literal.span, "a sized literal", `${connection.protocol.title} has no literals; they are IMAP's and ManageSieve's`)) return;
+      const literal = this.literal(s.literal);
+      if (!literal) return;
+      step.literal = literal;
+    }
+    this.steps.push(step);
+  }
+
+  /**
+   * The bytes of `{file "PATH"}` (read now, relative to the script) or `{"TEXT"}`, with line
+   * ends made CRLF: IMAP messages (RFC 9051 §6.3.12) and Sieve scripts (RFC 5228 §2.2) are
+   * CRLF text, and a file saved on Unix has bare LFs. `send raw` sends bytes as they are.
+   */
+  private literal(literal: A.SizedLiteral): { bytes: Buffer; file?: string } | undefined {
+    if (literal.kind === "text") {
+      const text = this.scope.known(literal.text, "a sized literal");
+      return text === undefined ? undefined : { bytes: crlf(Buffer.from(text, /[^\x00-\xff]/.test(text) ? "utf8" : "latin1")) };
+    }
+    const written = this.scope.known(literal.path, "a literal's file path");
+    if (written === undefined) return undefined;
+    const path = resolve(dirname(literal.span.file), written);
+    try {
+      if (statSync(path).size > MAX_LITERAL_BYTES) {
+        this.error("literal-too-large", `${written} is larger than a literal may be (${MAX_LITERAL_BYTES / 1_048_576} MiB)`, literal.span);
+        return undefined;
+      }
+      return { bytes: crlf(readFileSync(path)), file: written };
+    } catch (error) {
+      this.error("literal-unreadable", `cannot read literal file ${written}: ${describeFsError(error)}`, literal.span, `paths are relative to ${dirname(literal.span.file)}`);
+      return undefined;
+    }
   }
 
   private expect(s: Extract<A.Statement, { kind: "expect" }>, common: Common): void {
@@ -319,6 +355,11 @@ class Compiler {
   private hasData(connection: NonNullable<ConnectionState["current"]>, span: A.Span): boolean {
     return this.connections.allows(connection, connection.protocol.dataCommand !== undefined, span, "`data`", `${connection.protocol.title} has no DATA command`);
   }
+}
+
+/** Bare LF (and bare CR) line ends → CRLF. */
+function crlf(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.toString("latin1").replace(/\r?\n|\r/g, "\r\n"), "latin1");
 }
 
 function implicitSchemes(): string {

@@ -65,7 +65,14 @@ export type Step = StepCommon &
         /** `expect tls refused` follows: the handshake must fail (a TLS version probe). */
         expectRefused?: boolean;
       }
-    | { kind: "send"; line: RuntimeText; /** IMAP: the wait for a literal's `+`. */ timeoutMs: number }
+    | {
+        kind: "send";
+        line: RuntimeText;
+        /** IMAP: the wait for a literal's `+`. */
+        timeoutMs: number;
+        /** A sized literal ending the line: its bytes, and the file they came from. */
+        literal?: { bytes: Buffer; file?: string };
+      }
     | { kind: "send-raw"; bytes: RuntimeText }
     | {
         kind: "expect";

@@ -159,6 +159,11 @@ export const HINTS: readonly HintRow[] = [
     hint: "a policy rejection: the server's anti-spam checks (SPF, DMARC, block lists) refused the message or the sender",
   },
   {
+    id: "sieve-script-error",
+    when: (c, text) => c.protocol === "sieve" && /^NO\b[\s\S]*line \d+/m.test(text),
+    hint: "the server's Sieve compiler refused the script: the reply names the line; check the syntax there, and that every `require`d extension is in the server's SIEVE capability (RFC 5804 §2.12)",
+  },
+  {
     id: "pop3-in-use",
     when: has(/\[IN-USE\]/),
     hint: "the mailbox is locked by another POP3 session (or a stale lock): close the other client and try again",

@@ -4,10 +4,11 @@
 import { imap } from "./imap/index.js";
 import { lmtp } from "./lmtp.js";
 import { pop3 } from "./pop3.js";
+import { sieve } from "./sieve.js";
 import { smtp } from "./smtp.js";
 import type { Protocol, Scheme } from "./types.js";
 
-export const PROTOCOL_TABLE = [smtp, lmtp, pop3, imap] as const satisfies readonly Protocol[];
+export const PROTOCOL_TABLE = [smtp, lmtp, pop3, imap, sieve] as const satisfies readonly Protocol[];
 
 export type ProtocolName = (typeof PROTOCOL_TABLE)[number]["name"];
 

@@ -147,6 +147,9 @@ export interface Protocol {
   authenticate(exchange: Exchange, credentials: Credentials): Promise<void>;
   /** Per-connection command state. */
   createSession(): ProtocolSession;
+  /** The marker announcing a literal of `size` bytes (IMAP `{n}`, ManageSieve `{n+}`), for
+   *  sized literals (`send APPEND INBOX {file "msg.eml"}`); absent where there are none. */
+  literal?(size: number): string;
   /** The response codes a reply carries (IMAP/POP3 `[CODE]`, ManageSieve `(CODE)`). */
   responseCodes?(reply: Reply): string[];
   /** A per-connection reader that recognises credentials in client lines by their place. */

@@ -17,7 +17,7 @@ import { auth } from "./steps/auth.js";
 import { connect, starttls, type Route } from "./steps/connect.js";
 import { data, dataFile } from "./steps/data.js";
 import { expect } from "./steps/expect.js";
-import { sendCommand, sendRaw } from "./steps/send.js";
+import { sendCommand, sendRaw, sendWithLiteral } from "./steps/send.js";
 
 export interface RunOptions {
   emit: (event: RunEvent) => void;
@@ -86,6 +86,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return connect(ctx, step, route);
     case "send":
       await ctx.settle(step.timeoutMs);
+      if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs);
       return sendCommand(ctx, ctx.renderLine(step.line), step.timeoutMs);
     case "send-raw":
       return sendRaw(ctx, ctx.render(step.bytes));

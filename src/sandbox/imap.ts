@@ -64,6 +64,7 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
     };
 
     return {
+      tooLong: "* BYE line too long",
       greet: (session) => session.send(`* OK [CAPABILITY ${capabilities(session)}] mailchat sandbox IMAP ready.`),
       line(session, line) {
         if (continuation) return continuation(line);

@@ -6,6 +6,7 @@ import { startCrlfProxy } from "./crlf-proxy.js";
 import { imapHandler } from "./imap.js";
 import { startLineService } from "./line-server.js";
 import { pop3Handler } from "./pop3.js";
+import { sieveHandler } from "./sieve.js";
 import { findProfile, PROFILES, type FaultProfile } from "./profiles.js";
 import { startSmtpService, SMTP_SERVICES, type RunningService } from "./smtp.js";
 import { MailStore } from "./store.js";
@@ -66,6 +67,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { name: "pop3s", defaultPort: 995, implicitTls: true, handler: pop3Handler(store, profile?.pop3) },
       { name: "imap", defaultPort: 143, implicitTls: false, handler: imapHandler(store, profile?.imap) },
       { name: "imaps", defaultPort: 993, implicitTls: true, handler: imapHandler(store, profile?.imap) },
+      { name: "sieve", defaultPort: 4190, implicitTls: false, handler: sieveHandler() },
     ];
     for (const spec of line) {
       const lineOptions: Parameters<typeof startLineService>[0] = { ...spec, scheme: spec.name, certificates };

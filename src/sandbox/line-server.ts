@@ -22,6 +22,8 @@ export interface LineSession {
 }
 
 export interface LineHandler {
+  /** What to say before closing on a line longer than the limit. */
+  tooLong: string;
   greet(session: LineSession): void;
   line(session: LineSession, line: string): void | Promise<void>;
 }
@@ -75,7 +77,7 @@ export async function startLineService(options: {
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString("utf8");
       if (buffer.length > MAX_COMMAND_LINE && !buffer.includes("\n")) {
-        session.send(options.scheme.startsWith("imap") ? "* BYE line too long" : "-ERR line too long");
+        session.send(handler.tooLong);
         socket.destroy();
         return;
       }

@@ -58,6 +58,7 @@ export function pop3Handler(store: MailStore, options: Pop3Options = {}): () => 
     };
 
     return {
+      tooLong: "-ERR line too long",
       greet: (session) => session.send("+OK mailchat sandbox POP3 ready."),
       line(session, line) {
         if (sasl) return sasl(line);

@@ -40,6 +40,14 @@ describe("recipes under fault profiles", () => {
     });
   }
 
+  test("sieve-check-script with a script the server refuses: NO with its line, and the hint", async () => {
+    const result = await runCli(["run", "--sandbox", "recipe:sieve-check-script", "--var", `script=${join(REPO_ROOT, "test", "fixtures", "run", "broken.sieve")}`]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /C: CHECKSCRIPT \{\d+\+\}\nC: \(literal from .*broken\.sieve: \d+ bytes\)/);
+    assert.match(result.stdout, /NO "line 1: error: require command: unknown Sieve capability `no-such-extension'/);
+    assert.match(result.stdout, /hint: the server's Sieve compiler refused the script/);
+  });
+
   test("lf-only-timeout: a line ended by a bare LF is never seen, and the server says so", async () => {
     const result = await runCli(["run", "--sandbox", "--sandbox-profile", "lf-only-timeout", "test/fixtures/run/bare-lf.mailchat"]);
     assert.equal(result.code, 1, result.stdout + result.stderr);

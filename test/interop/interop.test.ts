@@ -66,6 +66,25 @@ if (missing) {
       }
     });
 
+    test("ManageSieve (Pigeonhole): STARTTLS, capabilities again over TLS, AUTHENTICATE PLAIN, PUTSCRIPT/CHECKSCRIPT with sized literals, GETSCRIPT's literal", async () => {
+      const result = await run("sieve-putscript", { port: servers.ports.sieve, password: USERS.alice });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /C: AUTHENTICATE "PLAIN" \*{8}/);
+      assert.doesNotMatch(result.stdout, new RegExp(USERS.alice));
+    });
+
+    test("ManageSieve: a script the server refuses is a NO with its line, and the hint says so", async () => {
+      const result = await run("sieve-bad-script", { port: servers.ports.sieve, password: USERS.alice });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, /S: NO \{\d+\}\nS: line 1: error: require command: unknown Sieve capability/);
+      assert.match(result.stdout, /hint: the server's Sieve compiler refused the script/);
+    });
+
+    test("the sieve-check-script recipe against Dovecot", async () => {
+      const result = await runCli(["run", "recipe:sieve-check-script", "--ca", servers.caFile, "--var", `host=localhost:${servers.ports.sieve}`], { timeoutMs: 60_000, env: { MAILCHAT_PASSWORD: USERS.alice } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+    });
+
     test("TLS pinning against a server limited to TLS 1.2", async () => {
       const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
       assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);

@@ -13,7 +13,7 @@ export const USERS = { alice: "alice-interop-pw", bob: "bob-interop-pw" } as con
 export interface MailServers {
   dir: string;
   caFile: string;
-  ports: Record<"smtp" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth", number>;
+  ports: Record<"smtp" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
   versions: { postfix: string; dovecot: string };
   stop(): void;
 }
@@ -21,8 +21,8 @@ export interface MailServers {
 /** Why the servers cannot run here, or undefined when they can. */
 export function missingPrerequisites(): string | undefined {
   if (process.getuid?.() !== 0) return "the interop suite must run as root (Postfix and Dovecot drop privileges themselves)";
-  for (const binary of ["/usr/sbin/postfix", "/usr/sbin/dovecot"]) {
-    if (!existsSync(binary)) return `${binary} is missing: apt-get install postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd`;
+  for (const binary of ["/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/lib/dovecot/lmtp", "/usr/lib/dovecot/managesieve", "/usr/lib/dovecot/pop3", "/usr/lib/dovecot/imap"]) {
+    if (!existsSync(binary)) return `${binary} is missing: apt-get install postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved`;
   }
   return undefined;
 }
@@ -50,7 +50,7 @@ function waitForPort(port: number, timeoutMs = 15_000): void {
 
 export async function startMailServers(): Promise<MailServers> {
   const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-"));
-  const names = ["smtp", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth"] as const;
+  const names = ["smtp", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
   const ports = {} as MailServers["ports"];
   for (const name of names) ports[name] = await freePort();
 
@@ -74,7 +74,7 @@ export async function startMailServers(): Promise<MailServers> {
     `base_dir = ${dovecotDir}/run
 state_dir = ${dovecotDir}/state
 log_path = ${dovecotDir}/dovecot.log
-protocols = imap pop3 lmtp
+protocols = imap pop3 lmtp sieve
 listen = 127.0.0.1
 ssl = yes
 ssl_cert = <${dir}/cert.pem
@@ -109,6 +109,14 @@ service pop3-login {
     port = ${ports.pop3s}
     ssl = yes
   }
+}
+service managesieve-login {
+  inet_listener sieve {
+    port = ${ports.sieve}
+  }
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
 }
 service lmtp {
   inet_listener lmtp {

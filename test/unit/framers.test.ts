@@ -6,6 +6,7 @@ import { SmtpFramer, ehloCapabilities } from "../../src/protocols/smtp.js";
 import { Pop3Framer, capaCapabilities } from "../../src/protocols/pop3.js";
 import { ImapFramer, imapCapabilities, quoteImapString } from "../../src/protocols/imap/index.js";
 import { FramingError, type Reply, type ReplyFramer } from "../../src/protocols/types.js";
+import { SieveFramer, sieve, sieveCapabilities } from "../../src/protocols/sieve.js";
 
 /** Feeds the text one byte at a time: the worst split a network can produce. */
 function feedBytewise(framer: ReplyFramer, text: string): Reply[] {
@@ -152,5 +153,36 @@ describe("IMAP framing (RFC 9051)", () => {
 
   test("LOGIN arguments are quoted so that quotes, backslashes and spaces survive", () => {
     assert.equal(quoteImapString('pa"ss\\word with space'), '"pa\\"ss\\\\word with space"');
+  });
+});
+
+describe("ManageSieve framing (RFC 5804)", () => {
+  test("capability lines end at OK; the capabilities are read, SASL also as AUTH", () => {
+    const [reply] = new SieveFramer().push(Buffer.from('"IMPLEMENTATION" "Dovecot Pigeonhole"\r\n"SASL" "PLAIN LOGIN"\r\n"STARTTLS"\r\nOK "ready"\r\n'));
+    assert.equal(reply!.status, "OK");
+    const capabilities = sieveCapabilities(reply!)!;
+    assert.deepEqual(capabilities.get("AUTH"), ["PLAIN", "LOGIN"]);
+    assert.ok(capabilities.has("STARTTLS"));
+  });
+
+  test("a literal in a response is read by byte count, even when it holds an OK line", () => {
+    const framer = new SieveFramer();
+    assert.deepEqual(framer.push(Buffer.from("{11}\r\nOK \"fake\"\r\n")), []);
+    const [reply] = framer.push(Buffer.from('\r\nOK "Getscript completed."\r\n'));
+    assert.equal(reply!.lines[0], '{11}\nOK "fake"\r\n');
+    assert.equal(reply!.status, "OK");
+  });
+
+  test("during AUTHENTICATE a lone string is a challenge", () => {
+    const framer = new SieveFramer();
+    framer.sent('AUTHENTICATE "LOGIN"');
+    const [challenge] = framer.push(Buffer.from('"VXNlcm5hbWU6"\r\n'));
+    assert.equal(challenge!.status, "+");
+  });
+
+  test("a NO with a response code and a literal message", () => {
+    const [reply] = new SieveFramer().push(Buffer.from("NO (QUOTA/MAXSIZE) {9}\r\ntoo large\r\n"));
+    assert.equal(reply!.status, "NO");
+    assert.deepEqual(sieve.responseCodes(reply!), ["QUOTA/MAXSIZE"]);
   });
 });

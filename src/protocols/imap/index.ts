@@ -164,6 +164,8 @@ export const imap = {
   authenticate,
   createSession: () => new ImapSession(),
   responseCodes: bracketedCodes,
+  // Synchronizing; the session sends `{n+}` instead when the server offers LITERAL+.
+  literal: (size: number) => `{${size}}`,
   createSpotter: () => new ImapSpotter(),
   isRefusal: (reply: Reply) => reply.status === "NO" || reply.status === "BAD" || reply.status === undefined,
 } as const satisfies Protocol;

@@ -1,7 +1,7 @@
 // `send` and `send raw`. A `send` line goes out as the protocol session frames it (IMAP adds
 // the tag, waits for a literal's `+`); raw bytes go out as they are, and the replies they ask
 // for are left to the script's own `expect`s.
-import type { RunContext } from "../context.js";
+import { transcriptParts, type RunContext } from "../context.js";
 import { StepFailure } from "../failures.js";
 
 /** A command line as the protocol frames it; a synchronizing literal's `+` is waited for. */
@@ -14,6 +14,29 @@ export async function sendCommand(ctx: RunContext, line: string, timeoutMs: numb
     ctx.putBack(reply);
     throw new StepFailure({ message: "the server did not accept the literal: it sent no + continuation", expected: "+", actual: ctx.shownReply(reply) });
   }
+}
+
+/**
+ * A line ending in a sized literal: mailchat announces it (`{n}`, or `{n+}` as the protocol
+ * and the server allow), waits for the go-ahead where needed, then sends the bytes and the
+ * CRLF that ends the command, which owes one reply.
+ */
+export async function sendWithLiteral(ctx: RunContext, line: string, literal: { bytes: Buffer; file?: string }, timeoutMs: number): Promise<void> {
+  const marker = ctx.protocol!.literal!(literal.bytes.length);
+  await sendCommand(ctx, line ? `${line} ${marker}` : marker, timeoutMs);
+  const data = Buffer.concat([literal.bytes, Buffer.from("\r\n")]);
+  ctx.session!.raw(data);
+  ctx.connection!.sent("", 1);
+  ctx.owed += 1;
+  await ctx.write(data, "the literal");
+  if (literal.file) {
+    ctx.emit({ type: "client", text: ctx.shown(`(literal from ${literal.file}: ${literal.bytes.length} bytes)`), secret: false });
+    return;
+  }
+  const parts = transcriptParts(literal.bytes);
+  // The CRLF ending the literal's last line starts no line of its own.
+  if (parts.length > 1 && parts[parts.length - 1]!.length === 0) parts.pop();
+  for (const part of parts) ctx.emit({ type: "client", text: ctx.book.show(part), secret: false });
 }
 
 export async function sendRaw(ctx: RunContext, bytes: string): Promise<void> {
