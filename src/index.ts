@@ -7,3 +7,7 @@ export { run, type RunOptions, type RunResult } from "./runtime/runner.js";
 export type { RunEvent, Failure, ConnectionFailure, TlsFacts } from "./runtime/events.js";
 export { EXIT } from "./runtime/events.js";
 export { renderDiagnostic, renderDiagnostics } from "./diagnostics/render.js";
+export { runScripts, compileScripts, type RunScriptsOptions, type RunScriptsResult, type ScriptInput } from "./run-scripts.js";
+export { createReporter, REPORTER_NAMES, type ReporterName } from "./report/reporter.js";
+export type { Reporter, ReporterOptions } from "./report/types.js";
+export { SecretBook } from "./secrets/book.js";

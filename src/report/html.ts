@@ -4,6 +4,7 @@
 import { diffLines } from "diff";
 import type { ConnectionFailure, Failure, RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
+import { diagnosticLine } from "./diagnostic-line.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Run {
@@ -36,6 +37,9 @@ export class HtmlReporter implements Reporter {
 
   event(e: RunEvent): void {
     switch (e.type) {
+      case "invalid":
+        this.runs.push({ file: e.file, status: "invalid", ms: 0, lines: e.diagnostics.map((d) => ({ kind: "fail", html: `<strong>✘ ${escape(diagnosticLine(d))}</strong>` })) });
+        return;
       case "run-start":
         this.current = { file: e.file, status: "running", ms: 0, lines: [] };
         this.runs.push(this.current);

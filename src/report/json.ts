@@ -1,5 +1,6 @@
 // The same run as data, for CI systems and dashboards: one JSON document at the end.
-import type { ConnectionFailure, Failure, RunEvent, TlsFacts } from "../runtime/events.js";
+import type { Diagnostic } from "../../grammar/diagnostic.js";
+import { EXIT, type ConnectionFailure, type Failure, type RunEvent, type TlsFacts } from "../runtime/events.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface StepRecord {
@@ -30,6 +31,7 @@ interface RunRecord {
 
 export class JsonReporter implements Reporter {
   private readonly runs: RunRecord[] = [];
+  private readonly invalid: Array<{ file: string; errors: Diagnostic[] }> = [];
   private current: RunRecord | undefined;
   private started = 0;
   private readonly pendingNotes: string[] = [];
@@ -42,6 +44,9 @@ export class JsonReporter implements Reporter {
 
   event(e: RunEvent): void {
     switch (e.type) {
+      case "invalid":
+        this.invalid.push({ file: e.file, errors: e.diagnostics });
+        return;
       case "run-start":
         this.started = Date.now();
         this.current = { file: e.file, startedAt: e.time, steps: [], transcript: [], tls: [], notes: this.pendingNotes.splice(0) };
@@ -97,6 +102,12 @@ export class JsonReporter implements Reporter {
   }
 
   finish(): void {
+    if (this.invalid.length > 0) {
+      // Nothing ran: the document says so, with every diagnostic and where it stands.
+      const document = { version: 1, status: "invalid", exitCode: EXIT.invalid, errors: this.invalid.flatMap((i) => i.errors), invalid: this.invalid };
+      this.options.write(`${JSON.stringify(document, null, 2)}\n`);
+      return;
+    }
     const summary = {
       files: this.runs.length,
       passed: this.runs.filter((r) => r.status === "pass" && (!r.golden || r.golden.status === "match" || r.golden.status === "written")).length,

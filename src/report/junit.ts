@@ -2,6 +2,7 @@
 // per step; a failed expectation is a <failure>, a connection failure an <error>.
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
+import { diagnosticLine } from "./diagnostic-line.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Case {
@@ -30,6 +31,10 @@ export class JunitReporter implements Reporter {
 
   event(e: RunEvent): void {
     switch (e.type) {
+      case "invalid":
+        // One error per diagnostic, so a CI page lists each problem of the script.
+        this.suites.push({ file: e.file, ms: 0, transcript: [], cases: e.diagnostics.map((d) => ({ name: d.span ? `${d.span.line}:${d.span.column} ${d.code}` : d.code, ms: 0, error: { message: d.message, body: diagnosticLine(d) } })) });
+        return;
       case "run-start":
         this.current = { file: e.file, ms: 0, cases: [], transcript: [] };
         this.suites.push(this.current);

@@ -4,6 +4,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import { diffLines } from "diff";
 import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
 import { ESCAPE_PATTERN, printable } from "../transcript/escape.js";
+import { diagnosticLine } from "./diagnostic-line.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 /** Any text that reaches the terminal: no control byte left raw, whatever sent it. */
@@ -69,6 +70,12 @@ export class PrettyReporter implements Reporter {
   event(e: RunEvent): void {
     const c = this.c;
     switch (e.type) {
+      case "invalid":
+        this.runs += 1;
+        this.failed += 1;
+        this.line(c.red(`✘ ${p(e.file)}: invalid script, nothing was sent`));
+        for (const d of e.diagnostics) this.line(c.red(`  ${p(diagnosticLine(d))}`));
+        return;
       case "run-start":
         this.stepsPassed = 0;
         this.totalSteps = e.steps;

@@ -1,6 +1,7 @@
 // TAP 13: one test point per step, streamed as it ends; a failure carries a YAML block.
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
+import { diagnosticLine } from "./diagnostic-line.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 const yamlString = (text: string) => JSON.stringify(printable(text));
@@ -14,6 +15,13 @@ export class TapReporter implements Reporter {
 
   event(e: RunEvent): void {
     if (e.type === "run-start") this.options.write(`# ${printable(e.file, false)}\n`);
+    if (e.type === "invalid") {
+      this.options.write(`# ${printable(e.file, false)}: invalid script, nothing was sent\n`);
+      for (const d of e.diagnostics) {
+        this.count += 1;
+        this.options.write(`not ok ${this.count} - ${printable(diagnosticLine(d), false).replace(/#/g, "\\#")}\n  ---\n  code: ${yamlString(d.code)}\n  message: ${yamlString(d.message)}\n${d.help ? `  help: ${yamlString(d.help)}\n` : ""}  ...\n`);
+      }
+    }
     if (e.type === "golden") {
       this.count += 1;
       const ok = e.status === "match" || e.status === "written";

@@ -1,6 +1,7 @@
 // What the runtime reports as a run happens. Reporters consume these and nothing else;
 // every text here is already redacted unless the run was asked to show secrets.
 import type { Span } from "../../grammar/ast.js";
+import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { ProtocolName } from "../compile/steps.js";
 
 export interface CertificateSummary {
@@ -64,6 +65,8 @@ export interface StepInfo {
 }
 
 export type RunEvent =
+  /** A script that did not compile: it never ran, and nothing was sent (exit 2). */
+  | { type: "invalid"; file: string; diagnostics: Diagnostic[] }
   | { type: "run-start"; file: string; steps: number; time: string }
   | { type: "step-start"; step: StepInfo }
   | { type: "connect"; url: string; host: string; port: number; protocol: ProtocolName; implicitTls: boolean }

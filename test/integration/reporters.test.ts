@@ -1,5 +1,8 @@
 // The same run in each report format, through the CLI.
 import { test } from "node:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { runCli } from "../helpers/cli.js";
 
@@ -27,6 +30,25 @@ test("json: an invalid script is reported as data too, exit 2", async () => {
   assert.equal(report.status, "invalid");
   assert.equal(report.errors[0]!.code, "unknown-variable");
   assert.equal(report.errors[0]!.span.line, 2);
+});
+
+test("every reporter reports an invalid script, and --report-junit writes it too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailchat-invalid-"));
+  const script = "test/fixtures/compile-errors/unknown-variable/script.mailchat";
+  const expectations: Record<string, RegExp> = {
+    junit: /<testcase classname="[^"]*unknown-variable\/script\.mailchat" name="2:16 unknown-variable"[^>]*>\s*<error message="`\$\{hots\}` is not defined at this point">/,
+    tap: /^not ok 1 - .*script\.mailchat:2:16: `\$\{hots\}` is not defined at this point/m,
+    html: /<h2 class="invalid">✘ .*script\.mailchat — invalid/,
+    json: /"status": "invalid"/,
+    pretty: /✘ .*script\.mailchat: invalid script, nothing was sent/,
+  };
+  for (const [reporter, pattern] of Object.entries(expectations)) {
+    const result = await runCli(["run", "--reporter", reporter, script, "--report-junit", join(dir, `${reporter}.xml`)]);
+    assert.equal(result.code, 2, reporter);
+    assert.match(result.stdout, pattern, reporter);
+    assert.match(result.stderr, /--> .*script\.mailchat:2:16/, reporter);
+    assert.match(readFileSync(join(dir, `${reporter}.xml`), "utf8"), /<error message="`\$\{hots\}`/, reporter);
+  }
 });
 
 test("html: one self-contained page with the failure, its diff and hint, no secret", async () => {

@@ -1,0 +1,27 @@
+// One run, several reports: the chosen reporter on standard output and `--report-NAME FILE`
+// files, each written whole (atomically) at the end. Every text passes the secret book.
+import writeFileAtomic from "write-file-atomic";
+import { createReporter, type ReporterName } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./types.js";
+
+export async function fanOut(main: { name: ReporterName; options: ReporterOptions }, files: Partial<Record<ReporterName, string>>, redact: (text: string) => string): Promise<Reporter> {
+  const first = await createReporter(main.name, { ...main.options, write: (text) => main.options.write(redact(text)) });
+  const others: Array<{ path: string; chunks: string[]; reporter: Reporter }> = [];
+  for (const [name, path] of Object.entries(files)) {
+    const chunks: string[] = [];
+    others.push({ path, chunks, reporter: await createReporter(name as ReporterName, { write: (text) => void chunks.push(text), color: false }) });
+  }
+  return {
+    event: (event) => {
+      first.event(event);
+      for (const other of others) other.reporter.event(event);
+    },
+    finish: () => {
+      first.finish();
+      for (const other of others) {
+        other.reporter.finish();
+        writeFileAtomic.sync(other.path, redact(other.chunks.join("")));
+      }
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// What `mailchat run` does, as a library call: compile every script (nothing is sent while
+// any is invalid), start the sandbox when asked, run the scripts one after another, compare
+// or record their golden transcripts, and emit every outcome — invalid scripts included — as
+// events to one reporter. The CLI only parses options, calls this and returns the status.
+import type { CompileOptions, CompileResult } from "./compile/compile.js";
+import { compile } from "./compile/compile.js";
+import type { CompiledScript } from "./compile/steps.js";
+import type { Reporter } from "./report/types.js";
+import { EXIT, type RunEvent, type RunStatus } from "./runtime/events.js";
+import type { FaultProfile } from "./sandbox/profiles.js";
+import { SecretBook } from "./secrets/book.js";
+
+export interface ScriptInput {
+  /** The path (for includes, golden files and reports), or a name such as "(stdin)". */
+  file: string;
+  /** The text, when it does not come from the file (standard input, the API). */
+  source?: string;
+}
+
+export interface RunScriptsOptions {
+  compile?: Omit<CompileOptions, "source">;
+  /** Extra trust anchors (PEM), as --ca gives them. */
+  ca?: string[];
+  showSecrets?: boolean;
+  /** Run against the embedded sandbox, with a fault profile if given. */
+  sandbox?: { profile?: FaultProfile };
+  /** Compare each run with FILE.golden, or record it (`update`). */
+  golden?: { update: boolean };
+  /** The secrets of the invocation; one is made from the scripts' when absent. */
+  secrets?: SecretBook;
+  /** Called for each invalid script, with its diagnostics (the CLI prints them). */
+  onInvalid?: (file: string, result: CompileResult) => void;
+  /** Aborting stops the run at the next step boundary and stops the sandbox. */
+  signal?: AbortSignal;
+}
+
+export interface RunScriptsResult {
+  exitCode: number;
+  /** Why nothing ran, when a script or the set-up was refused before anything was sent. */
+  refused?: string;
+}
+
+/** Compiles every script; the results of those that fail, by file. */
+export function compileScripts(inputs: readonly ScriptInput[], options: Omit<CompileOptions, "source"> = {}): { scripts: CompiledScript[]; invalid: Array<{ file: string; result: CompileResult }> } {
+  const scripts: CompiledScript[] = [];
+  const invalid: Array<{ file: string; result: CompileResult }> = [];
+  for (const input of inputs) {
+    const result = compile(input.file, input.source === undefined ? options : { ...options, source: input.source });
+    if (result.script) scripts.push(result.script);
+    else invalid.push({ file: input.file, result });
+  }
+  return { scripts, invalid };
+}
+
+export async function runScripts(inputs: readonly ScriptInput[], reporter: Reporter, options: RunScriptsOptions = {}): Promise<RunScriptsResult> {
+  const { scripts, invalid } = compileScripts(inputs, options.compile);
+  if (invalid.length > 0) {
+    for (const { file, result } of invalid) {
+      options.onInvalid?.(file, result);
+      reporter.event({ type: "invalid", file, diagnostics: result.diagnostics });
+    }
+    reporter.finish();
+    return { exitCode: EXIT.invalid, refused: `${invalid.length} of ${inputs.length} script${inputs.length === 1 ? "" : "s"} invalid; nothing was sent` };
+  }
+  // One book for the whole invocation: whatever any script reveals is masked in every output.
+  const secrets = options.secrets ?? new SecretBook(Boolean(options.showSecrets));
+  for (const script of scripts) for (const value of script.secrets) secrets.add(value);
+
+  const { run } = await import("./runtime/runner.js");
+  let sandbox: Awaited<ReturnType<(typeof import("./sandbox/index.js"))["startSandbox"]>> | undefined;
+  if (options.sandbox) {
+    const { startSandbox } = await import("./sandbox/index.js");
+    const hosts = [...new Set(scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" ? [step.host] : []))))];
+    const profile = options.sandbox.profile;
+    sandbox = await startSandbox(profile ? { hosts, profile } : { hosts });
+    const missing = scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" && sandbox!.portFor(step.scheme) === undefined ? [`${s.file}:${step.span.line}: ${step.scheme}://`] : [])));
+    if (missing.length > 0) {
+      await sandbox.stop();
+      return { exitCode: EXIT.invalid, refused: `the sandbox does not serve ${missing.join(", ")} (it serves ${sandbox.services.map((s) => `${s.scheme}://`).join(", ")})` };
+    }
+    if (profile) reporter.event({ type: "note", message: `sandbox profile ${profile.name}: ${profile.description}` });
+  }
+  const stopSandbox = () => void sandbox?.stop();
+  options.signal?.addEventListener("abort", stopSandbox, { once: true });
+
+  let exitCode: number = EXIT.ok;
+  try {
+    for (const script of scripts) {
+      if (options.signal?.aborted) break;
+      const events: RunEvent[] = [];
+      const runOptions: Parameters<typeof run>[1] = {
+        emit: (event) => {
+          events.push(event);
+          reporter.event(event);
+        },
+        showSecrets: Boolean(options.showSecrets),
+        secrets,
+      };
+      const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
+      if (trust.length > 0) runOptions.ca = trust;
+      if (sandbox) {
+        const box = sandbox;
+        runOptions.route = (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! });
+      }
+      if (options.compile?.insecure) reporter.event({ type: "note", message: "--insecure: certificates are not verified" });
+      const result = await run(script, runOptions);
+      // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
+      exitCode = Math.max(exitCode, result.exitCode);
+      if (options.golden) {
+        const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
+        reporter.event(golden);
+        if (golden.status !== "match" && golden.status !== "written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
+      }
+    }
+  } finally {
+    reporter.finish();
+    options.signal?.removeEventListener("abort", stopSandbox);
+    await sandbox?.stop();
+  }
+  return { exitCode };
+}
+
+/** Compares a finished run with its golden transcript, or records it (`update`). */
+async function goldenStep(script: CompiledScript, events: RunEvent[], status: RunStatus, update: boolean, showSecrets: boolean, redact: (text: string) => string): Promise<Extract<RunEvent, { type: "golden" }>> {
+  const { compareGolden, goldenPath, writeGolden } = await import("./golden/golden.js");
+  const { transcriptOf } = await import("./golden/transcript.js");
+  const path = goldenPath(script.file);
+  const event = (status: Extract<RunEvent, { type: "golden" }>["status"], message: string, diff?: string): Extract<RunEvent, { type: "golden" }> => ({ type: "golden", file: script.file, path, status, message, ...(diff ? { diff } : {}) });
+  // A golden file is committed: every line passes the secret book once more.
+  const lines = transcriptOf(events).map(redact);
+  if (update) {
+    if (status !== "pass") return event("not-written", `${path} not written: the run did not pass, and a golden transcript records a good session`);
+    if (showSecrets) return event("not-written", `${path} not written: --show-secrets would put credentials into a file meant to be committed`);
+    const outcome = writeGolden(path, lines, script.masks);
+    return event("written", `${outcome.status === "written" && outcome.created ? "recorded" : "updated"} ${path}`);
+  }
+  const outcome = compareGolden(path, lines, script.masks);
+  switch (outcome.status) {
+    case "match":
+      return event("match", `transcript matches ${path}`);
+    case "missing":
+      return event("missing", `no golden transcript ${path}: record one with --golden --update`);
+    case "mismatch":
+      return event("mismatch", `transcript differs from ${path} (if the change is intended, run again with --golden --update)`, outcome.diff);
+    default:
+      return event("written", `wrote ${path}`);
+  }
+}
