@@ -1,20 +1,20 @@
 // AST → checked, compiled steps. Everything that can be known before a byte is sent is
 // checked here, so a broken script never touches the network (exit 2). The seams: loading
 // and includes (load.ts), names and values (scope.ts), the connection's state
-// (connection-state.ts), matchers (matchers.ts); this file walks the statements.
-import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+// (connection-state.ts), matchers (matchers.ts), what steps send besides their line
+// (payloads.ts); this file walks the statements.
 import type * as A from "../../grammar/ast.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
-import { DEFAULT_TIMEOUT_MS, MAX_LITERAL_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
 import { SCHEMES, formatEndpoint, parseEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
 import type { SaslMechanism } from "../protocols/types.js";
 import { ConnectionState } from "./connection-state.js";
 import { describeFsError, loadStatements, type Located } from "./load.js";
 import { MatcherCompiler } from "./matchers.js";
+import { dataBody, messageFile, readLiteral } from "./payloads.js";
 import { Scope } from "./scope.js";
-import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
+import type { CompiledScript, Mask, Step } from "./steps.js";
 
 export { describeFsError };
 
@@ -193,36 +193,11 @@ class Compiler {
     const step: Extract<Step, { kind: "send" }> = { ...common, kind: "send", line, timeoutMs: this.timeoutMs };
     if (s.literal) {
       if (!this.connections.allows(connection, connection.protocol.literal !== undefined, s.literal.span, "a sized literal", `${connection.protocol.title} has no literals; they are IMAP's and ManageSieve's`)) return;
-      const literal = this.literal(s.literal);
+      const literal = readLiteral(s.literal, this.scope, this.error);
       if (!literal) return;
       step.literal = literal;
     }
     this.steps.push(step);
-  }
-
-  /**
-   * The bytes of `{file "PATH"}` (read now, relative to the script) or `{"TEXT"}`, with line
-   * ends made CRLF: IMAP messages (RFC 9051 §6.3.12) and Sieve scripts (RFC 5228 §2.2) are
-   * CRLF text, and a file saved on Unix has bare LFs. `send raw` sends bytes as they are.
-   */
-  private literal(literal: A.SizedLiteral): { bytes: Buffer; file?: string } | undefined {
-    if (literal.kind === "text") {
-      const text = this.scope.known(literal.text, "a sized literal");
-      return text === undefined ? undefined : { bytes: crlf(Buffer.from(text, /[^\x00-\xff]/.test(text) ? "utf8" : "latin1")) };
-    }
-    const written = this.scope.known(literal.path, "a literal's file path");
-    if (written === undefined) return undefined;
-    const path = resolve(dirname(literal.span.file), written);
-    try {
-      if (statSync(path).size > MAX_LITERAL_BYTES) {
-        this.error("literal-too-large", `${written} is larger than a literal may be (${MAX_LITERAL_BYTES / 1_048_576} MiB)`, literal.span);
-        return undefined;
-      }
-      return { bytes: crlf(readFileSync(path)), file: written };
-    } catch (error) {
-      this.error("literal-unreadable", `cannot read literal file ${written}: ${describeFsError(error)}`, literal.span, `paths are relative to ${dirname(literal.span.file)}`);
-      return undefined;
-    }
   }
 
   private expect(s: Extract<A.Statement, { kind: "expect" }>, common: Common): void {
@@ -324,42 +299,19 @@ class Compiler {
   private data(s: Extract<A.Statement, { kind: "data" }>, common: Common): void {
     const connection = this.connections.require(s, "data");
     if (!connection || !this.hasData(connection, s.span)) return;
-    const body: RuntimeText[] = [];
-    for (const line of s.body) {
-      const text = this.scope.text(line, "line");
-      if (!text) continue;
-      if (text.parts.some((p) => typeof p === "string" && p.includes("\0"))) {
-        this.error("nul-in-data", "a `data` body line holds a NUL byte", line.span, "RFC 5321 §4.5.2 forbids NUL in message text and `data` never sends one; use `send raw` to test how a server treats it");
-        continue;
-      }
-      body.push(text);
-    }
-    this.steps.push({ ...common, kind: "data", body, timeoutMs: this.timeoutMs });
+    this.steps.push({ ...common, kind: "data", body: dataBody(s, this.scope, this.error), timeoutMs: this.timeoutMs });
   }
 
   private dataFile(s: Extract<A.Statement, { kind: "data-file" }>, common: Common): void {
     const connection = this.connections.require(s, "data file");
     if (!connection || !this.hasData(connection, s.span)) return;
-    const written = this.scope.known(s.path, "a `data file` path", "data-file-capture");
-    if (written === undefined) return;
-    const path = resolve(dirname(s.span.file), written);
-    try {
-      accessSync(path, fsConstants.R_OK);
-    } catch (error) {
-      this.error("data-file-unreadable", `cannot read message file ${written}: ${describeFsError(error)}`, s.path.span, `paths are relative to ${dirname(s.span.file)}`);
-      return;
-    }
-    this.steps.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs });
+    const path = messageFile(s, this.scope, this.error);
+    if (path) this.steps.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs });
   }
 
   private hasData(connection: NonNullable<ConnectionState["current"]>, span: A.Span): boolean {
     return this.connections.allows(connection, connection.protocol.dataCommand !== undefined, span, "`data`", `${connection.protocol.title} has no DATA command`);
   }
-}
-
-/** Bare LF (and bare CR) line ends → CRLF. */
-function crlf(bytes: Buffer): Buffer {
-  return Buffer.from(bytes.toString("latin1").replace(/\r?\n|\r/g, "\r\n"), "latin1");
 }
 
 function implicitSchemes(): string {

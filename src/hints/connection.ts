@@ -1,7 +1,19 @@
 // Why a connection failed, in one table: each Node socket or OpenSSL error code, the kind of
 // failure it is (DNS, refused, dropped, reset, TLS, certificate: exit 3), and what to check.
 // Reports say the kind's cause in words and the row's hint.
-import type { ConnectionFailure, ConnectionFailureKind } from "../runtime/events.js";
+
+export type ConnectionFailureKind = "dns" | "refused" | "timeout" | "tls" | "certificate" | "reset" | "other";
+
+export interface ConnectionFailure {
+  kind: ConnectionFailureKind;
+  /** Node's error code: ENOTFOUND, ECONNREFUSED, ERR_SSL_…, CERT_HAS_EXPIRED… */
+  code?: string;
+  /** What happened, with the address: "connection to 127.0.0.1:25 refused". */
+  message: string;
+  /** The likely cause in words. */
+  cause: string;
+  hint?: string;
+}
 
 export interface ConnectionContext {
   host: string;

@@ -1,6 +1,9 @@
 // A transcript → a .mailchat script that reproduces it: client lines become `send`, server
 // replies `expect` (code and enhanced code), AUTH exchanges `auth` with the password left to
 // the environment, DATA bodies `data` blocks. Lines that fit nowhere are reported, not guessed.
+// (Over 300 lines because reading a paste is per protocol by nature — SMTP, POP3 and IMAP
+// exchanges each have their own shapes; splitting it per protocol is planned with the import
+// rework of issue 12.)
 import type { ProtocolName } from "../compile/steps.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { SCHEMES } from "../protocols/schemes.js";

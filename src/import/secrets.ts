@@ -7,7 +7,7 @@ import type { ProtocolName } from "../compile/steps.js";
 import { protocolFor } from "../protocols/index.js";
 import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook, textForms } from "../secrets/book.js";
-import { replyFromLine } from "../secrets/spotting.js";
+import { replyFromLine } from "../protocols/credentials.js";
 import type { Transcript } from "./transcript.js";
 
 export interface SecretReference {

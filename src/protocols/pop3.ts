@@ -3,7 +3,7 @@
 // for it, so the framer is told each command as it is sent.
 import { MAX_LIST_LINES, MAX_MESSAGE_REPLY_BYTES, MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
-import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
+import { AuthCommandSpotter, type CredentialSpotter } from "./credentials.js";
 import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
 import { FramingError, PlainSession, bracketedCodes, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 

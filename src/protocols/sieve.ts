@@ -5,7 +5,7 @@
 // After STARTTLS the server sends its capabilities again (§2.2).
 import { MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
-import { openSasl, type SaslExchange } from "../secrets/spotting.js";
+import { openSasl, type SaslExchange } from "./credentials.js";
 import { LiteralLineFramer } from "./literal-framer.js";
 import { PlainSession, describeCapabilityList, type Capabilities, type Command, type Credentials, type CredentialSpotter, type Exchange, type Protocol, type Reply } from "./types.js";
 

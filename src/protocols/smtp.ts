@@ -2,7 +2,7 @@
 // capabilities and SASL (RFC 4954). LMTP (lmtp.ts) shares all of it but its sessions.
 import { MAX_REPLY_BYTES, MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, SECRET_PLACEHOLDER } from "../limits.js";
 import { cramMd5Response, decodeXoauth2Error, loginResponses, plainResponse, xoauth2Response } from "../sasl/index.js";
-import { AuthCommandSpotter, type CredentialSpotter } from "../secrets/spotting.js";
+import { AuthCommandSpotter, type CredentialSpotter } from "./credentials.js";
 import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
 import { FramingError, PlainSession, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 

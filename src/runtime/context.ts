@@ -49,6 +49,8 @@ export class RunContext {
   lastSent: string | undefined;
   /** The last reply received, as shown: named when the server closes unexpectedly. */
   lastReply: string | undefined;
+  /** What the session said of the reply taken last (LMTP: which recipient it is for). */
+  takenNote: string | undefined;
   /** Replies owed to commands sent that the script has not taken yet. */
   owed = 0;
   host = "";
@@ -197,6 +199,7 @@ export class RunContext {
     const reply = arrival.reply;
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
     const note = this.session?.taken(reply);
+    this.takenNote = note;
     if (note) this.note(note);
     const capabilities = this.protocol!.capabilities(reply);
     if (capabilities && (capabilities.size > 0 || this.greeted)) this.capabilities = capabilities;

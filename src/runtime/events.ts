@@ -44,18 +44,8 @@ export interface Failure {
   hint?: string;
 }
 
-export type ConnectionFailureKind = "dns" | "refused" | "timeout" | "tls" | "certificate" | "reset" | "other";
-
-export interface ConnectionFailure {
-  kind: ConnectionFailureKind;
-  /** Node's error code: ENOTFOUND, ECONNREFUSED, ERR_SSL_…, CERT_HAS_EXPIRED… */
-  code?: string;
-  /** What happened, with the address: "connection to 127.0.0.1:25 refused". */
-  message: string;
-  /** The likely cause in words. */
-  cause: string;
-  hint?: string;
-}
+export type { ConnectionFailure, ConnectionFailureKind } from "../hints/connection.js";
+import type { ConnectionFailure } from "../hints/connection.js";
 
 export interface StepInfo {
   index: number;

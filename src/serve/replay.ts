@@ -10,7 +10,7 @@ import { MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
 import { protocolFor } from "../protocols/index.js";
 import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook } from "../secrets/book.js";
-import { replyFromLine } from "../secrets/spotting.js";
+import { replyFromLine } from "../protocols/credentials.js";
 import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
 
 /** A client line longer than this (a client that never ends its line) ends the session:

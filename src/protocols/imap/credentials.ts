@@ -1,6 +1,6 @@
 // Credentials in IMAP client lines, by their place: LOGIN's password and AUTHENTICATE's
 // responses.
-import { openSasl, type SaslExchange } from "../../secrets/spotting.js";
+import { openSasl, type SaslExchange } from "../credentials.js";
 import type { CredentialSpotter, Reply } from "../types.js";
 
 /**

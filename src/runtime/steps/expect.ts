@@ -32,6 +32,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   if (judgement.failure) {
     // The reply is shown as the transcript shows it: masked and escaped.
     const failure: Failure = { ...judgement.failure, actual: ctx.shownReply(reply) };
+    if (ctx.takenNote) failure.message += ` (${ctx.takenNote})`;
     if (failure.diff) failure.diff = { expected: escapeBytes(Buffer.from(failure.diff.expected)), actual: ctx.shownPart(reply, failure.diff.actual) };
     const hint = ctx.hint({ expected: failure.expected, step: "expect", reply: ctx.shownLines(reply) });
     if (hint) failure.hint = hint;

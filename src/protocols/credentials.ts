@@ -2,7 +2,7 @@
 // line, in `send raw`, in a pasted session (import) or in what a client sends to `serve`.
 // Each protocol keeps a spotter per connection (protocols/<name>.ts); these helpers read
 // what a SASL response carries.
-import type { CredentialSpotter, Reply } from "../protocols/types.js";
+import type { CredentialSpotter, Reply } from "./types.js";
 
 export type { CredentialSpotter };
 

@@ -1,0 +1,68 @@
+// What a step sends besides its line, read or checked when the script compiles: a sized
+// literal (`{file "PATH"}`, `{"TEXT"}`), a `data` body, a `data file`.
+import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type * as A from "../../grammar/ast.js";
+import { MAX_LITERAL_BYTES } from "../limits.js";
+import { describeFsError } from "./load.js";
+import type { ReportError, Scope } from "./scope.js";
+import type { RuntimeText } from "./steps.js";
+
+/** Bare LF (and bare CR) line ends → CRLF. */
+function crlf(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.toString("latin1").replace(/\r?\n|\r/g, "\r\n"), "latin1");
+}
+
+/**
+ * The bytes of `{file "PATH"}` (read now, relative to the script) or `{"TEXT"}`, with line
+ * ends made CRLF: IMAP messages (RFC 9051 §6.3.12) and Sieve scripts (RFC 5228 §2.2) are
+ * CRLF text, and a file saved on Unix has bare LFs. `send raw` sends bytes as they are.
+ */
+export function readLiteral(literal: A.SizedLiteral, scope: Scope, error: ReportError): { bytes: Buffer; file?: string } | undefined {
+  if (literal.kind === "text") {
+    const text = scope.known(literal.text, "a sized literal");
+    return text === undefined ? undefined : { bytes: crlf(Buffer.from(text, /[^\x00-\xff]/.test(text) ? "utf8" : "latin1")) };
+  }
+  const written = scope.known(literal.path, "a literal's file path");
+  if (written === undefined) return undefined;
+  const path = resolve(dirname(literal.span.file), written);
+  try {
+    if (statSync(path).size > MAX_LITERAL_BYTES) {
+      error("literal-too-large", `${written} is larger than a literal may be (${MAX_LITERAL_BYTES / 1_048_576} MiB)`, literal.span);
+      return undefined;
+    }
+    return { bytes: crlf(readFileSync(path)), file: written };
+  } catch (failure) {
+    error("literal-unreadable", `cannot read literal file ${written}: ${describeFsError(failure)}`, literal.span, `paths are relative to ${dirname(literal.span.file)}`);
+    return undefined;
+  }
+}
+
+/** A `data` block's lines; a NUL written in one is refused (RFC 5321 §4.5.2). */
+export function dataBody(s: Extract<A.Statement, { kind: "data" }>, scope: Scope, error: ReportError): RuntimeText[] {
+  const body: RuntimeText[] = [];
+  for (const line of s.body) {
+    const text = scope.text(line, "line");
+    if (!text) continue;
+    if (text.parts.some((p) => typeof p === "string" && p.includes("\0"))) {
+      error("nul-in-data", "a `data` body line holds a NUL byte", line.span, "RFC 5321 §4.5.2 forbids NUL in message text and `data` never sends one; use `send raw` to test how a server treats it");
+      continue;
+    }
+    body.push(text);
+  }
+  return body;
+}
+
+/** A `data file`'s path, relative to the script, readable now (it is streamed at run time). */
+export function messageFile(s: Extract<A.Statement, { kind: "data-file" }>, scope: Scope, error: ReportError): string | undefined {
+  const written = scope.known(s.path, "a `data file` path", "data-file-capture");
+  if (written === undefined) return undefined;
+  const path = resolve(dirname(s.span.file), written);
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch (failure) {
+    error("data-file-unreadable", `cannot read message file ${written}: ${describeFsError(failure)}`, s.path.span, `paths are relative to ${dirname(s.span.file)}`);
+    return undefined;
+  }
+  return path;
+}
