@@ -117,6 +117,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("explain")
+    .description("explain a refusal you hold (a bounce, a log line): the hint mailchat would give, its source, the status code's meaning")
+    .argument("[reply...]", "the reply text; none or - reads it from standard input")
+    .addHelpText("after", '\nExamples:\n  $ mailchat explain "550 5.7.26 This mail has been blocked because the sender is unauthenticated."\n  $ pbpaste | mailchat explain\n\nExit status: 0 a hint or a code meaning was found, 1 none is known, 2 no reply given.')
+    .action(async (reply: string[]) => {
+      const { explainCommand } = await import("./explain.js");
+      process.exitCode = await explainCommand(reply);
+    });
+
+  program
     .command("serve")
     .description("play the server side of a golden transcript, to test a mail client against a recorded session")
     .argument("<golden>", "a FILE.golden written by `mailchat run --golden --update`")

@@ -253,7 +253,8 @@ export class RunContext {
     if (arrival.kind === "closed") {
       const last = this.lastReply ? ` (its last reply: \`${this.lastReply.split("\n").pop()}\`)` : "";
       failure = partial ? { message: "the server closed the connection in the middle of a reply", expected, actual: partial } : { message: `the server closed the connection instead of replying${last}`, expected, actual: "" };
-      hint = this.hint({ expected, step: stepKind, reply: this.lastReply ? this.lastReply.split("\n") : [] });
+      // The words the server left before closing (a `* BYE`, a 421) say why.
+      hint = this.hint({ expected, step: stepKind, reply: partial ? partial.split("\n") : this.lastReply ? this.lastReply.split("\n") : [] });
     } else {
       failure = { message: partial ? `the reply was not complete after ${timeoutMs / 1000} s (no final line)` : `no reply within ${timeoutMs / 1000} s`, expected, actual: partial };
       const situation = !this.greeted && !this.implicitTls ? "no-greeting" : owed === 0 && !partial ? "nothing-owed" : undefined;

@@ -17,7 +17,7 @@ const cases: Array<[string, HintContext]> = [
   ["must-starttls", smtp(["530 5.7.0 Must issue a STARTTLS command first"])],
   ["auth-required", smtp(["530 5.7.0 Authentication required"])],
   ["relay-denied", smtp(["554 5.7.1 <x@example.net>: Relay access denied"])],
-  ["greeting-421", smtp(["421 4.7.0 Too many connections"], "220", { lastSent: undefined })],
+  ["greeting-421", smtp(["421 4.3.2 Service not available"], "220", { lastSent: undefined })],
   ["greeting-554", smtp(["554 5.7.1 Service unavailable; client host blocked"], "220", { lastSent: undefined })],
   ["unknown-user", smtp(["550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown"])],
   ["size", smtp(["552 5.3.4 Message size exceeds fixed limit"])],
@@ -29,7 +29,7 @@ const cases: Array<[string, HintContext]> = [
   ["auth-failed", { protocol: "imap", reply: ["A2 NO [AUTHENTICATIONFAILED] Authentication failed."], expected: "OK", step: "expect", lastSent: "A2 LOGIN" }],
   ["pop3-in-use", { protocol: "pop3", reply: ["-ERR [IN-USE] Mailbox is locked"], expected: "+OK", step: "expect", lastSent: "PASS ********" }],
   ["imap-unavailable", { protocol: "imap", reply: ["A3 NO [UNAVAILABLE] Backend down"], expected: "OK", step: "expect", lastSent: "A3 SELECT INBOX" }],
-  ["bye", { protocol: "imap", reply: ["* BYE Too many connections"], expected: "OK", step: "expect" }],
+  ["too-many-connections", { protocol: "imap", reply: ["* BYE Too many connections"], expected: "OK", step: "expect" }],
   // How a step failed, where the reply says nothing more specific.
   ["framing", smtp([], "250", { situation: "framing" })],
   ["no-greeting", smtp([], "220", { situation: "no-greeting", timedOut: true })],
