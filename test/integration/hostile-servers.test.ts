@@ -145,6 +145,17 @@ describe("every wait and every size is bounded", () => {
     assert.match(result.stderr, /`30d` is longer than a wait can be/);
   });
 
+  test("a STARTTLS go-ahead followed by a silent handshake waits only the script's timeout, with the middlebox hint", async () => {
+    const result = await against((socket) => {
+      socket.write("220 mx ESMTP\r\n");
+      onLines(socket, (line) => (/^STARTTLS/i.test(line) ? "220 2.0.0 Ready to start TLS\r\n" : /^EHLO/i.test(line) ? "250-mx\r\n250 STARTTLS\r\n" : undefined));
+    }, "starttls-stall");
+    assert.equal(result.code, 3, result.stdout);
+    assert.match(result.stdout, /did not finish within 2 s/);
+    assert.match(result.stdout, /agreed to STARTTLS but never answered the TLS ClientHello: a middlebox/);
+    assert.ok(result.ms < 8_000, `took ${result.ms} ms`);
+  });
+
   test("a handshake reset after a pinned ClientHello says the server may not accept that version", async () => {
     const result = await against((socket) => socket.once("data", () => socket.resetAndDestroy()), "pinned-tls-reset");
     assert.equal(result.code, 3, result.stdout);
