@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 // The installed command. The CLI itself is compiled TypeScript (npm ci runs `prepare`).
-import("../dist/src/cli/main.js")
+import { readFileSync } from "node:fs";
+
+// `mailchat --version` answers without loading the CLI: scripts and CI call it to see what
+// they have, and it should cost no more than starting Node.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`);
+} else {
+  import("../dist/src/cli/main.js")
   .then((cli) => cli.main(process.argv))
   .catch((error) => {
     if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/src/cli")) {
@@ -14,3 +22,4 @@ import("../dist/src/cli/main.js")
     process.stderr.write(`mailchat: internal error: ${error && error.message ? error.message : error}. This is a bug in mailchat; please report it with the script and the command line (MAILCHAT_DEBUG=1 shows the stack).${detail}\n`);
     process.exitCode = 70;
   });
+}

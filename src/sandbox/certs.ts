@@ -1,9 +1,16 @@
 // Certificates made at start: a CA and a server certificate signed by it, so that mailchat
-// can verify the sandbox the way it verifies a real server. Keys come from Node's native
-// RSA generator (node-forge's pure-JS one takes seconds); node-forge builds the X.509.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+// can verify the sandbox the way it verifies a real server. node-forge lays out the X.509;
+// keys and signatures are Node's native crypto (forge's pure-JS RSA takes ~100 ms a
+// signature). Generating two RSA keys costs ~400 ms, so the keys are kept in the user's cache
+// directory (mode 0600; MAILCHAT_CACHE_DIR overrides it) and the certificates, which carry
+// the script's host names, are made anew each time in a few milliseconds.
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { isIP } from "node:net";
 import forge from "node-forge";
+import writeFileAtomic from "write-file-atomic";
 
 export interface CertificateSet {
   caPem: string;
@@ -22,11 +29,50 @@ export interface CertificateOptions {
 
 const DAY_MS = 86_400_000;
 
-function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const pem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+interface KeyPair {
+  key: KeyObject;
+  publicKey: forge.pki.rsa.PublicKey;
+  pem: string;
+}
+
+function fromPem(pem: string): KeyPair {
   const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+  return { key: createPrivateKey(pem), publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+}
+
+function newPem(): string {
+  return generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+}
+
+/** The CA's and the server's keys: from the cache, or made now (and cached when it can). */
+function keyPairs(): { ca: KeyPair; leaf: KeyPair } {
+  const dir = process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
+  const file = join(dir, "sandbox-keys.pem");
+  try {
+    const pems = readFileSync(file, "utf8").match(/-----BEGIN RSA PRIVATE KEY-----[\s\S]*?-----END RSA PRIVATE KEY-----\n?/g);
+    if (pems?.length === 2) return { ca: fromPem(pems[0]!), leaf: fromPem(pems[1]!) };
+  } catch {
+    // no cache yet, or unreadable: make new keys
+  }
+  const pems = [newPem(), newPem()];
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileAtomic.sync(file, pems.join(""), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  } catch {
+    // a read-only home: the keys live for this run only
+  }
+  return { ca: fromPem(pems[0]!), leaf: fromPem(pems[1]!) };
+}
+
+/** forge's cert.sign, with the signature made by Node's native RSA. */
+function signCertificate(cert: forge.pki.Certificate, key: KeyObject): void {
+  const md = forge.md.sha256.create();
+  cert.md = md;
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  // getTBSCertificate is forge's own (pki.js), missing from its type definitions.
+  cert.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  cert.signature = sign("sha256", Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), "binary"), key).toString("binary");
 }
 
 function serial(): string {
@@ -38,7 +84,7 @@ function serial(): string {
 
 export function generateCertificates(options: CertificateOptions = {}): CertificateSet {
   const now = Date.now();
-  const ca = keyPair();
+  const { ca, leaf } = keyPairs();
   const caCert = forge.pki.createCertificate();
   caCert.publicKey = ca.publicKey;
   caCert.serialNumber = serial();
@@ -52,10 +98,9 @@ export function generateCertificates(options: CertificateOptions = {}): Certific
     { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     { name: "subjectKeyIdentifier" },
   ]);
-  caCert.sign(ca.privateKey, forge.md.sha256.create());
+  signCertificate(caCert, ca.key);
 
   const hosts = [...new Set([...(options.hosts ?? []), "localhost", "127.0.0.1", "::1"])];
-  const leaf = keyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = leaf.publicKey;
   cert.serialNumber = serial();
@@ -75,7 +120,7 @@ export function generateCertificates(options: CertificateOptions = {}): Certific
     { name: "extKeyUsage", serverAuth: true },
     { name: "subjectAltName", altNames: hosts.map((host) => (isIP(host) ? { type: 7, ip: host } : { type: 2, value: host })) },
   ]);
-  cert.sign(options.selfSigned ? leaf.privateKey : ca.privateKey, forge.md.sha256.create());
+  signCertificate(cert, options.selfSigned ? leaf.key : ca.key);
 
   return { caPem: forge.pki.certificateToPem(caCert), certPem: forge.pki.certificateToPem(cert), keyPem: leaf.pem };
 }

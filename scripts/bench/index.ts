@@ -1,0 +1,222 @@
+// `npm run bench`: every speed and memory figure of issue 13, each as a ratio against a
+// reference measured side by side in the same run (medians), so the numbers mean the same on
+// any machine. Printed, never asserted. Needs only Node; the swaks-vs-Postfix figure runs
+// when swaks and Postfix are installed (as the interop suite installs them), and says so when not.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, createWriteStream, readFileSync, existsSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
+const CLI = join(ROOT, "bin/mailchat.js");
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const dir = mkdtempSync(join(tmpdir(), "mailchat-bench-"));
+const rows: Array<[string, string, string, string, string]> = [];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall ms and peak RSS (MiB, from /proc while it runs) of one process. */
+function once(command: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; peakMiB: number; code: number | null }> {
+  return new Promise((done) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, NO_COLOR: "1", ...env } });
+    let peak = 0;
+    const sample = setInterval(() => {
+      try {
+        const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
+        if (kb) peak = Math.max(peak, Number(kb) / 1024);
+      } catch {
+        // the process has ended
+      }
+    }, 10);
+    child.on("close", (code) => {
+      clearInterval(sample);
+      done({ ms: Number(process.hrtime.bigint() - started) / 1e6, peakMiB: peak, code });
+    });
+  });
+}
+
+/** Medians of A and B, run in turn (A B A B …) so a drifting machine moves both alike. */
+async function paired(a: [string, string[]], b: [string, string[]], runs = RUNS): Promise<{ a: number; b: number }> {
+  await once(...a);
+  await once(...b);
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    as.push((await once(...a)).ms);
+    bs.push((await once(...b)).ms);
+  }
+  return { a: median(as), b: median(bs) };
+}
+
+function row(work: string, mine: number, reference: string, refValue: number, goal: string, unit = "ms"): void {
+  rows.push([work, `${mine.toFixed(unit === "ms" ? 0 : 1)} ${unit}`, `${reference}: ${refValue.toFixed(unit === "ms" ? 0 : 1)} ${unit}`, `${(mine / refValue).toFixed(2)}×`, goal]);
+  console.log(`${work}: ${mine.toFixed(1)} ${unit} vs ${reference} ${refValue.toFixed(1)} ${unit} = ${(mine / refValue).toFixed(2)}× (goal ${goal})`);
+}
+
+/** A sink SMTP server: 220, then 250 to every line, 354 to DATA, 250 after the end of data. */
+function sink(): Promise<{ port: number; close(): void }> {
+  return new Promise((ready) => {
+    const server = createServer((socket: Socket) => {
+      socket.write("220 sink ESMTP\r\n");
+      let inData = false;
+      let tail = "";
+      socket.on("data", (chunk: Buffer) => {
+        const text = tail + chunk.toString("latin1");
+        const lines = text.split("\r\n");
+        tail = lines.pop()!;
+        const out: string[] = [];
+        for (const line of lines) {
+          if (inData) {
+            if (line === ".") {
+              inData = false;
+              out.push("250 2.0.0 Ok: queued as SINK");
+            }
+            continue;
+          }
+          if (/^DATA$/i.test(line)) {
+            inData = true;
+            out.push("354 go ahead");
+          } else if (/^QUIT/i.test(line)) out.push("221 bye");
+          else if (/^EHLO/i.test(line)) out.push("250-sink", "250 PIPELINING");
+          else out.push("250 2.1.5 Ok");
+        }
+        if (out.length) socket.write(`${out.join("\r\n")}\r\n`);
+      });
+      socket.on("error", () => undefined);
+    });
+    server.listen(0, "127.0.0.1", () => ready({ port: (server.address() as { port: number }).port, close: () => server.close() }));
+  });
+}
+
+/** The same exchange as the script, by a bare Node socket client: the floor for any client. */
+function rawClient(file: string, port: number, lines: string[], dataFile?: string): void {
+  writeFileSync(
+    file,
+    `import net from "node:net"; import fs from "node:fs";
+const lines = ${JSON.stringify(lines)};
+const s = net.connect(${port}, "127.0.0.1"); let buf = ""; let i = -1; const dataFile = ${JSON.stringify(dataFile ?? null)};
+s.on("data", (c) => { buf += c; let at; while ((at = buf.indexOf("\\r\\n")) >= 0) { const line = buf.slice(0, at); buf = buf.slice(at + 2); if (/^\\d{3}-/.test(line)) continue;
+  i += 1; if (i < lines.length) { if (lines[i] === "<data>") { const r = fs.createReadStream(dataFile); r.pipe(s, { end: false }); r.on("end", () => s.write(".\\r\\n")); } else s.write(lines[i] + "\\r\\n"); } else s.end(); } });
+`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(`mailchat benchmarks (medians of ${RUNS} paired runs), node ${process.version}\n`);
+  const node: [string, string[]] = [process.execPath, ["-e", "0"]];
+
+  const version = await paired([process.execPath, [CLI, "--version"]], node);
+  row("mailchat --version", version.a, "node -e 0", version.b, "≤ 1.1×");
+
+  const example = "examples/first.mailchat";
+  const check = await paired([process.execPath, [CLI, "check", example]], node);
+  row(`mailchat check (${readFileSync(join(ROOT, example), "utf8").split("\n").length}-line script)`, check.a, "node -e 0", check.b, "≤ 1.3×");
+
+  const readme = await paired([process.execPath, [CLI, "run", "--sandbox", example]], [process.execPath, [CLI, "check", example]], 5);
+  row("README's first command (run --sandbox, sandbox start included)", readme.a, "check of the same script", readme.b, "≤ 350 ms in all");
+
+  // `mailchat sandbox` ready: until it prints its services.
+  const readies: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    readies.push(
+      await new Promise<number>((done) => {
+        const started = process.hrtime.bigint();
+        const child = spawn(process.execPath, [CLI, "sandbox", "--port-offset", String(30000 + i)], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+        child.stdout.once("data", () => {
+          done(Number(process.hrtime.bigint() - started) / 1e6);
+          child.kill("SIGINT");
+        });
+        // A sandbox that cannot start (a port in use) ends without printing: no figure, no hang.
+        child.once("close", () => done(Number.NaN));
+      }),
+    );
+  }
+  const nodeStart = await paired(node, node, 3);
+  row("mailchat sandbox, ready", median(readies), "node -e 0", nodeStart.a, "< 100 ms");
+
+  for (const lines of [10_000, 100_000]) {
+    const file = join(dir, `big-${lines}.mailchat`);
+    const body = ["connect smtp://localhost"];
+    while (body.length < lines) body.push("send NOOP", "expect 250");
+    writeFileSync(file, `${body.join("\n")}\n`);
+    const big = await paired([process.execPath, [CLI, "check", file]], node, 3);
+    row(`check of a ${lines.toLocaleString("en")}-line script`, big.a, "node -e 0", big.b, lines === 10_000 ? "< 150 ms" : "< 1.5 s, linear");
+  }
+
+  const server = await sink();
+  const rcpts = Array.from({ length: 1000 }, (_, i) => `RCPT TO:<user${i}@example.test>`);
+  const script = join(dir, "rcpt.mailchat");
+  writeFileSync(script, [`connect smtp://127.0.0.1:${server.port}`, "expect 220", "send EHLO bench", "expect 250", "send MAIL FROM:<bench@example.test>", "expect 250", ...rcpts.flatMap((r) => [`send ${r}`, "expect 250"]), "send QUIT", "expect 221", ""].join("\n"));
+  const raw = join(dir, "raw-rcpt.mjs");
+  rawClient(raw, server.port, ["EHLO bench", "MAIL FROM:<bench@example.test>", ...rcpts, "QUIT"]);
+  const rcptRun = await paired([process.execPath, [CLI, "run", script, "--reporter", "json"]], [process.execPath, [raw]], 5);
+  row("a session with 1,000 RCPT TO", rcptRun.a, "raw Node socket client", rcptRun.b, "≤ 1.1×");
+
+  const eml = join(dir, "100mb.eml");
+  await new Promise<void>((done) => {
+    const out = createWriteStream(eml);
+    const line = `${"x".repeat(76)}\r\n`;
+    const block = line.repeat(1024);
+    let written = 0;
+    const pump = () => {
+      while (written < 100 * 1024 * 1024) {
+        written += block.length;
+        if (!out.write(block)) return void out.once("drain", pump);
+      }
+      out.end(done);
+    };
+    pump();
+  });
+  const dataScript = join(dir, "data.mailchat");
+  writeFileSync(dataScript, [`connect smtp://127.0.0.1:${server.port}`, "expect 220", "send EHLO bench", "expect 250", "send MAIL FROM:<a@example.test>", "expect 250", "send RCPT TO:<b@example.test>", "expect 250", 'data file "100mb.eml"', "expect 250", "send QUIT", "expect 221", ""].join("\n"));
+  const rawData = join(dir, "raw-data.mjs");
+  rawClient(rawData, server.port, ["EHLO bench", "MAIL FROM:<a@example.test>", "RCPT TO:<b@example.test>", "DATA", "<data>", "QUIT"], eml);
+  const mine = await once(process.execPath, [CLI, "run", dataScript, "--reporter", "json"]);
+  const theirs = await once(process.execPath, [rawData]);
+  row("data file of 100 MB: throughput (MB/s)", 100 / (mine.ms / 1000), "raw client", 100 / (theirs.ms / 1000), "≥ 0.8×", "MB/s");
+  row("data file of 100 MB: peak memory", mine.peakMiB, "raw client", theirs.peakMiB, "< 120 MB", "MiB");
+  server.close();
+
+  await swaksVsPostfix();
+
+  console.log("\n| work | mailchat | reference | ratio | goal |\n| --- | --- | --- | --- | --- |");
+  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+}
+
+/** The full submission session against a local Postfix, mailchat vs swaks (both from Debian). */
+async function swaksVsPostfix(): Promise<void> {
+  if (!existsSync("/usr/bin/swaks") || !existsSync("/usr/sbin/postfix") || process.getuid?.() !== 0) {
+    console.log("full submission session vs swaks: skipped (needs root, swaks and Postfix, as .ci/run installs them)");
+    return;
+  }
+  const { startMailServers, USERS } = await import(join(ROOT, "dist/test/interop/servers.js"));
+  const servers = await startMailServers();
+  try {
+    const script = join(dir, "submit.mailchat");
+    writeFileSync(script, ["param port", "param password", "connect submission://localhost:${port}", "expect 220", "send EHLO bench.test", "expect 250", "starttls", "send EHLO bench.test", "expect 250", "auth plain alice@mailchat.test ${password}", "expect 235", "send MAIL FROM:<alice@mailchat.test>", "expect 250", "send RCPT TO:<bob@mailchat.test>", "expect 250", "data", "Subject: bench", "", "hello", ".", "expect 250", "send QUIT", "expect 221", ""].join("\n"));
+    const port = String(servers.ports.submission);
+    const run = await paired(
+      [process.execPath, [CLI, "run", script, "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
+      ["/usr/bin/swaks", ["--server", "localhost", "--port", port, "--tls", "--tls-ca-path", servers.caFile, "--auth", "PLAIN", "--auth-user", "alice@mailchat.test", "--auth-password", USERS.alice, "--from", "alice@mailchat.test", "--to", "bob@mailchat.test", "--header", "Subject: bench", "--body", "hello", "--silent", "2"]],
+      7,
+    );
+    row("full submission session (STARTTLS + AUTH PLAIN + DATA + QUIT) against Postfix", run.a, "swaks", run.b, "≤ 1.0×");
+  } finally {
+    servers.stop();
+  }
+}
+
+void main().then(
+  () => spawnSync("rm", ["-rf", dir]),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error).stack}`);
+    process.exitCode = 1;
+  },
+);
