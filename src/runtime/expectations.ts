@@ -160,7 +160,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
         message: matcher.negated ? `expected no ${expected.replace(/^not /, "")}, but the server offers it` : `expected ${expected}, but the server does not offer it`,
         expected,
         actual: text,
-        diff: { expected: `${matcher.negated ? "no " : ""}${name.toUpperCase()}${param ? ` ${param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
+        // As the script wrote it (`AUTH=PLAIN` or `AUTH PLAIN`), next to the list as the server wrote it.
+        diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
       };
     }
     default:

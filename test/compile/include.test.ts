@@ -12,3 +12,17 @@ test("included steps run in place, with their own file in spans", async () => {
   const run = await runCli(["run", "--sandbox", "test/fixtures/include/main.mailchat"]);
   assert.equal(run.code, 0, run.stdout + run.stderr);
 });
+
+test("a chain of files that each include the next twice fails fast with a located error", () => {
+  const started = Date.now();
+  const result = compile("test/fixtures/include/doubling/main.mailchat");
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  const error = result.diagnostics.find((d) => d.code === "include-depth" || d.code === "include-size");
+  assert.ok(error, JSON.stringify(result.diagnostics.map((d) => d.code)));
+  assert.match(error.span!.file, /doubling\/level-\d\d\.mailchat$/);
+});
+
+test("a NUL written in a data body is a compile error, nothing is sent", () => {
+  const result = compile("nul.mailchat", { source: 'connect smtp://localhost\nexpect 220\ndata\nSubject: x\n\nbefore${nul}after\n.\n', vars: { nul: "\0" } });
+  assert.deepEqual(result.diagnostics.map((d) => d.code), ["nul-in-data"]);
+});

@@ -77,3 +77,10 @@ test("sandbox IMAP: APPEND, STATUS, UID SEARCH and a UID FETCH that uses the cap
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /C: A6 UID FETCH 1 \(FLAGS BODY\.PEEK\[\]\)/);
 });
+
+test("IMAP `capability AUTH=PLAIN` is the wire form of `capability AUTH PLAIN`; a miss lists what was offered in full", async () => {
+  const result = await runCli(["run", "--sandbox", "test/fixtures/run/imap-capability-wire-form.mailchat"]);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stdout, /expected capability AUTH=CRAM-MD5, but the server does not offer it/);
+  assert.match(result.stdout, /- AUTH=CRAM-MD5\n\s+\+ offered: IMAP4REV1 .*AUTH=PLAIN/);
+});
