@@ -211,10 +211,18 @@ export class RunContext {
    * Replies owed to `send`s that no `expect` took are read now, before the next command:
    * a refusal among them fails the run (a script made of `send`s cannot pass on a 421).
    */
-  async settle(timeoutMs: number): Promise<void> {
+  async settle(timeoutMs: number, atEnd = false): Promise<void> {
     while (this.owed > 0 && this.connection) {
       const sent = this.lastSent;
-      const reply = await this.take(timeoutMs, "a reply that is not a refusal", "send");
+      let reply: Reply;
+      try {
+        reply = await this.take(timeoutMs, "a reply that is not a refusal", "send");
+      } catch (error) {
+        // At the end of a script, a server that hangs up on QUIT/LOGOUT without its farewell
+        // reply (a few do) has done what was asked.
+        if (atEnd && /^(?:\S+ )?(?:QUIT|LOGOUT)$/i.test(sent ?? "") && this.connection?.closed && this.connection.unread().length === 0) return;
+        throw error;
+      }
       if (!this.protocol!.isRefusal(reply)) continue;
       // RFC 5321 §3.8: a 421 announces that the server closes the channel.
       const closed = this.connection?.closed || reply.status === "421" ? " and closed the connection" : "";

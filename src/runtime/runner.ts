@@ -56,7 +56,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
     if (step) ctx.emit({ type: "step-start", step: info });
     try {
       if (step) await runStep(ctx, step, options.route);
-      else if (ctx.connection) await ctx.settle(DEFAULT_TIMEOUT_MS);
+      else if (ctx.connection) await ctx.settle(DEFAULT_TIMEOUT_MS, true);
       if (step) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
     } catch (error) {
       if (error instanceof StepFailure) {

@@ -162,3 +162,16 @@ describe("every wait and every size is bounded", () => {
     assert.match(result.stdout, /offered only TLSv1\.2: it probably does not accept that version/);
   });
 });
+
+describe("what is not a failure", () => {
+  test("a server that hangs up on a final QUIT without its 221 has done what was asked", async () => {
+    const result = await against((socket) => {
+      socket.write("220 mx ESMTP\r\n");
+      onLines(socket, (line) => {
+        if (/^QUIT/i.test(line)) socket.destroy();
+        return /^QUIT/i.test(line) ? undefined : "250 ok\r\n";
+      });
+    }, "quit-without-reply");
+    assert.equal(result.code, 0, result.stdout);
+  });
+});
