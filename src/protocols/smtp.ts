@@ -186,3 +186,57 @@ export function dotStuff(line: string): string {
 export function encodeData(lines: readonly string[]): string {
   return `${[...lines.map(dotStuff), "."].join("\r\n")}\r\n`;
 }
+
+/**
+ * A message streamed into the DATA form, chunk by chunk: line ends (CRLF, LF or a bare CR)
+ * become CRLF, a line starting with "." gets one more (RFC 5321 §4.5.2). Linear in the bytes,
+ * without splitting the message into strings.
+ */
+export class DataEncoder {
+  private atLineStart = true;
+  private pendingCr = false;
+  lines = 0;
+  bytes = 0;
+
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        if (byte === 0x0a) {
+          start = i + 1;
+          continue;
+        }
+      }
+      if (this.atLineStart) {
+        this.atLineStart = false;
+        if (byte === 0x2e) out.push(DOT);
+      }
+      if (byte === 0x0d || byte === 0x0a) {
+        out.push(chunk.subarray(start, i), CRLF_BYTES);
+        this.lines += 1;
+        this.atLineStart = true;
+        this.pendingCr = byte === 0x0d;
+        start = i + 1;
+      }
+    }
+    if (start < chunk.length) out.push(chunk.subarray(start));
+    for (const piece of out) this.bytes += piece.length;
+    return out;
+  }
+
+  /** What ends the message: the last line's CRLF if it had none, then "." CRLF. */
+  end(): Buffer {
+    if (!this.atLineStart) {
+      this.lines += 1;
+      this.bytes += 2;
+      return Buffer.from("\r\n.\r\n");
+    }
+    return Buffer.from(".\r\n");
+  }
+}
+
+const DOT = Buffer.from(".");
+const CRLF_BYTES = Buffer.from("\r\n");

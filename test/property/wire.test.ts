@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ImapFramer } from "../../src/protocols/imap/index.js";
 import { Pop3Framer } from "../../src/protocols/pop3.js";
-import { SmtpFramer, encodeData } from "../../src/protocols/smtp.js";
+import { DataEncoder, SmtpFramer, encodeData } from "../../src/protocols/smtp.js";
 import { FramingError } from "../../src/protocols/types.js";
 import { escapeBytes, unescapeBytes } from "../../src/transcript/escape.js";
 import { check, RUNS, SEED } from "./fuzz.js";
@@ -24,6 +24,28 @@ test(`data bodies are CRLF-only, dot-stuffed, with one canonical end (${RUNS} bo
       assert.ok(sent.every((line) => line !== "."));
       assert.deepEqual(sent.map((line) => (line.startsWith(".") ? line.slice(1) : line)), lines);
     }),
+  );
+});
+
+test(`data file: the streaming encoder gives what encodeData gives for the same lines, however the file is chunked (seed ${SEED})`, () => {
+  check(
+    fc.property(fc.array(bodyLine, { maxLength: 20 }), fc.constantFrom("\n", "\r\n", "\r"), fc.boolean(), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), (lines, eol, finalEol, sizes) => {
+      const file = Buffer.from(lines.join(eol) + (finalEol && lines.length ? eol : ""), "latin1");
+      const encoder = new DataEncoder();
+      const parts: Buffer[] = [];
+      for (let offset = 0, i = 0; offset < file.length; i += 1) {
+        const size = sizes[i % sizes.length]!;
+        parts.push(...encoder.push(file.subarray(offset, offset + size)));
+        offset += size;
+      }
+      parts.push(encoder.end());
+      // A file of no lines is an empty message; lines are what readline would have read.
+      const read = file.toString("latin1").split(/\r\n|\n|\r/);
+      if (read[read.length - 1] === "") read.pop();
+      const expected = encodeData(read);
+      assert.equal(Buffer.concat(parts).toString("latin1"), expected);
+    }),
+    Math.ceil(RUNS / 5),
   );
 });
 

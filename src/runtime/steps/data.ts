@@ -1,10 +1,9 @@
 // `data` and `data file`: DATA and its 354, the body dot-stuffed with CRLF line ends, one
 // canonical end of data. No NUL byte is ever sent (RFC 5321 §4.5.2).
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import type { Step } from "../../compile/steps.js";
 import { MAX_BODY_LINE_BYTES } from "../../limits.js";
-import { dotStuff, encodeData } from "../../protocols/smtp.js";
+import { DataEncoder, dotStuff, encodeData } from "../../protocols/smtp.js";
 import type { RunContext } from "../context.js";
 import type { Failure } from "../events.js";
 import { StepFailure } from "../failures.js";
@@ -47,40 +46,29 @@ export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }
 
 export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "data-file" }>, sendCommand: Send): Promise<void> {
   await goAhead(ctx, step.timeoutMs, sendCommand);
-  // Streamed line by line: a large message never sits in memory whole.
-  const input = createInterface({ input: createReadStream(step.path), crlfDelay: Infinity });
-  let count = 0;
-  let bytes = 0;
-  let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const chunk = `${batch.join("\r\n")}\r\n`;
-    batch = [];
-    await ctx.write(chunk, "the message");
-  };
+  // Streamed in chunks: a large message never sits in memory whole.
+  const encoder = new DataEncoder();
+  const name = step.path.split("/").pop();
   try {
-    for await (const line of input) {
-      count += 1;
-      if (line.includes("\0")) {
+    for await (const chunk of createReadStream(step.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
         // Nothing has ended the data yet: dropping the connection leaves no partial message.
+        const line = encoder.lines + 1 + (chunk.subarray(0, nul).toString("latin1").match(/\r\n|\n|\r/g)?.length ?? 0);
         await ctx.connection?.destroy();
         ctx.connection = undefined;
-        throw new StepFailure({ message: `line ${count} of ${step.path.split("/").pop()} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2); the connection was dropped before the end of data, so no message was delivered`, expected: "a message without NUL", actual: ctx.shown(line.slice(0, 200)), span: step.span });
+        throw new StepFailure({ message: `line ${line} of ${name} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2); the connection was dropped before the end of data, so no message was delivered`, expected: "a message without NUL", actual: ctx.shownBytes(chunk.subarray(Math.max(0, nul - 60), nul + 60)), span: step.span });
       }
-      const stuffed = dotStuff(line);
-      batch.push(stuffed);
-      bytes += Buffer.byteLength(stuffed) + 2;
-      if (batch.length >= 256) await flush();
+      await ctx.write(Buffer.concat(encoder.push(chunk)), "the message");
     }
   } catch (error) {
-    input.close();
     if (error instanceof StepFailure) throw error;
     throw new StepFailure({ message: `cannot read ${step.path}: ${(error as Error).message}`, expected: "a readable message file", actual: "" });
   }
-  await flush();
+  const last = encoder.end();
   endOfData(ctx);
-  await ctx.write(".\r\n", "the end of data");
-  ctx.emit({ type: "client", text: ctx.shown(`(message from ${step.path.split("/").pop()}: ${count} lines, ${bytes} bytes)`), secret: false });
+  await ctx.write(last, "the end of data");
+  ctx.emit({ type: "client", text: ctx.shown(`(message from ${name}: ${encoder.lines} lines, ${encoder.bytes} bytes)`), secret: false });
   ctx.emit({ type: "client", text: ".", secret: false });
   ctx.lastSent = ".";
 }
