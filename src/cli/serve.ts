@@ -11,6 +11,7 @@ export interface ServeOptions {
   tlsKey?: string;
   caOut?: string;
   once?: boolean;
+  strict?: boolean;
 }
 
 function fail(message: string): number {
@@ -58,6 +59,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     port,
     certificate,
     once: Boolean(options.once),
+    strict: Boolean(options.strict),
     onEvent: (event) => {
       if (event.type === "session-start") process.stdout.write(`*: connection ${event.segment + 1}: replaying ${event.url}\n`);
       if (event.type === "session-end" && event.ok) process.stdout.write(`✔ connection ${event.segment + 1} matched the recording\n`);

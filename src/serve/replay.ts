@@ -4,9 +4,12 @@
 // The first divergence is reported with its place in the golden file.
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
-import { BUILT_IN_MASKS } from "../golden/masks.js";
 import { listenOnLoopback } from "../sandbox/listen.js";
-import { MAX_REPLY_LINE_BYTES, SECRET_PLACEHOLDER } from "../limits.js";
+import { MAX_REPLY_LINE_BYTES } from "../limits.js";
+import { isMultiLineCommand } from "../protocols/pop3.js";
+import { divergenceReply, sameClientLine } from "./matching.js";
+
+export { clientPattern } from "./matching.js";
 import { protocolFor } from "../protocols/index.js";
 import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook } from "../secrets/book.js";
@@ -61,27 +64,6 @@ export function parseGolden(text: string): ReplaySegment[] {
   return segments;
 }
 
-/** A recorded client line as a pattern: secrets and masked text match any value. */
-export function clientPattern(expected: string): RegExp {
-  const placeholders = [SECRET_PLACEHOLDER, ...new Set(BUILT_IN_MASKS.map((m) => m.replacement.replace(/^\$1/, "")).filter((r) => /^<[a-z-]+>/.test(r)))];
-  let pattern = "";
-  let rest = expected;
-  while (rest) {
-    const hit = placeholders.map((p) => ({ p, at: rest.indexOf(p) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
-    if (!hit) {
-      pattern += escape(rest);
-      break;
-    }
-    pattern += `${escape(rest.slice(0, hit.at))}.+?`;
-    rest = rest.slice(hit.at + hit.p.length);
-  }
-  return new RegExp(`^${pattern}$`);
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 const IMAP_TAG = /^([A-Za-z0-9.]+) /;
 
 /** Masked server text gets plausible values back, so a client's own checks
@@ -97,6 +79,41 @@ const FILLERS: Record<string, () => string> = {
   "<challenge>": () => Buffer.from(`<${process.pid}.${Date.now()}@mailchat.replay>`).toString("base64"),
   "<id>": () => "replay0000000.1",
 };
+
+/**
+ * The answer to a command that changes nothing, when the recording has another command at
+ * this point: NOOP in every protocol, CAPABILITY in IMAP (from the capabilities recorded so
+ * far). Undefined when the command is the recorded one, or not such a command.
+ */
+function independentAnswer(scheme: string, received: string, before: ReplayLine[], expected: string): string | undefined {
+  const [tag = "", verb = ""] = /^imap/.test(scheme) ? received.split(/\s+/) : ["", received.split(/\s+/)[0] ?? ""];
+  const command = verb.toUpperCase();
+  const recordedCommand = (/^imap/.test(scheme) ? expected.split(/\s+/)[1] : expected.split(/\s+/)[0])?.toUpperCase();
+  if (command === recordedCommand) return undefined;
+  if (command === "NOOP") {
+    if (/^imap/.test(scheme)) return `${tag} OK NOOP completed.\r\n`;
+    if (/^pop3/.test(scheme)) return "+OK\r\n";
+    if (scheme === "sieve") return 'OK "NOOP completed."\r\n';
+    return "250 2.0.0 Ok\r\n";
+  }
+  if (command === "CAPABILITY" && /^imap/.test(scheme)) {
+    const lines = before.filter((line): line is Extract<ReplayLine, { kind: "server" }> => line.kind === "server").map((line) => line.text);
+    const latest = [...lines].reverse().map((line) => /^\* CAPABILITY (.*)$/i.exec(line)?.[1] ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line)?.[1]).find(Boolean);
+    if (latest) return `* CAPABILITY ${latest}\r\n${tag} OK Capability completed.\r\n`;
+  }
+  return undefined;
+}
+
+/** The recorded client line at `at` is the first line of a message body (after a 354). */
+function isMessageBody(lines: ReplayLine[], at: number): boolean {
+  const previous = lines[at - 1];
+  return previous?.kind === "server" && /^354\b/.test(previous.text);
+}
+
+/** The recorded line at `at` is the client's "." that ends a body. */
+function isEndOfBody(lines: ReplayLine[], at: number): boolean {
+  return lines[at]!.kind === "client" && (lines[at] as { text: string }).text === ".";
+}
 
 export function fillMasks(text: string): string {
   return text.replace(/<(?:queue-id|date|unix-time|uidvalidity|time|session-id|message-id|challenge|id)>/g, (placeholder) => FILLERS[placeholder]!());
@@ -116,6 +133,8 @@ export async function startReplay(options: {
   once?: boolean;
   /** Secrets a client sends (spotted by their place in the protocol) are masked in reports. */
   secrets?: SecretBook;
+  /** Compare client lines byte for byte (no tolerance for case, EHLO names, parameters). */
+  strict?: boolean;
 }): Promise<ReplayServer> {
   const book = options.secrets ?? new SecretBook();
   const context: SecureContext = createSecureContext({ cert: options.certificate.certPem, key: options.certificate.keyPem });
@@ -213,29 +232,55 @@ export async function startReplay(options: {
     if (segment.implicitTls) await secure();
     else attach(raw);
 
-    for (const step of segment.lines) {
+    const scheme = segment.url.split(":")[0]!;
+    const pop3 = /^pop3/.test(scheme);
+    /** POP3: the list a multi-line command opened, whose "." the recording does not hold. */
+    let list: "expected" | "open" | undefined;
+    const endList = () => {
+      if (list === "open") socket.write(".\r\n");
+      list = undefined;
+    };
+    const recorded = segment.lines;
+    for (let at = 0; at < recorded.length; at++) {
+      const step = recorded[at]!;
       if (step.kind === "server") {
         let text = step.text;
         if (tagMap && text.startsWith(`${tagMap.recorded} `)) text = `${tagMap.client}${text.slice(tagMap.recorded.length)}`;
         spotter?.server(replyFromLine(text));
-        socket.write(Buffer.concat([unescapeBytes(fillMasks(text)), Buffer.from("\r\n")]));
+        let bytes = unescapeBytes(fillMasks(text));
+        if (list === "open" && bytes[0] === 0x2e) bytes = Buffer.concat([Buffer.from("."), bytes]); // RFC 1939 §3 dot-stuffing
+        if (list === "expected") list = /^\+OK/.test(text) ? "open" : undefined;
+        socket.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
         continue;
       }
+      endList();
       if (step.kind === "tls") {
         await secure();
         continue;
       }
       if (step.kind === "closed") {
-        if (step.by === "server") socket.end();
-        else await readLine();
+        // The recording's client closed; a real client may wait for the server to (s_client):
+        // give it a moment, then end the session either way.
+        if (step.by === "client") await Promise.race([readLine(), new Promise((done) => setTimeout(done, 1_000).unref())]);
+        socket.end();
         return true;
       }
-      const received = await readLine();
+      let received = await readLine();
+      // Commands that change nothing (NOOP, IMAP CAPABILITY) may come where the recording has
+      // none: they are answered from the recording, and the session goes on.
+      while (!options.strict && received !== undefined && step.kind === "client") {
+        const answer = independentAnswer(scheme, received, recorded.slice(0, at), step.text);
+        if (!answer) break;
+        socket.write(answer);
+        received = await readLine();
+      }
       let expected = step.text;
-      if (expected.startsWith("(message from ")) {
-        // A `data file` step: the body is summarised in the transcript; take it up to ".".
+      if (expected.startsWith("(message from ") || (!options.strict && isMessageBody(recorded, at))) {
+        // A message body: clients write their own headers (Date, Message-ID), so the body is
+        // taken up to its "." and the recording's body lines are skipped.
         let line = received;
         while (line !== undefined && line !== ".") line = await readLine();
+        while (at < recorded.length && !isEndOfBody(recorded, at)) at += 1;
         continue;
       }
       const recordedTag = IMAP_TAG.exec(expected)?.[1];
@@ -245,12 +290,16 @@ export async function startReplay(options: {
         expected = expected.slice(recordedTag.length + 1);
       }
       const comparable = tagMap && recordedTag === tagMap.recorded && received ? received.slice(tagMap.client.length + 1) : received;
-      if (comparable === undefined || !clientPattern(expected).test(comparable)) {
+      if (comparable === undefined || !sameClientLine(expected, comparable, Boolean(options.strict))) {
         options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(received ?? "(the client closed the connection)") } });
+        // The client hears why, in its protocol, before the session ends.
+        if (received !== undefined) socket.write(`${book.redact(divergenceReply(scheme, expected, clientTag))}\r\n`);
         socket.end();
         return false;
       }
+      if (pop3 && isMultiLineCommand(comparable)) list = "expected";
     }
+    endList();
     socket.end();
     return true;
   };

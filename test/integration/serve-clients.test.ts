@@ -1,0 +1,149 @@
+// Real mail clients complete a session against `mailchat serve` replaying a recording made by
+// `mailchat run --golden --update` of the matching example: swaks, curl, openssl s_client and
+// Python's smtplib, imaplib and poplib, each with its own EHLO name, parameters, tags and
+// message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.js";
+import { CLI, REPO_ROOT } from "../helpers/paths.js";
+
+const USER = "alice@mailchat.test";
+const PASSWORD = "alice-sandbox-pw";
+const dir = mkdtempSync(join(tmpdir(), "mailchat-clients-"));
+
+async function record(example: string): Promise<string> {
+  const script = join(dir, example);
+  copyFileSync(join(REPO_ROOT, "examples", example), script);
+  const result = await runCli(["run", "--sandbox", "--golden", "--update", script]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  return `${script}.golden`;
+}
+
+interface Served {
+  port: number;
+  ca: string;
+  exit: Promise<{ code: number | null; stdout: string }>;
+}
+
+function serve(golden: string, name: string): Promise<Served> {
+  const ca = join(dir, `${name}-ca.pem`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, "serve", golden, "--once", "--ca-out", ca], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } });
+    let stdout = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`serve did not finish: ${stdout}`));
+    }, 60_000);
+    const exit = new Promise<{ code: number | null; stdout: string }>((done) =>
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        done({ code, stdout });
+      }),
+    );
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const port = /on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
+      if (port && stdout.includes("serving each recorded connection once")) resolvePromise({ port: Number(port), ca, exit });
+    });
+  });
+}
+
+function client(command: string, args: string[], input?: string): { code: number | null; output: string } {
+  const result = spawnSync(command, args, { input: input ?? "", timeout: 30_000, encoding: "utf8" });
+  return { code: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Whether a client program is installed; under CI=true its absence fails the test. */
+function available(path: string, t: { skip(message: string): void }): boolean {
+  if (existsSync(path)) return true;
+  if (process.env.CI === "true") assert.fail(`${path} is missing: .ci/run installs it`);
+  t.skip(`${path} is not installed`);
+  return false;
+}
+
+async function against(golden: string, name: string, run: (served: Served) => { code: number | null; output: string }): Promise<void> {
+  const served = await serve(golden, name);
+  const result = run(served);
+  const server = await served.exit;
+  assert.equal(result.code, 0, `${name} failed:\n${result.output}\nserve said:\n${server.stdout}`);
+  assert.equal(server.code, 0, `serve: ${server.stdout}\n${name} said:\n${result.output}`);
+  assert.doesNotMatch(server.stdout, /diverged/);
+}
+
+describe("real clients against `mailchat serve`", () => {
+  let submission: string;
+  let allProtocols: string;
+  before(async () => {
+    submission = await record("submission.mailchat");
+    allProtocols = await record("all-protocols.mailchat");
+  });
+
+  test("swaks: STARTTLS, AUTH LOGIN, a message", async (t) => {
+    if (!available("/usr/bin/swaks", t)) return;
+    await against(submission, "swaks", (s) =>
+      client("/usr/bin/swaks", ["--server", "localhost", "--port", String(s.port), "--tls", "--auth", "LOGIN", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", "bob@mailchat.test", "--ehlo", "swaks.client.test", "--header", "Subject: from swaks", "--body", "hello"]),
+    );
+  });
+
+  test("curl: smtp with STARTTLS, AUTH LOGIN, upload", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    const message = join(dir, "curl-message.txt");
+    writeFileSync(message, "From: <alice@mailchat.test>\r\nTo: <bob@mailchat.test>\r\nSubject: from curl\r\n\r\nhello\r\n");
+    await against(submission, "curl", (s) =>
+      client("/usr/bin/curl", ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, `smtp://localhost:${s.port}`, "--login-options", "AUTH=LOGIN", "--user", `${USER}:${PASSWORD}`, "--mail-from", USER, "--mail-rcpt", "bob@mailchat.test", "--upload-file", message]),
+    );
+  });
+
+  test("openssl s_client -starttls smtp, typed as a knowledge-base article does", async (t) => {
+    if (!available("/usr/bin/openssl", t)) return;
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    // Typed with bare line ends, as in a terminal; -crlf makes them CRLF.
+    const typed = ["EHLO client.test", "AUTH LOGIN", b64(USER), b64(PASSWORD), `MAIL FROM:<${USER}>`, "RCPT TO:<bob@mailchat.test>", "DATA", "Subject: typed", "", "hello", ".", "QUIT", ""].join("\n");
+    await against(submission, "s_client", (s) => {
+      const result = client("/usr/bin/openssl", ["s_client", "-starttls", "smtp", "-connect", `localhost:${s.port}`, "-CAfile", s.ca, "-quiet", "-crlf", "-verify_return_error"], typed);
+      // s_client ends when the server closes after QUIT; its status reflects only that.
+      return { code: /221/.test(result.output) ? 0 : 1, output: result.output };
+    });
+  });
+
+  test("Python smtplib, imaplib and poplib: submission, IMAP and POP3 with STARTTLS", async (t) => {
+    const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) => existsSync(path));
+    if (!python) {
+      if (process.env.CI === "true") assert.fail("python3 is missing: .ci/run installs it");
+      return t.skip("python3 is not installed");
+    }
+    const program = join(dir, "clients.py");
+    writeFileSync(
+      program,
+      `import imaplib, poplib, smtplib, ssl, sys
+port, ca, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+context = ssl.create_default_context(cafile=ca)
+with smtplib.SMTP("localhost", port) as smtp:
+    smtp.ehlo()
+    smtp.starttls(context=context)
+    smtp.ehlo()
+    # The recording logged in with AUTH PLAIN; smtplib would pick CRAM-MD5 first.
+    smtp.user, smtp.password = user, password
+    smtp.auth("PLAIN", smtp.auth_plain)
+    smtp.quit()
+imap = imaplib.IMAP4("localhost", port)
+imap.starttls(ssl_context=context)
+imap.login(user, password)
+imap.select("INBOX")
+imap.logout()
+pop = poplib.POP3("localhost", port)
+pop.stls(context=context)
+pop.user(user)
+pop.pass_(password)
+pop.stat()
+pop.quit()
+print("done")
+`,
+    );
+    await against(allProtocols, "python", (s) => client(python, [program, String(s.port), s.ca, USER, PASSWORD]));
+  });
+});
