@@ -4,12 +4,13 @@
 // message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
-import { CLI, REPO_ROOT } from "../helpers/paths.js";
+import { serveOnce, type Served } from "../helpers/serve.js";
+import { REPO_ROOT } from "../helpers/paths.js";
 
 const USER = "alice@mailchat.test";
 const PASSWORD = "alice-sandbox-pw";
@@ -23,33 +24,8 @@ async function record(example: string): Promise<string> {
   return `${script}.golden`;
 }
 
-interface Served {
-  port: number;
-  ca: string;
-  exit: Promise<{ code: number | null; stdout: string }>;
-}
-
 function serve(golden: string, name: string): Promise<Served> {
-  const ca = join(dir, `${name}-ca.pem`);
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", golden, "--once", "--ca-out", ca], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } });
-    let stdout = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`serve did not finish: ${stdout}`));
-    }, 60_000);
-    const exit = new Promise<{ code: number | null; stdout: string }>((done) =>
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        done({ code, stdout });
-      }),
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const port = /on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
-      if (port && stdout.includes("serving each recorded connection once")) resolvePromise({ port: Number(port), ca, exit });
-    });
-  });
+  return serveOnce(golden, join(dir, `${name}-ca.pem`));
 }
 
 function client(command: string, args: string[], input?: string): { code: number | null; output: string } {

@@ -3,40 +3,14 @@
 // reported as a divergence with its place in the golden file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
-import { CLI, REPO_ROOT } from "../helpers/paths.js";
+import { serveOnce, type Served } from "../helpers/serve.js";
+import { REPO_ROOT } from "../helpers/paths.js";
 
-interface Served {
-  port: number;
-  ca: string;
-  exit: Promise<{ code: number | null; stdout: string }>;
-}
-
-function serve(golden: string, ca: string): Promise<Served> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", golden, "--once", "--ca-out", ca], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } });
-    let stdout = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`serve did not finish: ${stdout}`));
-    }, 30_000);
-    const exit = new Promise<{ code: number | null; stdout: string }>((done) =>
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        done({ code, stdout });
-      }),
-    );
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const port = /on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
-      if (port && stdout.includes("serving each recorded connection once")) resolvePromise({ port: Number(port), ca, exit });
-    });
-  });
-}
+const serve = (golden: string, ca: string): Promise<Served> => serveOnce(golden, ca, 30_000);
 
 async function recorded(): Promise<{ dir: string; script: string }> {
   const dir = mkdtempSync(join(tmpdir(), "mailchat-serve-"));
