@@ -1,8 +1,10 @@
 // `mailchat import`: a pasted session (telnet, openssl s_client, swaks, golden) → a script.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import writeFileAtomic from "write-file-atomic";
 import type { ProtocolName } from "../compile/steps.js";
 import { PROTOCOL_NAMES, isProtocolName } from "../protocols/index.js";
-import { describeFsError } from "../compile/compile.js";
+import { compile, describeFsError } from "../compile/compile.js";
+import { renderDiagnostics } from "../diagnostics/render.js";
 import { generateScript } from "../import/generate.js";
 import { replaceSecrets, spotSecrets } from "../import/secrets.js";
 import { readTranscript } from "../import/transcript.js";
@@ -37,11 +39,20 @@ export function importCommand(file: string, options: { output?: string; protocol
   const result = { ...generated, script };
   for (const entry of result.unplaced) process.stderr.write(book.redact(`mailchat: line ${entry.line} not placed (${entry.why}): ${entry.text}\n`));
   for (const reference of references) process.stderr.write(`mailchat: a credential the paste holds (line ${reference.line}) is written as \${env.${reference.variable}}: export it before running the script\n`);
+  // The script must compile (the credentials it references count as given): if not, it is
+  // still written, so it can be fixed by hand, and the status says so.
+  const env: Record<string, string> = { ...process.env } as Record<string, string>;
+  for (const name of script.match(/\$\{env\.(MAILCHAT_[A-Z0-9_]+)\}/g) ?? []) env[name.slice(6, -1)] = "x";
+  // Params are the user's to give (`--var host=…`): a stand-in value checks the rest.
+  const vars = Object.fromEntries([...script.matchAll(/^param (\w+)/gm)].map((m) => [m[1]!, "example.invalid"]));
+  const compiled = compile(options.output ?? "imported.mailchat", { source: script, env, vars });
+  const invalid = compiled.diagnostics.length > 0;
+  if (invalid) {
+    process.stderr.write(`mailchat: the imported script does not compile yet; fix it by hand:\n${book.redact(renderDiagnostics(compiled.diagnostics, () => script, { color: false }))}\n`);
+  }
   if (options.output) {
-    const temporary = `${options.output}.${process.pid}.tmp`;
     try {
-      writeFileSync(temporary, result.script);
-      renameSync(temporary, options.output);
+      writeFileAtomic.sync(options.output, result.script);
     } catch (error) {
       process.stderr.write(`mailchat: cannot write ${options.output}: ${describeFsError(error)}\n`);
       return EXIT.invalid;
@@ -50,5 +61,5 @@ export function importCommand(file: string, options: { output?: string; protocol
   } else {
     process.stdout.write(result.script);
   }
-  return EXIT.ok;
+  return invalid ? EXIT.expectationFailed : EXIT.ok;
 }

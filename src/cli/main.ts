@@ -110,7 +110,7 @@ export function buildProgram(): Command {
     .argument("<file>", "the pasted session, or - for standard input")
     .option("-o, --output <file>", "write the script here (atomically) instead of standard output")
     .option("--protocol <name>", `${PROTOCOL_NAMES.join(", ")}, when it cannot be inferred`)
-    .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.")
+    .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.\n\nExit status: 0 written, 1 written but it does not compile yet (why is on standard error), 2 bad input.")
     .action(async (file: string, options: { output?: string; protocol?: string }) => {
       const { importCommand } = await import("./import.js");
       process.exitCode = importCommand(file, options);

@@ -56,10 +56,13 @@ function bodyLine(text: string): string {
   return unstuffed.replace(/\$\{/g, () => "$${");
 }
 
-function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls: boolean): string {
+function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls: boolean, upgrades: boolean): string {
   const candidates = Object.entries(SCHEMES).filter(([, s]) => s.protocol === protocol);
   const byPort = candidates.find(([, s]) => s.defaultPort === port);
-  if (byPort) return byPort[0];
+  // A session that shows STARTTLS started in plaintext, whatever port it used (:465 shown
+  // with STARTTLS is a server configured so, or a mislabelled paste): the port stays explicit.
+  if (byPort && !(upgrades && byPort[1].implicitTls)) return byPort[0];
+  if (upgrades) return candidates.find(([, s]) => !s.implicitTls)?.[0] ?? protocol;
   return candidates.find(([, s]) => s.implicitTls === implicitTls)?.[0] ?? protocol;
 }
 
@@ -108,7 +111,8 @@ class Generator {
     const entry = first >= 0 ? (this.entries[first] as Extract<Entry, { kind: "connect" }>) : undefined;
     if (first >= 0) this.entries.splice(first, 1);
     if (entry?.url) return this.connectUrl(entry.url);
-    const scheme = schemeFor(this.protocol, entry?.port, this.transcript.implicitTls);
+    const upgrades = this.entries.some((e) => e.kind === "starttls-done" || (e.kind === "client" && /^(?:\S+ )?(?:STARTTLS|STLS)$/i.test(e.text.trim())));
+    const scheme = schemeFor(this.protocol, entry?.port, this.transcript.implicitTls && !upgrades, upgrades);
     const defaultPort = SCHEMES[scheme]?.defaultPort;
     const banner = this.entries.find((e) => e.kind === "server");
     const bannerHost = banner && banner.kind === "server" ? /^(?:220[ -]|\* OK .*?|\+OK .*?)([a-z0-9-]+(?:\.[a-z0-9-]+)+)\b/i.exec(banner.text)?.[1] : undefined;

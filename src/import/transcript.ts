@@ -73,20 +73,31 @@ function commandLine(line: string, n: number): Entry | undefined {
   return undefined;
 }
 
-const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\]|quit$)/;
+/** A shell prompt, with or without a command after it: `$ `, `root@mx:~# `, `C:\\> `. */
+const SHELL_PROMPT = /^\s*(?:\$|[\w.-]+@[\w.-]+:[^\s#$]*[#$]|\[[\w.-]+@[\w.-]+ [^\]]*\][#$]|[A-Za-z]:\\[^>]*>)(?:\s|$)/;
+
+/** What a person's typing leaves in a paste: `<ENTER>`, `[Enter]`, `⏎` at the end of a line. */
+function withoutTypingArtefacts(line: string): string {
+  return line.replace(/\s*(?:<ENTER>|<enter>|\[ENTER\]|\[Enter\]|⏎|↵|<CR>|<CRLF>)\s*$/u, "");
+}
+
+const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\])/;
 
 function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
   const entries: Entry[] = [];
   let inList = false; // POP3 multi-line replies
   let inBody = false; // SMTP DATA body, typed by the client
-  lines.forEach((line, i) => {
+  lines.forEach((typed, i) => {
     const n = i + 1;
+    const line = withoutTypingArtefacts(typed);
     if (!line.trim()) {
       if (inBody) entries.push({ kind: "client", text: "", line: n });
       return;
     }
     const command = commandLine(line, n);
     if (command && entries.length === 0) return void entries.push(command);
+    // A shell prompt is never sent: it was the user's terminal, not the session.
+    if (!inBody && SHELL_PROMPT.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: command ? "a second tool command line" : "a shell prompt" });
     if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(line)) return void entries.push({ kind: "closed", line: n });
     if (TELNET_CHATTER.test(line)) return;
     if (inBody) {
@@ -205,11 +216,24 @@ function parseGolden(lines: string[]): Entry[] {
   return entries;
 }
 
+/** The protocol the paste's own command line names by its port (`telnet mx 110`,
+ *  `s_client -connect mx:995`), when it is a well-known one. */
+function protocolFromPort(lines: string[]): ProtocolName | undefined {
+  for (const [i, line] of lines.entries()) {
+    const command = commandLine(line, i + 1);
+    if (command?.kind === "connect" && command.port !== undefined) {
+      const scheme = Object.values(SCHEMES).find((s) => s.defaultPort === command.port);
+      return scheme?.protocol;
+    }
+  }
+  return undefined;
+}
+
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
   const lines = text.replace(/\r/g, "").split("\n");
   const format = detectFormat(text);
   const stripped = format === "golden" ? lines.filter((l) => /^S: /.test(l)).map((l) => l.slice(3)) : format === "swaks" ? lines.filter((l) => /^<[-~]/.test(l)).map((l) => l.slice(3)) : lines;
-  const protocol = options.protocol ?? inferProtocol(stripped);
+  const protocol = options.protocol ?? protocolFromPort(lines) ?? inferProtocol(stripped);
   switch (format) {
     case "golden": {
       const entries = parseGolden(lines);

@@ -55,3 +55,14 @@ test("import | run -: a pasted session runs straight from standard input", async
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /✔ \(stdin\): \d+ steps passed/);
 });
+
+test("import: a script that does not compile is still written, with why, and exit 1", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailchat-import-"));
+  const paste = join(dir, "paste.txt");
+  writeFileSync(paste, "$ telnet mx.example.com 25\n220 mx ESMTP\nQUIT\n221 Bye\nConnection closed by foreign host.\nEHLO again\n");
+  const result = await runCli(["import", paste, "-o", join(dir, "out.mailchat")]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /the imported script does not compile yet; fix it by hand/);
+  assert.match(result.stderr, /`send` needs a connection, but the connection was closed before it/);
+  assert.match(readFileSync(join(dir, "out.mailchat"), "utf8"), /send EHLO again/);
+});
