@@ -3,6 +3,8 @@
 // the names a regex captures.
 import safeRegex from "safe-regex2";
 import type * as A from "../../grammar/ast.js";
+import type { Diagnostic } from "../../grammar/diagnostic.js";
+import { parseTemplate } from "../../grammar/template.js";
 import type { ProtocolMatcherKind } from "../protocols/types.js";
 import type { OpenConnection, ConnectionState } from "./connection-state.js";
 import type { ReportError, Scope } from "./scope.js";
@@ -82,9 +84,35 @@ export class MatcherCompiler {
   }
 
   pattern(p: A.TextPattern): Pattern | undefined {
+    if (p.kind === "regex" && p.regex.source.includes("${")) return this.regexTemplate(p.regex);
     if (p.kind === "regex") return this.safeRegex(p.regex) ? { kind: "regex", regex: new RegExp(p.regex.source, p.regex.flags), source: `/${p.regex.source}/${p.regex.flags}` } : undefined;
     const text = this.scope.text(p.value, "value");
     return text ? { kind: "text", text } : undefined;
+  }
+
+  /**
+   * `/… ${name} …/`: a value inside a regex matches literally (it is escaped), whether it is
+   * known now or captured during the run (`/\* ${n} EXPUNGE/`, `/TAG "${tag}"/`).
+   */
+  private regexTemplate(regex: A.RegexLiteral): Pattern | undefined {
+    const diagnostics: Diagnostic[] = [];
+    const template = parseTemplate(regex.source, () => regex.span, diagnostics);
+    for (const d of diagnostics) this.error(d.code, d.message, regex.span, d.help);
+    const text = this.scope.text(template, "regex");
+    if (!text) return undefined;
+    // Checked with each value standing for one literal character.
+    const probe = text.parts.map((part) => (typeof part === "string" ? part : "x")).join("");
+    if (!this.safeRegex({ ...regex, source: probe })) return undefined;
+    try {
+      new RegExp(probe, regex.flags);
+    } catch (error) {
+      this.error("bad-regex", `the regex /${regex.source}/ is not valid: ${(error as Error).message}`, regex.span);
+      return undefined;
+    }
+    const pattern: Pattern = { kind: "regex", regex: new RegExp(probe, regex.flags), source: `/${regex.source}/${regex.flags}`, flags: regex.flags };
+    if (text.parts.some((part) => typeof part !== "string")) pattern.template = text;
+    else pattern.regex = new RegExp(text.parts.join(""), regex.flags);
+    return pattern;
   }
 
   /**

@@ -10,8 +10,11 @@ type Variable = { known: true; value: string } | { known: false };
 
 export type ReportError = (code: string, message: string, span: A.Span, help?: string) => void;
 
-/** `line`: sent as one line, so no CR/LF may come from a value; `raw`: exact bytes; `value`: a word. */
-export type TextKind = "line" | "raw" | "value";
+/** `line`: sent as one line, so no CR/LF may come from a value; `raw`: exact bytes; `value`: a
+ *  word; `regex`: a regex's source, whose interpolated values match literally (escaped). */
+export type TextKind = "line" | "raw" | "value" | "regex";
+
+export const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 export class Scope {
   private readonly vars = new Map<string, Variable>();
@@ -28,6 +31,8 @@ export class Scope {
       this.vars.set(name, { known: true, value });
       this.secrets.add(value);
     }
+    // `${tag}`: the tag of the IMAP command sent last (A7), set during the run.
+    this.vars.set("tag", { known: false });
   }
 
   /** A value known now, or one captured during the run (`known: false`). */
@@ -84,6 +89,10 @@ export class Scope {
       }
       if (typeof value !== "string") {
         parts.push(value);
+        continue;
+      }
+      if (kind === "regex") {
+        parts.push(escapeRegex(value));
         continue;
       }
       if (kind === "line" && /[\r\n]/.test(value)) {

@@ -12,7 +12,10 @@ export interface RuntimeText {
   parts: Array<string | { capture: string; fallback?: string; span: Span }>;
 }
 
-export type Pattern = { kind: "text"; text: RuntimeText } | { kind: "regex"; regex: RegExp; source: string };
+export type Pattern =
+  | { kind: "text"; text: RuntimeText }
+  /** `template`: the source still holds values captured during the run (escaped when filled). */
+  | { kind: "regex"; regex: RegExp; source: string; template?: RuntimeText; flags?: string };
 
 export interface TlsSettings {
   minVersion?: TlsVersionName;

@@ -107,6 +107,8 @@ export interface ProtocolSession {
   raw(bytes: Buffer): void;
   /** The tag of the next command an `auth` exchange sends (IMAP). */
   nextTag(): string;
+  /** The tag of the command sent last (IMAP), for `${tag}`. */
+  lastTag?: string;
   /** Replies the end of a message body owes: one, or one per accepted recipient (LMTP). */
   endOfData(): number;
 }

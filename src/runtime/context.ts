@@ -178,6 +178,7 @@ export class RunContext {
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${this.shown(shown)}\``);
     this.connection.sent(wire, replies);
     this.owed += replies;
+    if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
     const text = this.shown(shown);
     await this.write(`${wire}\r\n`, `\`${text}\``);
     this.lastSent = text;

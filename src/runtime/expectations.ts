@@ -2,6 +2,7 @@
 // Pure: no sockets, no printing; a failure comes back as a value for the reporters.
 import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
 import type { Capabilities, Reply } from "../protocols/types.js";
+import { escapeRegex } from "../compile/scope.js";
 import { boundedExec } from "./bounded-regex.js";
 import type { Failure, TlsFacts } from "./events.js";
 
@@ -171,7 +172,9 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
 
 function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
   if (pattern.kind === "text") return { found: text.includes(render(pattern.text)), groups: {} };
-  const match = boundedExec(pattern.regex, text, budgetMs, pattern.source);
+  // Values captured during the run match literally inside the regex.
+  const regex = pattern.template ? new RegExp(pattern.template.parts.map((part) => (typeof part === "string" ? part : escapeRegex(render({ parts: [part] })))).join(""), pattern.flags) : pattern.regex;
+  const match = boundedExec(regex, text, budgetMs, pattern.source);
   if (!match) return { found: false, groups: {} };
   const groups: Record<string, string> = {};
   for (const [name, value] of Object.entries(match.groups ?? {})) if (value !== undefined) groups[name] = value;

@@ -84,3 +84,18 @@ test("IMAP `capability AUTH=PLAIN` is the wire form of `capability AUTH PLAIN`; 
   assert.match(result.stdout, /expected capability AUTH=CRAM-MD5, but the server does not offer it/);
   assert.match(result.stdout, /- AUTH=CRAM-MD5\n\s+\+ offered: IMAP4REV1 .*AUTH=PLAIN/);
 });
+
+test("`${tag}` is the tag of the IMAP command sent last; captured values inside a regex match literally", async () => {
+  const result = await runCli(["run", "--sandbox", "test/fixtures/run/imap-tag-and-regex-values.mailchat"]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+});
+
+test("a captured value with regex characters matches only itself inside a regex", async () => {
+  const { compile } = await import("../../src/compile/compile.js");
+  const result = compile("x.mailchat", { source: 'connect smtp://localhost\nset dot = "a.c"\nexpect 220 /^220 ${dot}$/\n' });
+  const step = result.script!.steps.find((s) => s.kind === "expect")!;
+  const text = step.kind === "expect" ? step.matchers.find((m) => m.kind === "text") : undefined;
+  const pattern = text?.kind === "text" ? text.pattern : undefined;
+  assert.ok(pattern?.kind === "regex");
+  assert.ok(pattern.regex.test("220 a.c") && !pattern.regex.test("220 abc"));
+});

@@ -111,9 +111,12 @@ export class ImapSession implements ProtocolSession {
    *  line answers it. */
   private continuationPending = false;
 
+  lastTag: string | undefined;
+
   command(line: string, capabilities: Capabilities | undefined): Command {
     const untagged = this.literalPending || this.continuationPending;
-    const wire = untagged ? line : `A${++this.count} ${line}`;
+    if (!untagged) this.lastTag = `A${++this.count}`;
+    const wire = untagged ? line : `${this.lastTag} ${line}`;
     this.continuationPending = false;
     this.literalPending = LITERAL_AT_END.test(line);
     if (!this.literalPending) return { wire, shown: wire, replies: 1 };
@@ -138,7 +141,8 @@ export class ImapSession implements ProtocolSession {
   }
 
   nextTag(): string {
-    return `A${++this.count}`;
+    this.lastTag = `A${++this.count}`;
+    return this.lastTag;
   }
 
   endOfData(): number {
