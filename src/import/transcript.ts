@@ -15,7 +15,25 @@ export type Entry =
   | { kind: "closed"; line: number }
   | { kind: "unplaced"; text: string; line: number; why: string };
 
-export type Format = "golden" | "swaks" | "openssl" | "telnet";
+export type Format = "golden" | "swaks" | "openssl" | "labelled" | "telnet";
+
+/** The labels people put before each side of a session: `C:`/`S:`, `CLIENT:`/`SERVER:`,
+ *  `<Client>:`/`<Server>:`, `>`/`<`, in any case. */
+const CLIENT_LABEL = /^\s*(?:c|client|<client>)\s*:\s?|^\s*>\s/i;
+const SERVER_LABEL = /^\s*(?:s|server|<server>)\s*:\s?|^\s*<\s/i;
+
+function labelledSides(lines: string[]): { client: number; server: number; other: number } {
+  let client = 0;
+  let server = 0;
+  let other = 0;
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    if (CLIENT_LABEL.test(line)) client += 1;
+    else if (SERVER_LABEL.test(line)) server += 1;
+    else other += 1;
+  }
+  return { client, server, other };
+}
 
 export interface Transcript {
   format: Format;
@@ -28,6 +46,10 @@ export interface Transcript {
 
 export function detectFormat(text: string): Format {
   if (/^[CS*]: /m.test(text) && !/^(?!\s*$)(?![CS*]: |#)/m.test(text)) return "golden";
+  // Labelled sides, whatever the labels; a line without one (`... TLS handshake ...`) does
+  // not make the paste unlabelled, it is reported as not placed.
+  const sides = labelledSides(text.split(/\r?\n/));
+  if (sides.client > 0 && sides.server > 0 && sides.client + sides.server >= 2 * sides.other) return "labelled";
   if (/^(?:<-|<~| ->| ~>|===|<\*\*| \*\*>)/m.test(text)) return "swaks";
   if (/^CONNECTED\(\d+\)|^---$|s_client|^(?:Verify return code|SSL-Session|New, TLS)/m.test(text)) return "openssl";
   return "telnet";
@@ -128,6 +150,22 @@ function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
   return entries;
 }
 
+function parseLabelled(lines: string[]): Entry[] {
+  const entries: Entry[] = [];
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    if (!line.trim()) return;
+    const command = commandLine(line, n);
+    if (command && entries.length === 0) return void entries.push(command);
+    const client = CLIENT_LABEL.exec(line);
+    if (client) return void entries.push({ kind: "client", text: withoutTypingArtefacts(line.slice(client[0].length)), line: n });
+    const server = SERVER_LABEL.exec(line);
+    if (server) return void entries.push({ kind: "server", text: line.slice(server[0].length), line: n });
+    entries.push({ kind: "unplaced", text: line, line: n, why: "a line without a client or server label" });
+  });
+  return entries;
+}
+
 function parseSwaks(lines: string[]): Entry[] {
   const entries: Entry[] = [];
   lines.forEach((line, i) => {
@@ -138,7 +176,9 @@ function parseSwaks(lines: string[]): Entry[] {
     if ((match = /^=== TLS started with cipher (\S+?):(\S+)/.exec(line))) return void entries.push({ kind: "starttls-done", line: n }, { kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
     if ((match = /^=== TLS peer (?:subject )?DN="(.*)"/.exec(line))) return void entries.push({ kind: "cert", subject: match[1]!.replace(/^\//, "").replace(/\//g, ", "), line: n });
     if (/^=== Connection closed/.test(line)) return void entries.push({ kind: "closed", line: n });
-    if (/^===|^\s*\*\*\*|^<\*\*|^ \*\*>/.test(line)) return void (/^\*\*\*|^<\*\*/.test(line.trim()) && entries.push({ kind: "unplaced", text: line, line: n, why: "a swaks error line" }));
+    // `<**` is a server reply swaks flags as an error: still the server's reply.
+    if ((match = /^<\*\*\s*(.*)$/.exec(line))) return void entries.push({ kind: "server", text: match[1]!, line: n });
+    if (/^===|^\s*\*\*\*|^ \*\*>/.test(line)) return void (/^\*\*\*/.test(line.trim()) && entries.push({ kind: "unplaced", text: line, line: n, why: "a swaks error line" }));
     if ((match = /^(?:<-|<~)\*?\s*(.*)$/.exec(line))) return void entries.push({ kind: "server", text: match[1]!, line: n });
     if ((match = /^ (?:->|~>)\s*(.*)$/.exec(line))) return void entries.push({ kind: "client", text: match[1]!, line: n });
     const command = commandLine(line, n);
@@ -232,9 +272,18 @@ function protocolFromPort(lines: string[]): ProtocolName | undefined {
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
   const lines = text.replace(/\r/g, "").split("\n");
   const format = detectFormat(text);
-  const stripped = format === "golden" ? lines.filter((l) => /^S: /.test(l)).map((l) => l.slice(3)) : format === "swaks" ? lines.filter((l) => /^<[-~]/.test(l)).map((l) => l.slice(3)) : lines;
+  const stripped =
+    format === "golden"
+      ? lines.filter((l) => /^S: /.test(l)).map((l) => l.slice(3))
+      : format === "swaks"
+        ? lines.filter((l) => /^<[-~*]/.test(l)).map((l) => l.replace(/^<[-~*]\*?\s*/, ""))
+        : format === "labelled"
+          ? lines.filter((l) => SERVER_LABEL.test(l)).map((l) => l.replace(SERVER_LABEL, ""))
+          : lines;
   const protocol = options.protocol ?? protocolFromPort(lines) ?? inferProtocol(stripped);
   switch (format) {
+    case "labelled":
+      return { format, protocol, implicitTls: false, entries: parseLabelled(lines) };
     case "golden": {
       const entries = parseGolden(lines);
       const url = entries.find((e) => e.kind === "connect" && e.url);
