@@ -155,7 +155,7 @@ export function buildProgram(): Command {
 
   program
     .command("sandbox")
-    .description("run mailchat's sandbox mail server (SMTP, submission, SMTPS, LMTP, POP3, POP3S, IMAP, IMAPS) until Ctrl-C")
+    .description("run mailchat's sandbox mail server (SMTP, submission, SMTPS, LMTP, POP3, POP3S, IMAP, IMAPS, ManageSieve) until Ctrl-C")
     .option("--port-offset <n>", "listen on each service's default port + n", "10000")
     .option("--profile <name>", `reproduce a known fault: ${PROFILES.map((profile) => profile.name).join(", ")}`)
     .addHelpText("after", "\nExamples:\n  $ mailchat sandbox\n  $ mailchat sandbox --profile strip-starttls --port-offset 20000")
