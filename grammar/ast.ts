@@ -77,7 +77,7 @@ export type Statement =
   | { kind: "auth"; mechanism: string; mechanismSpan: Span; user: Template; secret: Template; span: Span }
   | { kind: "data"; body: Template[]; span: Span }
   | { kind: "data-file"; path: Template; span: Span }
-  | { kind: "set"; name: string; value: Template; span: Span }
+  | { kind: "set"; name: string; value: Template; secret?: boolean; span: Span }
   | { kind: "param"; name: string; description?: string; fallback?: Template; secret?: boolean; span: Span }
   | { kind: "timeout"; ms: number; span: Span }
   | { kind: "close"; span: Span }

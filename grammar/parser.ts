@@ -244,6 +244,7 @@ export class MailchatParser extends CstParser {
   public setStatement = this.RULE("setStatement", () => {
     this.CONSUME(T.Set);
     this.CONSUME(T.WordLike, { LABEL: "name" });
+    this.OPTION(() => this.CONSUME(T.Secret));
     this.CONSUME(T.Comparison);
     this.SUBRULE(this.value);
     this.CONSUME(T.Newline);

@@ -362,7 +362,9 @@ export class AstBuilder extends BaseVisitor {
       this.diagnostics.push(diagnostic("syntax", `expected \`=\` in \`set\`, found \`${comparison.image}\``, this.spanOfToken(comparison)));
     }
     this.checkName(name);
-    return { kind: "set", name: name.image, value: this.valueTemplate(this.node(ctx, "value")!), span: this.spanFrom(this.token(ctx, "Set")!, name) };
+    const statement: A.Statement = { kind: "set", name: name.image, value: this.valueTemplate(this.node(ctx, "value")!), span: this.spanFrom(this.token(ctx, "Set")!, name) };
+    if (this.token(ctx, "Secret")) statement.secret = true;
+    return statement;
   }
 
   paramStatement(ctx: Children): A.Statement {

@@ -105,9 +105,14 @@ class Compiler {
       case "set": {
         const value = this.scope.text(s.value, "value");
         if (!value) return;
-        if (value.parts.every((p) => typeof p === "string")) return this.scope.define(s.name, (value.parts as string[]).join(""));
+        if (value.parts.every((p) => typeof p === "string")) {
+          const known = (value.parts as string[]).join("");
+          // `set password secret = …`: masked in every output, like a secret param.
+          if (s.secret) this.scope.secrets.add(known);
+          return this.scope.define(s.name, known);
+        }
         this.scope.define(s.name, undefined);
-        this.steps.push({ ...common, kind: "set", name: s.name, value });
+        this.steps.push({ ...common, kind: "set", name: s.name, value, ...(s.secret ? { secret: true } : {}) });
         return;
       }
       case "timeout":

@@ -94,7 +94,8 @@ export type Step = StepCommon &
     | { kind: "auth"; mechanism: SaslMechanism; user: RuntimeText; secret: RuntimeText; timeoutMs: number }
     | { kind: "data"; body: RuntimeText[]; timeoutMs: number }
     | { kind: "data-file"; path: string; timeoutMs: number }
-    | { kind: "set"; name: string; value: RuntimeText }
+    /** `secret`: the value, captured during the run, is masked from then on. */
+    | { kind: "set"; name: string; value: RuntimeText; secret?: boolean }
     | { kind: "close" }
   );
 

@@ -109,9 +109,12 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
     case "data-file":
       await ctx.settle(step.timeoutMs);
       return dataFile(ctx, step, command(step.timeoutMs));
-    case "set":
-      ctx.captures.set(step.name, ctx.render(step.value));
+    case "set": {
+      const value = ctx.render(step.value);
+      if (step.secret) ctx.book.add(value);
+      ctx.captures.set(step.name, value);
       return;
+    }
     case "close":
       await ctx.settle(DEFAULT_TIMEOUT_MS);
       await ctx.connection?.close();

@@ -26,3 +26,10 @@ test("a NUL written in a data body is a compile error, nothing is sent", () => {
   const result = compile("nul.mailchat", { source: 'connect smtp://localhost\nexpect 220\ndata\nSubject: x\n\nbefore${nul}after\n.\n', vars: { nul: "\0" } });
   assert.deepEqual(result.diagnostics.map((d) => d.code), ["nul-in-data"]);
 });
+
+test("`set NAME secret = VALUE` and `param NAME secret` make their values secrets of the script", () => {
+  const result = compile("secret.mailchat", { source: 'param token secret default "tok-123456"\nset password secret = "pw-abcdef"\nset visible = "not-a-secret"\nconnect smtp://localhost\n' });
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual([...result.script!.secrets].sort(), ["pw-abcdef", "tok-123456"]);
+  assert.equal(result.script!.params[0]!.value, "********");
+});
