@@ -44,7 +44,18 @@ export class LineBuffer {
     if (this.length === 0) return undefined;
     const newline = this.find();
     if (newline < 0) return undefined;
-    const line = this.take(newline + 1);
+    const head = this.chunks[0]!;
+    let line: Buffer;
+    if (newline < head.length) {
+      // The common case: the line lies in the first chunk; no copy, two views.
+      line = head;
+      if (newline + 1 === head.length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(newline + 1);
+      this.length -= newline + 1;
+      this.resetScan();
+    } else {
+      line = this.take(newline + 1);
+    }
     const end = newline > 0 && line[newline - 1] === 0x0d ? newline - 1 : newline;
     const raw = line.subarray(0, end);
     return { text: raw.toString("utf8"), raw, bytes: newline + 1 };

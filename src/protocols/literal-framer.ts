@@ -1,6 +1,7 @@
 // Replies made of lines that may carry literals (IMAP `{n}`, RFC 9051 §4.3; ManageSieve
 // `{n}`, RFC 5804 §4): the literal's bytes are read by count, so text inside one that looks
 // like a completion cannot end a reply. Subclasses say which line completes a reply.
+import { StringDecoder } from "node:string_decoder";
 import { MAX_LIST_LINES, MAX_LITERAL_BYTES, MAX_MESSAGE_REPLY_BYTES } from "../limits.js";
 import { LineBuffer, joinLines } from "./line-buffer.js";
 import { FramingError, type Reply, type ReplyFramer } from "./types.js";
@@ -16,7 +17,7 @@ export abstract class LiteralLineFramer implements ReplyFramer {
   private current = "";
   private currentRaw: Buffer[] = [];
   private literalLeft = 0;
-  private literalStart = 0;
+  private literalText = new StringDecoder("utf8");
   private bytes = 0;
 
   constructor(
@@ -41,12 +42,10 @@ export abstract class LiteralLineFramer implements ReplyFramer {
         this.currentRaw.push(taken);
         this.literalLeft -= taken.length;
         this.count(taken.length);
-        if (this.literalLeft === 0) {
-          // The literal is decoded whole, so a character split across chunks stays intact.
-          const literal = Buffer.concat(this.currentRaw.splice(this.literalStart));
-          this.currentRaw.push(literal);
-          this.current += literal.toString("utf8");
-        }
+        // A character split across chunks is kept whole by the decoder; the bytes are joined
+        // once, when the line ends.
+        this.current += this.literalText.write(taken);
+        if (this.literalLeft === 0) this.current += this.literalText.end();
         continue;
       }
       const next = this.input.next();
@@ -61,7 +60,7 @@ export abstract class LiteralLineFramer implements ReplyFramer {
         if (size > MAX_LITERAL_BYTES) throw new FramingError(`the server announced a literal of ${size} bytes (limit ${MAX_LITERAL_BYTES})`, next.raw.subarray(0, 120));
         this.current += "\n";
         this.currentRaw.push(CRLF);
-        this.literalStart = this.currentRaw.length;
+        this.literalText = new StringDecoder("utf8");
         this.literalLeft = size;
         continue;
       }

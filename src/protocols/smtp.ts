@@ -56,8 +56,13 @@ export class SmtpFramer implements ReplyFramer {
     const enhanced = ENHANCED.exec(last);
     if (enhanced) reply.enhanced = enhanced[1]!;
     // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
-    const codes = [...new Set(lines.map((line) => /^(\d{3})/.exec(line)?.[1] ?? "no code"))];
-    if (codes.length > 1) reply.inconsistent = codes.join(" then ");
+    if (lines.length > 1) {
+      const first = lines[0]!.slice(0, 3);
+      if (lines.some((line) => line.slice(0, 3) !== first)) {
+        const codes = [...new Set(lines.map((line) => /^(\d{3})/.exec(line)?.[1] ?? "no code"))];
+        if (codes.length > 1) reply.inconsistent = codes.join(" then ");
+      }
+    }
     this.lines = [];
     this.raw = [];
     this.bytes = 0;
