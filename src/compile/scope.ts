@@ -4,6 +4,7 @@
 import type * as A from "../../grammar/ast.js";
 import { closest } from "../../grammar/diagnostic.js";
 import { SECRET_PLACEHOLDER } from "../limits.js";
+import { escapeRegex } from "../regex-escape.js";
 import type { CompiledScript, RuntimeText } from "./steps.js";
 
 type Variable = { known: true; value: string } | { known: false };
@@ -13,8 +14,6 @@ export type ReportError = (code: string, message: string, span: A.Span, help?: s
 /** `line`: sent as one line, so no CR/LF may come from a value; `raw`: exact bytes; `value`: a
  *  word; `regex`: a regex's source, whose interpolated values match literally (escaped). */
 export type TextKind = "line" | "raw" | "value" | "regex";
-
-export const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 export class Scope {
   private readonly vars = new Map<string, Variable>();

@@ -7,6 +7,7 @@
 import type { ProtocolName } from "../compile/steps.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { SCHEMES } from "../protocols/schemes.js";
+import { escapeRegex } from "../regex-escape.js";
 import { escapeBytes } from "../transcript/escape.js";
 import type { Entry, Transcript } from "./transcript.js";
 
@@ -66,9 +67,6 @@ function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls
   return candidates.find(([, s]) => s.implicitTls === implicitTls)?.[0] ?? protocol;
 }
 
-function regexEscape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
 
 class Generator {
   readonly out: string[] = [];
@@ -91,10 +89,6 @@ class Generator {
 
   private next(): Entry | undefined {
     return this.entries[this.index++];
-  }
-
-  private get smtpLike(): boolean {
-    return this.protocol === "smtp" || this.protocol === "lmtp";
   }
 
   generate(source: string): ImportResult {
@@ -157,7 +151,7 @@ class Generator {
         return;
       case "cert":
         if (entry.verified === true) this.out.push("expect cert verified");
-        if (entry.subject) this.out.push(`expect cert subject /${regexEscape(entry.subject)}/`);
+        if (entry.subject) this.out.push(`expect cert subject /${escapeRegex(entry.subject)}/`);
         return;
       case "starttls-done":
         return;
@@ -259,14 +253,7 @@ class Generator {
         return this.auth("login", user);
       }
     }
-    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text))) {
-      const blob = match[1] ?? (/^334\b/.test(this.serverText(0) ?? "") ? this.clientText(1) : undefined);
-      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
-      if (user !== undefined) {
-        if (!match[1]) this.index += 2;
-        return this.auth("plain", user);
-      }
-    }
+    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text)) && this.plain(match[1], /^334\b/)) return;
     if (/^AUTH CRAM-MD5$/i.test(text) && /^334 /.test(this.serverText(0) ?? "")) {
       const user = decode(this.clientText(1) ?? "")?.split(" ")[0];
       if (user) {
@@ -311,16 +298,8 @@ class Generator {
       this.index += 2;
       return this.auth("user", match[1]!);
     }
-    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text))) {
-      // RFC 5034: the response with the command, or after a `+` continuation.
-      const twoStep = !match[1] && /^\+(?: |$)/.test(this.serverText(0) ?? "");
-      const blob = match[1] ?? (twoStep ? this.clientText(1) : undefined);
-      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
-      if (user !== undefined) {
-        if (twoStep) this.index += 2;
-        return this.auth("plain", user);
-      }
-    }
+    // RFC 5034: the response with the command, or after a `+` continuation.
+    if ((match = /^AUTH PLAIN(?: (\S+))?$/i.exec(text)) && this.plain(match[1], /^\+(?: |$)/)) return;
     this.out.push(sendLine(entry.text));
   }
 
@@ -342,18 +321,25 @@ class Generator {
       const user = login[1]!.startsWith('"') ? login[1]!.slice(1, -1).replace(/\\(.)/g, "$1") : login[1]!;
       return this.auth("login", user);
     }
+    // RFC 9051 §6.2.2: SASL-IR, or the response after a `+` continuation.
     const plain = /^AUTHENTICATE PLAIN(?: (\S+))?$/i.exec(command);
-    if (plain) {
-      // RFC 9051 §6.2.2: SASL-IR, or the response after a `+` continuation.
-      const twoStep = !plain[1] && /^\+(?: |$)/.test(this.serverText(0) ?? "");
-      const blob = plain[1] ?? (twoStep ? this.clientText(1) : undefined);
-      const user = blob ? decode(blob)?.split("\0")[1] : undefined;
-      if (user !== undefined) {
-        if (twoStep) this.index += 2;
-        return this.auth("plain", user);
-      }
-    }
+    if (plain && this.plain(plain[1], /^\+(?: |$)/)) return;
     this.out.push(sendLine(command));
+  }
+
+  /**
+   * AUTH PLAIN with its response on the command line, or in the client line after the
+   * server's continuation (`334`, `+`): written as `auth plain USER`. False when the paste
+   * does not show the user (the lines are then sent as they are).
+   */
+  private plain(initial: string | undefined, continuation: RegExp): boolean {
+    const twoStep = initial === undefined && continuation.test(this.serverText(0) ?? "");
+    const blob = initial ?? (twoStep ? this.clientText(1) : undefined);
+    const user = blob ? decode(blob)?.split("\0")[1] : undefined;
+    if (user === undefined) return false;
+    if (twoStep) this.index += 2;
+    this.auth("plain", user);
+    return true;
   }
 
   private auth(mechanism: string, user: string): void {

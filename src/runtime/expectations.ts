@@ -2,7 +2,7 @@
 // Pure: no sockets, no printing; a failure comes back as a value for the reporters.
 import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
 import type { Capabilities, Reply } from "../protocols/types.js";
-import { escapeRegex } from "../compile/scope.js";
+import { escapeRegex } from "../regex-escape.js";
 import { boundedExec } from "./bounded-regex.js";
 import type { Failure, TlsFacts } from "./events.js";
 

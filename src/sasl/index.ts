@@ -1,7 +1,6 @@
 // SASL responses (RFC 4616 PLAIN, the LOGIN draft, RFC 2195 CRAM-MD5, Google's XOAUTH2) and
 // the forms a secret takes on the wire, so that every one of them can be redacted.
 import { createHmac } from "node:crypto";
-import { SECRET_PLACEHOLDER } from "../limits.js";
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
@@ -46,13 +45,4 @@ export function secretWireForms(user: string, secret: string): string[] {
   if (!secret) return [];
   const forms = new Set([secret, b64(secret), plainResponse(user, secret), plainResponse(user, secret, user), xoauth2Response(user, secret)]);
   return [...forms].filter(Boolean);
-}
-
-/** Replaces every occurrence of any form (longest first) by the placeholder. */
-export function redact(text: string, forms: readonly string[]): string {
-  let out = text;
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
-    if (form) out = out.split(form).join(SECRET_PLACEHOLDER);
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
 // compares byte for byte. Secrets and masked text match any value in both modes.
 import { BUILT_IN_MASKS } from "../golden/masks.js";
 import { SECRET_PLACEHOLDER } from "../limits.js";
+import { escapeRegex } from "../regex-escape.js";
 
 /** A recorded client line as a pattern: secrets and masked text match any value. */
 export function clientPattern(expected: string, flags = ""): RegExp {
@@ -13,18 +14,15 @@ export function clientPattern(expected: string, flags = ""): RegExp {
   while (rest) {
     const hit = placeholders.map((p) => ({ p, at: rest.indexOf(p) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
     if (!hit) {
-      pattern += escape(rest);
+      pattern += escapeRegex(rest);
       break;
     }
-    pattern += `${escape(rest.slice(0, hit.at))}.+?`;
+    pattern += `${escapeRegex(rest.slice(0, hit.at))}.+?`;
     rest = rest.slice(hit.at + hit.p.length);
   }
   return new RegExp(`^${pattern}$`, flags);
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** A client line reduced to what a recording can hold every client to. */
 export function canonicalCommand(line: string): string {

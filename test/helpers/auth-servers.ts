@@ -2,26 +2,13 @@
 // them; `echo` refuses them with a reply that repeats every line the client sent during the
 // exchange — the worst case for a transcript that must not show a secret.
 import type { Socket } from "node:net";
-import { startRawServer, type RawServer } from "./raw-server.js";
+import { onClientLines, startRawServer, type RawServer } from "./raw-server.js";
 
 export type AuthMode = "behave" | "echo";
 export type AuthProtocol = "smtp" | "pop3" | "imap";
 
 /** The CRAM-MD5 challenge of RFC 2195 §2, fixed so a test can compute the response. */
 export const CRAM_CHALLENGE = "<1896.697170952@postoffice.example.net>";
-
-function lines(socket: Socket, onLine: (line: string) => void): void {
-  let buffer = "";
-  socket.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    let at: number;
-    while ((at = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, at).replace(/\r$/, "");
-      buffer = buffer.slice(at + 1);
-      onLine(line);
-    }
-  });
-}
 
 function smtp(socket: Socket, mode: AuthMode): void {
   socket.write("220 mx.example.test ESMTP\r\n");
@@ -32,7 +19,7 @@ function smtp(socket: Socket, mode: AuthMode): void {
     exchange = undefined;
     socket.write(mode === "behave" ? "235 2.7.0 Authentication successful\r\n" : `535 5.7.8 rejected: ${seen}\r\n`);
   };
-  lines(socket, (line) => {
+  onClientLines(socket, (line) => {
     if (exchange) {
       exchange.push(line);
       const prompt = prompts.shift();
@@ -65,7 +52,7 @@ function pop3(socket: Socket, mode: AuthMode): void {
     exchange = undefined;
     socket.write(mode === "behave" ? "+OK logged in\r\n" : `-ERR [AUTH] rejected: ${seen}\r\n`);
   };
-  lines(socket, (line) => {
+  onClientLines(socket, (line) => {
     if (exchange) {
       exchange.push(line);
       if (/^USER /i.test(exchange[0]!) && exchange.length === 1) return;
@@ -96,7 +83,7 @@ function imap(socket: Socket, mode: AuthMode): void {
     pending = undefined;
     socket.write(mode === "behave" ? `${tag} OK logged in\r\n` : `${tag} NO [AUTHENTICATIONFAILED] rejected: ${seen.join(" | ")}\r\n`);
   };
-  lines(socket, (line) => {
+  onClientLines(socket, (line) => {
     if (pending) {
       pending.seen.push(line);
       return final();

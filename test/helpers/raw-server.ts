@@ -30,3 +30,17 @@ export function startRawServer(onConnection: (socket: Socket) => void): Promise<
     });
   });
 }
+
+/** Calls `onLine` with each line a client sends (line end removed), as the bytes come. */
+export function onClientLines(socket: Socket, onLine: (line: string) => void, encoding: BufferEncoding = "utf8"): void {
+  let buffer = "";
+  socket.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString(encoding);
+    let at: number;
+    while ((at = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, at).replace(/\r$/, "");
+      buffer = buffer.slice(at + 1);
+      onLine(line);
+    }
+  });
+}

@@ -8,22 +8,19 @@ import type { Socket } from "node:net";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "../helpers/paths.js";
-import { startRawServer } from "../helpers/raw-server.js";
+import { onClientLines, startRawServer } from "../helpers/raw-server.js";
 
 const script = (name: string) => join(FIXTURES, "hostile", name, "script.mailchat");
 
 function onLines(socket: Socket, answer: (line: string) => string | undefined): void {
-  let buffer = "";
-  socket.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("latin1");
-    let at: number;
-    while ((at = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, at).replace(/\r$/, "");
-      buffer = buffer.slice(at + 1);
+  onClientLines(
+    socket,
+    (line) => {
       const reply = answer(line);
       if (reply !== undefined) socket.write(reply);
-    }
-  });
+    },
+    "latin1",
+  );
 }
 
 async function against(behaviour: (socket: Socket) => void, fixture: string, extra: string[] = [], timeoutMs = 30_000) {
