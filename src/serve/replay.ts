@@ -85,7 +85,7 @@ const FILLERS: Record<string, () => string> = {
  * this point: NOOP in every protocol, CAPABILITY in IMAP (from the capabilities recorded so
  * far). Undefined when the command is the recorded one, or not such a command.
  */
-function independentAnswer(scheme: string, received: string, before: ReplayLine[], expected: string): string | undefined {
+function independentAnswer(scheme: string, received: string, recorded: ReplayLine[], at: number, expected: string): string | undefined {
   const [tag = "", verb = ""] = /^imap/.test(scheme) ? received.split(/\s+/) : ["", received.split(/\s+/)[0] ?? ""];
   const command = verb.toUpperCase();
   const recordedCommand = (/^imap/.test(scheme) ? expected.split(/\s+/)[1] : expected.split(/\s+/)[0])?.toUpperCase();
@@ -97,9 +97,13 @@ function independentAnswer(scheme: string, received: string, before: ReplayLine[
     return "250 2.0.0 Ok\r\n";
   }
   if (command === "CAPABILITY" && /^imap/.test(scheme)) {
-    const lines = before.filter((line): line is Extract<ReplayLine, { kind: "server" }> => line.kind === "server").map((line) => line.text);
-    const latest = [...lines].reverse().map((line) => /^\* CAPABILITY (.*)$/i.exec(line)?.[1] ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line)?.[1]).find(Boolean);
-    if (latest) return `* CAPABILITY ${latest}\r\n${tag} OK Capability completed.\r\n`;
+    // The capabilities recorded last before this point.
+    for (let i = at - 1; i >= 0; i--) {
+      const line = recorded[i]!;
+      if (line.kind !== "server") continue;
+      const latest = /^\* CAPABILITY (.*)$/i.exec(line.text)?.[1] ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line.text)?.[1];
+      if (latest) return `* CAPABILITY ${latest}\r\n${tag} OK Capability completed.\r\n`;
+    }
   }
   return undefined;
 }
@@ -269,7 +273,7 @@ export async function startReplay(options: {
       // Commands that change nothing (NOOP, IMAP CAPABILITY) may come where the recording has
       // none: they are answered from the recording, and the session goes on.
       while (!options.strict && received !== undefined && step.kind === "client") {
-        const answer = independentAnswer(scheme, received, recorded.slice(0, at), step.text);
+        const answer = independentAnswer(scheme, received, recorded, at, step.text);
         if (!answer) break;
         socket.write(answer);
         received = await readLine();
