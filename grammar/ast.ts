@@ -83,7 +83,14 @@ export type Statement =
   | { kind: "close"; span: Span }
   | { kind: "include"; path: string; span: Span }
   | { kind: "allow"; what: "plaintext-auth"; span: Span }
-  | { kind: "mask"; regex: RegexLiteral; replacement: string; span: Span };
+  | { kind: "mask"; regex: RegexLiteral; replacement: string; span: Span }
+  /** Commands sent in one write; `end` closes the block. */
+  | { kind: "pipeline"; sends: Array<Extract<Statement, { kind: "send" }>>; span: Span }
+  /** `size` is the chunk size as written (checked by the compiler), with where it stands. */
+  | { kind: "bdat"; body: Template[]; chunk?: { text: string; span: Span }; span: Span }
+  | { kind: "bdat-file"; path: Template; chunk?: { text: string; span: Span }; binary: boolean; span: Span }
+  /** `windowMs`: how long a reply to the probe is waited for (`within`). */
+  | { kind: "probe"; what: string; whatSpan: Span; bytes: Template; windowMs?: number; span: Span };
 
 export interface Script {
   file: string;

@@ -36,6 +36,10 @@ const RULE_WORDS: Record<string, string> = {
   includeStatement: "`include`",
   allowStatement: "`allow`",
   maskStatement: "`mask`",
+  pipelineStatement: "`pipeline`",
+  bdatBlockStatement: "`bdat`",
+  bdatFileStatement: "`bdat file`",
+  probeStatement: "`probe`",
 };
 
 function inRule(ruleName: string): string {
@@ -99,6 +103,10 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.SUBRULE(this.includeStatement) },
       { ALT: () => this.SUBRULE(this.allowStatement) },
       { ALT: () => this.SUBRULE(this.maskStatement) },
+      { ALT: () => this.SUBRULE(this.pipelineStatement) },
+      { ALT: () => this.SUBRULE(this.bdatBlockStatement) },
+      { ALT: () => this.SUBRULE(this.bdatFileStatement) },
+      { ALT: () => this.SUBRULE(this.probeStatement) },
     ]);
   });
 
@@ -289,6 +297,48 @@ export class MailchatParser extends CstParser {
     this.CONSUME(T.Mask);
     this.CONSUME(T.RegexLiteral);
     this.CONSUME(T.StringLiteral);
+    this.CONSUME(T.Newline);
+  });
+
+  /** Commands sent in one write (RFC 2920); their `expect`s follow the block, in order. */
+  public pipelineStatement = this.RULE("pipelineStatement", () => {
+    this.CONSUME(T.Pipeline);
+    this.CONSUME(T.Newline);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => this.SUBRULE(this.sendStatement) }]);
+    });
+    this.CONSUME(T.End);
+    this.CONSUME2(T.Newline);
+  });
+
+  public bdatBlockStatement = this.RULE("bdatBlockStatement", () => {
+    this.CONSUME(T.BdatBlock);
+    this.MANY(() => this.CONSUME(T.BodyLine));
+    this.CONSUME(T.BodyEnd);
+  });
+
+  public bdatFileStatement = this.RULE("bdatFileStatement", () => {
+    this.CONSUME(T.Bdat);
+    this.CONSUME(T.File);
+    this.SUBRULE(this.value);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => { this.CONSUME(T.Chunk); this.CONSUME(T.WordLike, { LABEL: "size" }); } },
+        { ALT: () => this.CONSUME(T.Binary) },
+      ]);
+    });
+    this.CONSUME(T.Newline);
+  });
+
+  /** `probe end-of-data "\n.\n"`: how the server treats a non-canonical end of data. */
+  public probeStatement = this.RULE("probeStatement", () => {
+    this.CONSUME(T.Probe);
+    this.CONSUME(T.WordLike, { LABEL: "what" });
+    this.CONSUME(T.StringLiteral);
+    this.OPTION(() => {
+      this.CONSUME(T.Within);
+      this.CONSUME(T.Duration);
+    });
     this.CONSUME(T.Newline);
   });
 

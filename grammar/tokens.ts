@@ -82,6 +82,16 @@ export const BodyLine = createToken({
   line_breaks: true,
 });
 
+// `bdat` (optionally `bdat chunk SIZE`) alone on its line opens a message body sent with
+// BDAT (RFC 3030); `bdat file "x"` stays in statement mode.
+export const BdatBlock = createToken({
+  name: "BdatBlock",
+  label: "`bdat` (a message body follows)",
+  ...atLineStart(/bdat(?:[ \t]+chunk[ \t]+[^\s#]+)?[ \t]*(?:#[^\r\n]*)?\r?\n/i, ["b", "B"]),
+  line_breaks: true,
+  push_mode: "body",
+});
+
 // `send raw "..."` keeps the statement mode so the string is lexed as a string.
 export const SendRaw = createToken({
   name: "SendRaw",
@@ -145,6 +155,12 @@ export const Verify = keyword("Verify");
 export const Off = keyword("Off");
 export const Default = keyword("Default");
 export const File = keyword("File");
+export const Pipeline = keyword("Pipeline");
+export const End = keyword("End");
+export const Bdat = keyword("Bdat");
+export const Chunk = keyword("Chunk");
+export const Binary = keyword("Binary");
+export const Probe = keyword("Probe");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",
@@ -219,6 +235,7 @@ export const statementModeTokens: TokenType[] = [
   WhiteSpace,
   Comment,
   DataBlock,
+  BdatBlock,
   SendRaw,
   Send,
   ...keywordTokens,
@@ -250,7 +267,7 @@ export const allTokens: TokenType[] = [
 /** Statement keywords, for "did you mean" on a mistyped statement. */
 export const STATEMENT_KEYWORDS = [
   "connect", "send", "expect", "starttls", "auth", "data", "set", "param",
-  "timeout", "close", "include", "allow", "mask",
+  "timeout", "close", "include", "allow", "mask", "pipeline", "bdat", "probe",
 ];
 
 let lexer: LexerType | undefined;

@@ -349,6 +349,41 @@ export class AstBuilder extends BaseVisitor {
     return { kind: "data", body: lines, span: this.spanOfToken(this.token(ctx, "DataBlock")!) };
   }
 
+  pipelineStatement(ctx: Children): A.Statement {
+    const sends = ((ctx.sendStatement ?? []) as CstNode[]).map((n) => this.visit(n) as Extract<A.Statement, { kind: "send" }>);
+    return { kind: "pipeline", sends, span: this.spanFrom(this.token(ctx, "Pipeline")!, this.token(ctx, "End")!) };
+  }
+
+  bdatBlockStatement(ctx: Children): A.Statement {
+    const keyword = this.token(ctx, "BdatBlock")!;
+    const body = this.tokens(ctx, "BodyLine").map((token) => parseTemplate(token.image.replace(/\r?\n$/, ""), (from, to) => this.spanInside(token, from, to), this.diagnostics));
+    const statement: A.Statement = { kind: "bdat", body, span: this.spanOfToken(keyword) };
+    const chunk = /chunk[ \t]+([^\s#]+)/i.exec(keyword.image);
+    if (chunk) {
+      const at = chunk.index + chunk[0].length - chunk[1]!.length;
+      statement.chunk = { text: chunk[1]!, span: this.spanInside(keyword, at, at + chunk[1]!.length) };
+    }
+    return statement;
+  }
+
+  bdatFileStatement(ctx: Children): A.Statement {
+    const value = this.node(ctx, "value")!;
+    const last = this.allTokens({ name: "bdat", children: ctx } as CstNode).filter((t) => !/^\r?\n$/.test(t.image)).pop()!;
+    const statement: A.Statement = { kind: "bdat-file", path: this.valueTemplate(value), binary: Boolean(this.token(ctx, "Binary")), span: this.spanFrom(this.token(ctx, "Bdat")!, last) };
+    const size = this.token(ctx, "size");
+    if (size) statement.chunk = { text: size.image, span: this.spanOfToken(size) };
+    return statement;
+  }
+
+  probeStatement(ctx: Children): A.Statement {
+    const what = this.token(ctx, "what")!;
+    const string = this.token(ctx, "StringLiteral")!;
+    const statement: A.Statement = { kind: "probe", what: what.image.toLowerCase(), whatSpan: this.spanOfToken(what), bytes: this.stringTemplate(string), span: this.spanFrom(this.token(ctx, "Probe")!, string) };
+    const duration = this.token(ctx, "Duration");
+    if (duration) statement.windowMs = parseDuration(duration.image);
+    return statement;
+  }
+
   dataFileStatement(ctx: Children): A.Statement {
     const value = this.node(ctx, "value")!;
     const valueTokens = this.allTokens(value);

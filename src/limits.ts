@@ -29,6 +29,13 @@ export const MAX_LIST_LINES = 500_000;
 /** IMAP literals `{n}` (RFC 9051 §4.3): one literal may not announce more than this. */
 export const MAX_LITERAL_BYTES = MAX_MESSAGE_REPLY_BYTES;
 
+/** How long `probe end-of-data` waits for a reply before its bytes count as message content
+ *  (`within` changes it). */
+export const PROBE_WINDOW_MS = 2_000;
+
+/** The largest BDAT chunk a script may ask for: each chunk is held in memory once. */
+export const MAX_CHUNK_BYTES = 64 * 1_048_576;
+
 /** RFC 5321 §4.5.3.1.6: a message line is at most 998 octets + CRLF. Longer body lines
  *  are sent as written, but flagged in a note, since many servers reject them. */
 export const MAX_BODY_LINE_BYTES = 998;

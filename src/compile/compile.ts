@@ -5,16 +5,16 @@
 // (payloads.ts); this file walks the statements.
 import type * as A from "../../grammar/ast.js";
 import { closest, diagnostic, type Diagnostic } from "../../grammar/diagnostic.js";
-import { DEFAULT_TIMEOUT_MS, SECRET_PLACEHOLDER } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, PROBE_WINDOW_MS, SECRET_PLACEHOLDER } from "../limits.js";
 import { SCHEMES, formatEndpoint, parseEndpoint } from "../protocols/schemes.js";
 import { protocolFor } from "../protocols/index.js";
 import type { SaslMechanism } from "../protocols/types.js";
 import { ConnectionState } from "./connection-state.js";
 import { describeFsError, loadStatements, type Located } from "./load.js";
 import { MatcherCompiler } from "./matchers.js";
-import { dataBody, messageFile, readLiteral } from "./payloads.js";
+import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
 import { Scope } from "./scope.js";
-import type { CompiledScript, Mask, Step } from "./steps.js";
+import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
 
 export { describeFsError };
 
@@ -63,6 +63,8 @@ class Compiler {
   private timeoutMs: number;
   private allowPlaintextAuth: boolean;
   private readonly sourceLines = new Map<string, { text: string; lines: string[] }>();
+  /** The script sent DATA itself and only `expect`s followed: a `data` sends the body alone. */
+  private dataSent = false;
 
   constructor(
     private readonly file: string,
@@ -99,6 +101,8 @@ class Compiler {
 
   private statement(s: A.Statement, source: string): void {
     const common: Common = { span: s.span, source: this.sourceLine(source, s.span) };
+    const dataSent = this.dataSent;
+    if (s.kind !== "expect" && s.kind !== "param" && s.kind !== "set" && s.kind !== "timeout" && s.kind !== "mask") this.dataSent = false;
     switch (s.kind) {
       case "param":
         return this.scope.param(s);
@@ -132,7 +136,18 @@ class Compiler {
         this.steps.push({ ...common, kind: "close" });
         return;
       case "send":
-        return this.send(s, common);
+        this.send(s, common);
+        this.dataSent = this.isDataCommand(s);
+        return;
+      case "pipeline":
+        this.pipeline(s, common);
+        this.dataSent = s.sends.length > 0 && this.isDataCommand(s.sends[s.sends.length - 1]!);
+        return;
+      case "bdat":
+      case "bdat-file":
+        return this.bdat(s, common);
+      case "probe":
+        return this.probe(s, common);
       case "send-raw": {
         if (!this.connections.require(s, "send raw")) return;
         const bytes = this.scope.text(s.bytes, "raw");
@@ -148,10 +163,79 @@ class Compiler {
       case "auth":
         return this.auth(s, common);
       case "data":
-        return this.data(s, common);
+        return this.data(s, common, dataSent);
       case "data-file":
-        return this.dataFile(s, common);
+        return this.dataFile(s, common, dataSent);
+      default:
+        return assertNever(s);
     }
+  }
+
+  /** A `send` of the protocol's DATA command (what `data` would otherwise send itself). */
+  private isDataCommand(s: Extract<A.Statement, { kind: "send" }>): boolean {
+    const command = this.connections.current?.protocol.dataCommand?.command;
+    const first = s.line.parts[0];
+    return command !== undefined && s.line.parts.length === 1 && first?.kind === "text" && first.text.trim().toUpperCase() === command;
+  }
+
+  private pipeline(s: Extract<A.Statement, { kind: "pipeline" }>, common: Common): void {
+    const connection = this.connections.require(s, "pipeline");
+    if (!connection) return;
+    const rules = connection.protocol.pipelining;
+    if (!this.connections.allows(connection, rules !== undefined, s.span, "`pipeline`", `${connection.protocol.title} has no command pipelining; send the commands one by one`)) return;
+    if (s.sends.length === 0) {
+      this.error("empty-pipeline", "this `pipeline` holds no `send` line", s.span, "put the commands to send in one write between `pipeline` and `end`, one `send` a line");
+      return;
+    }
+    const lines: RuntimeText[] = [];
+    s.sends.forEach((send, index) => {
+      if (send.literal) {
+        this.error("literal-in-pipeline", "a sized literal cannot go in a `pipeline`: the server must accept it before the next command", send.literal.span, "send this command after `end`");
+        return;
+      }
+      const first = send.line.parts[0];
+      const verb = first?.kind === "text" ? first.text.trim().split(/\s+/)[0]!.toUpperCase() : "";
+      if (index < s.sends.length - 1 && rules!.lastOnly.includes(verb)) {
+        this.error("pipeline-order", `\`${verb}\` may only be the last command of a pipeline: the server's state after it decides what the next command means`, send.span, `end the pipeline with it (${rules!.lastOnly.join(", ")} end a group), and start a new one after its \`expect\``);
+        return;
+      }
+      const line = this.scope.text(send.line, "line");
+      if (line) lines.push(line);
+    });
+    if (lines.length === s.sends.length) this.steps.push({ ...common, kind: "pipeline", lines, timeoutMs: this.timeoutMs });
+  }
+
+  private bdat(s: Extract<A.Statement, { kind: "bdat" | "bdat-file" }>, common: Common): void {
+    const connection = this.connections.require(s, "bdat");
+    if (!connection) return;
+    if (!this.connections.allows(connection, connection.protocol.chunking === true, s.span, "`bdat`", `${connection.protocol.title} has no BDAT; it is SMTP's and LMTP's (RFC 3030)`)) return;
+    const size = s.chunk ? chunkSize(s.chunk, this.error) : undefined;
+    if (s.chunk && size === undefined) return;
+    const sized = size === undefined ? {} : { chunkBytes: size };
+    if (s.kind === "bdat") {
+      this.steps.push({ ...common, kind: "bdat", body: dataBody(s, this.scope, this.error), timeoutMs: this.timeoutMs, ...sized });
+      return;
+    }
+    const path = messageFile(s, this.scope, this.error);
+    if (path) this.steps.push({ ...common, kind: "bdat-file", path, binary: s.binary, timeoutMs: this.timeoutMs, ...sized });
+  }
+
+  private probe(s: Extract<A.Statement, { kind: "probe" }>, common: Common): void {
+    const connection = this.connections.require(s, "probe");
+    if (!connection) return;
+    if (s.what !== "end-of-data") {
+      const suggestion = closest(s.what, ["end-of-data"]);
+      this.error("unknown-probe", `\`${s.what}\` is not a probe mailchat knows`, s.whatSpan, `${suggestion ? `did you mean \`${suggestion}\`? ` : ""}probes: end-of-data`);
+      return;
+    }
+    if (!this.hasData(connection, s.span)) return;
+    const ending = this.scope.text(s.bytes, "raw");
+    if (!ending) return;
+    if (ending.parts.length === 1 && ending.parts[0] === "\r\n.\r\n") {
+      this.error("canonical-probe", "`\\r\\n.\\r\\n` is the canonical end of data: every server ends the message on it", s.bytes.span, "probe a non-canonical ending, e.g. \"\\n.\\n\" or \"\\r\\n.\\r\\r\\n\" (docs/language.md lists the nine)");
+      return;
+    }
+    this.steps.push({ ...common, kind: "probe-end-of-data", ending, timeoutMs: this.timeoutMs, windowMs: s.windowMs ?? PROBE_WINDOW_MS });
   }
 
   private connect(s: Extract<A.Statement, { kind: "connect" }>, common: Common): void {
@@ -301,22 +385,26 @@ class Compiler {
     this.steps.push({ ...common, source: shownSource, kind: "auth", mechanism, user, secret, timeoutMs: this.timeoutMs });
   }
 
-  private data(s: Extract<A.Statement, { kind: "data" }>, common: Common): void {
+  private data(s: Extract<A.Statement, { kind: "data" }>, common: Common, commandSent: boolean): void {
     const connection = this.connections.require(s, "data");
     if (!connection || !this.hasData(connection, s.span)) return;
-    this.steps.push({ ...common, kind: "data", body: dataBody(s, this.scope, this.error), timeoutMs: this.timeoutMs });
+    this.steps.push({ ...common, kind: "data", body: dataBody(s, this.scope, this.error), timeoutMs: this.timeoutMs, ...(commandSent ? { commandSent } : {}) });
   }
 
-  private dataFile(s: Extract<A.Statement, { kind: "data-file" }>, common: Common): void {
+  private dataFile(s: Extract<A.Statement, { kind: "data-file" }>, common: Common, commandSent: boolean): void {
     const connection = this.connections.require(s, "data file");
     if (!connection || !this.hasData(connection, s.span)) return;
     const path = messageFile(s, this.scope, this.error);
-    if (path) this.steps.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs });
+    if (path) this.steps.push({ ...common, kind: "data-file", path, timeoutMs: this.timeoutMs, ...(commandSent ? { commandSent } : {}) });
   }
 
   private hasData(connection: NonNullable<ConnectionState["current"]>, span: A.Span): boolean {
     return this.connections.allows(connection, connection.protocol.dataCommand !== undefined, span, "`data`", `${connection.protocol.title} has no DATA command`);
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled statement ${JSON.stringify(value)}`);
 }
 
 function implicitSchemes(): string {

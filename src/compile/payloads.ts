@@ -3,7 +3,7 @@
 import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
-import { MAX_LITERAL_BYTES } from "../limits.js";
+import { MAX_CHUNK_BYTES, MAX_LITERAL_BYTES } from "../limits.js";
 import { describeFsError } from "./load.js";
 import type { ReportError, Scope } from "./scope.js";
 import type { RuntimeText } from "./steps.js";
@@ -39,7 +39,7 @@ export function readLiteral(literal: A.SizedLiteral, scope: Scope, error: Report
 }
 
 /** A `data` block's lines; a NUL written in one is refused (RFC 5321 §4.5.2). */
-export function dataBody(s: Extract<A.Statement, { kind: "data" }>, scope: Scope, error: ReportError): RuntimeText[] {
+export function dataBody(s: { body: A.Template[] }, scope: Scope, error: ReportError): RuntimeText[] {
   const body: RuntimeText[] = [];
   for (const line of s.body) {
     const text = scope.text(line, "line");
@@ -54,7 +54,7 @@ export function dataBody(s: Extract<A.Statement, { kind: "data" }>, scope: Scope
 }
 
 /** A `data file`'s path, relative to the script, readable now (it is streamed at run time). */
-export function messageFile(s: Extract<A.Statement, { kind: "data-file" }>, scope: Scope, error: ReportError): string | undefined {
+export function messageFile(s: { path: A.Template; span: A.Span }, scope: Scope, error: ReportError): string | undefined {
   const written = scope.known(s.path, "a `data file` path", "data-file-capture");
   if (written === undefined) return undefined;
   const path = resolve(dirname(s.span.file), written);
@@ -65,4 +65,23 @@ export function messageFile(s: Extract<A.Statement, { kind: "data-file" }>, scop
     return undefined;
   }
   return path;
+}
+
+/**
+ * A BDAT chunk size as written: bytes, or with a binary suffix (`64k`, `64KiB`, `1m`, `1MiB`),
+ * between 1 byte and MAX_CHUNK_BYTES.
+ */
+export function chunkSize(chunk: { text: string; span: A.Span }, error: ReportError): number | undefined {
+  const match = /^(\d+)(k|kib|m|mib)?$/i.exec(chunk.text);
+  const unit = match?.[2]?.toLowerCase();
+  const size = match ? Number(match[1]) * (unit?.startsWith("k") ? 1024 : unit?.startsWith("m") ? 1_048_576 : 1) : NaN;
+  if (!Number.isSafeInteger(size)) {
+    error("bad-chunk-size", `\`${chunk.text}\` is not a chunk size`, chunk.span, "write bytes, or KiB/MiB with a suffix: `chunk 1000`, `chunk 64k`, `chunk 1m`");
+    return undefined;
+  }
+  if (size < 1 || size > MAX_CHUNK_BYTES) {
+    error("bad-chunk-size", `a chunk of ${size} bytes is ${size < 1 ? "empty: BDAT needs at least one byte a chunk" : `beyond the limit of ${MAX_CHUNK_BYTES / 1_048_576} MiB a chunk`}`, chunk.span, "a few KiB to a few MiB is usual, e.g. `chunk 64k`");
+    return undefined;
+  }
+  return size;
 }

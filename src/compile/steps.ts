@@ -77,6 +77,14 @@ export type Step = StepCommon &
         literal?: { bytes: Buffer; file?: string };
       }
     | { kind: "send-raw"; bytes: RuntimeText }
+    /** Commands sent in one write; the `expect`s after the block take their replies in order. */
+    | { kind: "pipeline"; lines: RuntimeText[]; timeoutMs: number }
+    /** BDAT (RFC 3030): the body in chunks of `chunkBytes` (all in one when absent). */
+    | { kind: "bdat"; body: RuntimeText[]; chunkBytes?: number; timeoutMs: number }
+    | { kind: "bdat-file"; path: string; chunkBytes?: number; binary: boolean; timeoutMs: number }
+    /** DATA, then a body ended by `ending` (a non-canonical end of data), then a NOOP; how the
+     *  server treats it is judged (runtime/steps/probe.ts). */
+    | { kind: "probe-end-of-data"; ending: RuntimeText; timeoutMs: number; windowMs: number }
     | {
         kind: "expect";
         matchers: StepMatcher[];
@@ -92,8 +100,10 @@ export type Step = StepCommon &
     | { kind: "check"; check: ConnectionCheck }
     | { kind: "starttls"; tls: TlsSettings; timeoutMs: number; expectRefused?: boolean }
     | { kind: "auth"; mechanism: SaslMechanism; user: RuntimeText; secret: RuntimeText; timeoutMs: number }
-    | { kind: "data"; body: RuntimeText[]; timeoutMs: number }
-    | { kind: "data-file"; path: string; timeoutMs: number }
+    /** `commandSent`: the script sent DATA itself (in a `pipeline`, or with `send DATA` and its
+     *  `expect 354`), so only the body goes. */
+    | { kind: "data"; body: RuntimeText[]; timeoutMs: number; commandSent?: boolean }
+    | { kind: "data-file"; path: string; timeoutMs: number; commandSent?: boolean }
     /** `secret`: the value, captured during the run, is masked from then on. */
     | { kind: "set"; name: string; value: RuntimeText; secret?: boolean }
     | { kind: "close" }

@@ -22,6 +22,8 @@ export function transcriptLine(event: RunEvent): string[] {
       return event.lines.map((line) => `S: ${line}`);
     case "closed":
       return [`*: closed by ${event.by}`];
+    case "marker":
+      return [`*: ${event.message}`];
     default:
       return [];
   }

@@ -183,6 +183,8 @@ export const pop3 = {
   describeCapabilities: describeCapabilityList,
   authenticate,
   createSession: () => new PlainSession(),
+  // RFC 2449 §6.6: commands may be sent in groups once CAPA lists PIPELINING.
+  pipelining: { capability: "PIPELINING", lastOnly: ["STLS", "AUTH", "QUIT"] },
   responseCodes: bracketedCodes,
   createSpotter: pop3Spotter,
   isRefusal: (reply: Reply) => reply.status !== "+OK" && reply.status !== "+",

@@ -166,6 +166,10 @@ export const smtpFamily = {
   dataCommand: { command: "DATA", ready: (reply: Reply) => reply.status === "354", expected: "354" },
   createSpotter: smtpSpotter,
   isRefusal: (reply: Reply) => reply.status === undefined || /^[45]/.test(reply.status),
+  // RFC 2920 §3.1 names EHLO, DATA, VRFY, EXPN, TURN, QUIT and NOOP; STARTTLS (RFC 3207 §4.2)
+  // and AUTH (RFC 4954 §4) end a group too.
+  pipelining: { capability: "PIPELINING", lastOnly: ["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "TURN", "ETRN", "ATRN", "QUIT", "NOOP", "STARTTLS", "AUTH", "BDAT", "RSET"] },
+  chunking: true,
 } satisfies Partial<Protocol>;
 
 export const smtp = {

@@ -161,6 +161,12 @@ export interface Protocol {
   isRefusal(reply: Reply): boolean;
   /** Sends the message-body framing command and checks its go-ahead (SMTP DATA/354). */
   dataCommand?: { command: string; ready(reply: Reply): boolean; expected: string };
+  /** Commands sent in one write (`pipeline`): the capability the server must have offered,
+   *  and the commands that may only end a group because they change the session's state
+   *  (RFC 2920 §3.1). Absent where the protocol has no pipelining. */
+  pipelining?: { capability?: string; lastOnly: readonly string[] };
+  /** BDAT (RFC 3030): the message in sized chunks, offered as CHUNKING. */
+  chunking?: boolean;
 }
 
 /** A session for protocols whose lines go out as typed, one reply each (SMTP, POP3). */

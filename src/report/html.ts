@@ -59,6 +59,8 @@ export class HtmlReporter implements Reporter {
         return this.push("*", escape(`*: closed by ${e.by}`));
       case "note":
         return this.push("*", escape(`*: note: ${e.message}`));
+      case "marker":
+        return this.push("*", escape(`*: ${e.message}`));
       case "step-end":
         if (e.failure) this.push("fail", this.failure(e.step.source, e.failure));
         if (e.connectionFailure) this.push("fail", this.connectionFailure(e.connectionFailure));

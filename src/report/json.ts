@@ -74,6 +74,9 @@ export class JsonReporter implements Reporter {
       case "closed":
         this.push("*", `closed by ${e.by}`);
         return;
+      case "marker":
+        this.push("*", e.message);
+        return;
       case "note":
         if (this.current) this.current.notes.push(e.message);
         else this.pendingNotes.push(e.message);

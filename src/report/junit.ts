@@ -45,6 +45,9 @@ export class JunitReporter implements Reporter {
       case "server":
         for (const line of e.lines) this.current?.transcript.push(`S: ${line}`);
         return;
+      case "marker":
+        this.current?.transcript.push(`*: ${e.message}`);
+        return;
       case "step-end": {
         const testCase: Case = { name: `${e.step.span.line}: ${e.step.source}`, ms: e.ms };
         if (e.failure) testCase.failure = { message: e.failure.message, body: [`expected: ${e.failure.expected}`, `actual: ${e.failure.actual}`, e.failure.hint ? `hint: ${e.failure.hint}` : ""].filter(Boolean).join("\n") };

@@ -111,6 +111,9 @@ export class PrettyReporter implements Reporter {
       case "note":
         this.line(c.yellow(`*: note: ${p(e.message)}`));
         return;
+      case "marker":
+        this.line(c.magenta(`*: ${p(e.message)}`));
+        return;
       case "step-start":
         return;
       case "step-end":

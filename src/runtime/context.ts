@@ -53,6 +53,11 @@ export class RunContext {
   takenNote: string | undefined;
   /** Replies owed to commands sent that the script has not taken yet. */
   owed = 0;
+  /** The commands the owed replies answer, in order (the greeting first), so a reply is
+   *  tied to its command even when several went in one write. */
+  answering: Array<{ command: string; pipelined: boolean }> = [];
+  /** The command the reply taken last answers. */
+  answered: { command: string; pipelined: boolean } | undefined;
   host = "";
   port = 0;
   implicitTls = false;
@@ -80,7 +85,7 @@ export class RunContext {
   /** A new connection's state: a fresh session, nothing owed but the greeting. */
   reset(protocolName: string, host: string, port: number, implicitTls: boolean): Protocol {
     const protocol = protocolFor(protocolName)!;
-    Object.assign(this, { host, port, implicitTls, greeted: false, capabilities: undefined, lastReply: undefined, lastSent: undefined, owed: 1 });
+    Object.assign(this, { host, port, implicitTls, greeted: false, capabilities: undefined, lastReply: undefined, lastSent: undefined, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }], answered: undefined });
     this.protocol = protocol;
     this.session = protocol.createSession();
     this.spotter = protocol.createSpotter();
@@ -141,7 +146,8 @@ export class RunContext {
 
   hint(extra: Partial<HintContext> & { expected: string; step: string }): string | undefined {
     const context: HintContext = { protocol: this.protocol?.name ?? "smtp", encrypted: Boolean(this.connection?.tls), ...extra };
-    if (this.lastSent !== undefined && context.lastSent === undefined) context.lastSent = this.lastSent;
+    const sent = this.answered && this.answered.command !== "(the greeting)" ? this.answered.command : this.lastSent;
+    if (sent !== undefined && context.lastSent === undefined) context.lastSent = sent;
     return hintFor(context);
   }
 
@@ -174,20 +180,28 @@ export class RunContext {
 
   /** Sends one line (CRLF added), owing `replies` replies; the transcript gets `shown`. */
   async send(wire: string, shown: string, replies = 1): Promise<void> {
-    for (const secret of this.spotter?.client(wire) ?? []) this.book.add(secret);
-    if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${this.shown(shown)}\``);
-    this.connection.sent(wire, replies);
-    this.owed += replies;
-    if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
-    const text = this.shown(shown);
+    const text = this.owe(wire, shown, replies, false);
     await this.write(`${wire}\r\n`, `\`${text}\``);
     this.lastSent = text;
     this.emit({ type: "client", text, secret: shown !== wire });
   }
 
+  /** Books a command line about to go out: its secrets, the replies it owes, what it answers. */
+  owe(wire: string, shown: string, replies: number, pipelined: boolean): string {
+    for (const secret of this.spotter?.client(wire) ?? []) this.book.add(secret);
+    const text = this.shown(shown);
+    if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
+    this.connection.sent(wire, replies);
+    this.owed += replies;
+    for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined });
+    if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
+    return text;
+  }
+
   putBack(reply: Reply): void {
     this.connection!.putBack(reply);
     this.owed += 1;
+    if (this.answered) this.answering.unshift(this.answered);
   }
 
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
@@ -197,13 +211,17 @@ export class RunContext {
     const arrival = await this.connection!.next(timeoutMs);
     if (arrival.kind !== "reply") throw new StepFailure(this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore));
     if (this.owed > 0) this.owed -= 1;
+    this.answered = this.answering.shift();
     const reply = arrival.reply;
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
     const note = this.session?.taken(reply);
     this.takenNote = note;
     if (note) this.note(note);
     const capabilities = this.protocol!.capabilities(reply);
-    if (capabilities && (capabilities.size > 0 || this.greeted)) this.capabilities = capabilities;
+    // An empty list counts only as the answer to a command that asks for one (a one-line EHLO
+    // reply): a `250 Ok` to MAIL FROM does not take back what EHLO offered.
+    const asked = /^(?:\S+ )?(?:EHLO|LHLO|CAPA|CAPABILITY)\b/i.test(this.answered?.command ?? "");
+    if (capabilities && (capabilities.size > 0 || (this.greeted && asked))) this.capabilities = capabilities;
     this.greeted = true;
     return reply;
   }

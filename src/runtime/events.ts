@@ -68,6 +68,9 @@ export type RunEvent =
   | { type: "server"; lines: string[] }
   | { type: "closed"; by: "server" | "client" }
   | { type: "note"; message: string }
+  /** A fact of the session that belongs in its transcript (`*: pipeline: 3 commands in one
+   *  write`, a probe's outcome); golden files keep it. */
+  | { type: "marker"; message: string }
   | { type: "step-end"; step: StepInfo; status: "pass" | "fail" | "error"; ms: number; failure?: Failure; connectionFailure?: ConnectionFailure }
   | { type: "run-end"; file: string; status: RunStatus; exitCode: number; ms: number }
   /** After run-end, when the run was compared with (or written to) its golden transcript. */

@@ -1,5 +1,8 @@
 // Executes compiled steps against a live server, one at a time, and reports what happens as
-// events. The first failed step ends the run: what follows depends on it.
+// events. A failed step ends its connection: what follows on it depends on it. The run goes
+// on at the next `connect`, if there is one (each connection is its own session: a TLS
+// version probe, a smuggling probe); the first failure decides the status, since what fails
+// after it may be its consequence.
 //
 // The verdict is tied to the wire (rules in runtime/context.ts): every command owes a reply,
 // an `expect` takes the next one, and replies owed to `send`s no `expect` took are read before
@@ -17,7 +20,9 @@ import { auth } from "./steps/auth.js";
 import { connect, starttls, type Route } from "./steps/connect.js";
 import { data, dataFile } from "./steps/data.js";
 import { expect } from "./steps/expect.js";
-import { sendCommand, sendRaw, sendWithLiteral } from "./steps/send.js";
+import { bdat, bdatFile } from "./steps/bdat.js";
+import { probeEndOfData } from "./steps/probe.js";
+import { sendCommand, sendPipeline, sendRaw, sendWithLiteral } from "./steps/send.js";
 
 export interface RunOptions {
   emit: (event: RunEvent) => void;
@@ -51,7 +56,12 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   const last = script.steps[script.steps.length - 1];
   // The replies still owed when the script ends are read and judged too.
   if (last) steps.push({ step: undefined, info: { index: script.steps.length, kind: "end", source: "(end of script: replies still owed are read and judged)", span: last.span } });
+  let skipping = false;
   for (const { step, info } of steps) {
+    if (skipping) {
+      if (step?.kind !== "connect") continue;
+      skipping = false;
+    }
     const stepStarted = Date.now();
     if (step) ctx.emit({ type: "step-start", step: info });
     try {
@@ -60,15 +70,20 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
       if (step) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
     } catch (error) {
       if (error instanceof StepFailure) {
-        status = "fail";
+        if (status === "pass") status = "fail";
         ctx.emit({ type: "step-end", step: info, status: "fail", ms: Date.now() - stepStarted, failure: ctx.clean(error.failure) });
       } else if (error instanceof StepConnectionFailure) {
-        status = "error";
+        if (status === "pass") status = "error";
         ctx.emit({ type: "step-end", step: info, status: "error", ms: Date.now() - stepStarted, connectionFailure: error.failure });
       } else {
         throw error;
       }
-      break;
+      const next = script.steps.findIndex((s, index) => index > info.index && s.kind === "connect");
+      if (next < 0) break;
+      if (ctx.connection) await ctx.connection.destroy();
+      ctx.connection = undefined;
+      ctx.note(`the rest of this connection was skipped; the run goes on at the next \`connect\` (line ${script.steps[next]!.span.line})`);
+      skipping = true;
     }
   }
   if (ctx.connection) await (status === "pass" ? ctx.connection.close() : ctx.connection.destroy());
@@ -90,6 +105,18 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return sendCommand(ctx, ctx.renderLine(step.line), step.timeoutMs);
     case "send-raw":
       return sendRaw(ctx, ctx.render(step.bytes));
+    case "pipeline":
+      await ctx.settle(step.timeoutMs);
+      return sendPipeline(ctx, step.lines.map((line) => ctx.renderLine(line)));
+    case "bdat":
+      await ctx.settle(step.timeoutMs);
+      return bdat(ctx, step);
+    case "bdat-file":
+      await ctx.settle(step.timeoutMs);
+      return bdatFile(ctx, step);
+    case "probe-end-of-data":
+      await ctx.settle(step.timeoutMs);
+      return probeEndOfData(ctx, step, command(step.timeoutMs));
     case "expect":
       return expect(ctx, step);
     case "check": {

@@ -90,6 +90,13 @@ export async function startSmtpService(spec: ServiceSpec, certificates: Certific
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
         const raw = Buffer.concat(chunks);
+        // What Postfix does with smtpd_forbid_bare_newline = yes: a bare LF or CR, or a NUL,
+        // in the message is refused, so no ending a smuggler sends can split it.
+        const stray = /\r(?!\n)|(?<!\r)\n|\0/.exec(raw.toString("latin1"));
+        if (stray) {
+          const what = stray[0] === "\n" ? "bare <LF>" : stray[0] === "\r" ? "bare <CR>" : "<NUL>";
+          return callback(Object.assign(new Error(`Error: ${what} received`), { responseCode: 500 }));
+        }
         const recipients = session.envelope.rcptTo.map((r) => r.address);
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
         store.deliver({ from, recipients, raw });

@@ -90,7 +90,7 @@ test("every example and recipe tokenizes: statements start with a keyword, bodie
         if (line.trim() === ".") inBody = false;
         return;
       }
-      if (/^\s*data\s*$/i.test(line)) inBody = true;
+      if (/^\s*(?:data|bdat(?:\s+chunk\s+\S+)?)\s*$/i.test(line)) inBody = true;
       assert.match(first.scope, /^(keyword\.control\.statement|comment\.line)/, `${file}:${i + 1}: ${line}`);
     });
   }

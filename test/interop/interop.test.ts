@@ -52,6 +52,36 @@ if (missing) {
       assert.equal(pop3s.code, 0, pop3s.stdout + pop3s.stderr);
     });
 
+    test("SMTP: PIPELINING and BDAT chunks against Postfix, each reply tied to its command", async () => {
+      const result = await run("pipeline-bdat", { port: servers.ports.smtp });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /\*: pipeline: 3 commands in one write/);
+      assert.match(result.stdout, /C: BDAT 64\n/);
+      assert.match(result.stdout, /C: BDAT \d+ LAST\n/);
+    });
+
+    test("the smuggling recipe: Postfix ends messages on bare-LF endings by default, not with smtpd_forbid_bare_newline = yes", async () => {
+      const outcomes = (stdout: string) => (stdout.match(/\*: end-of-data probe "(.*)": (ends the message|content|refused)/g) ?? []).map((line) => line.replace(/^\*: end-of-data probe /, ""));
+      const open = await runCli(["run", "smtp-smuggling", "--var", `port=${servers.ports.smtp}`], { timeoutMs: 120_000 });
+      assert.equal(open.code, 1, open.stdout);
+      assert.deepEqual(outcomes(open.stdout), [
+        '"\\n.\\n": ends the message',
+        '"\\n.\\r": content',
+        '"\\r.\\n": content',
+        '"\\r.\\r": content',
+        '"\\n.\\r\\n": ends the message',
+        '"\\r.\\r\\n": content',
+        '"\\r\\n\\0.\\r\\n": content',
+        '"\\r\\n.\\r\\r\\n": ends the message',
+        '"\\r\\r\\n.\\r\\r\\n": ends the message',
+      ]);
+      assert.match(open.stdout, /hint: Postfix: set smtpd_forbid_bare_newline/);
+      const closed = await runCli(["run", "smtp-smuggling", "--var", `port=${servers.ports.smtpForbidBareNewline}`], { timeoutMs: 120_000 });
+      assert.equal(closed.code, 0, closed.stdout);
+      assert.equal(outcomes(closed.stdout).length, 9);
+      assert.ok(outcomes(closed.stdout).every((outcome) => !outcome.endsWith("ends the message")), closed.stdout);
+    });
+
     test("LMTP: two recipients, one unknown, one reply per accepted recipient", async () => {
       const result = await run("lmtp-two-recipients", { port: servers.ports.lmtp });
       assert.equal(result.code, 0, result.stdout + result.stderr);

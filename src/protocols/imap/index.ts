@@ -167,6 +167,9 @@ export const imap = {
   describeCapabilities: (capabilities: Capabilities) => [...capabilities].flatMap(([keyword, params]) => (params.length ? params.map((p) => `${keyword}=${p}`) : [keyword])).join(" "),
   authenticate,
   createSession: () => new ImapSession(),
+  // RFC 9051 §5.5: a client may send several tagged commands without waiting; commands that
+  // change the connection itself must wait for their completion.
+  pipelining: { lastOnly: ["STARTTLS", "AUTHENTICATE", "LOGOUT", "IDLE", "COMPRESS"] },
   responseCodes: bracketedCodes,
   // Synchronizing; the session sends `{n+}` instead when the server offers LITERAL+.
   literal: (size: number) => `{${size}}`,

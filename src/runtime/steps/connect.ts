@@ -67,6 +67,7 @@ export async function starttls(ctx: RunContext, step: Extract<Step, { kind: "sta
   }
   // ManageSieve speaks first after the handshake (RFC 5804 §2.2): its capabilities are owed.
   ctx.owed = protocol.greetsAfterTls ? 1 : 0;
+  ctx.answering = protocol.greetsAfterTls ? [{ command: protocol.starttlsCommand, pipelined: false }] : [];
   if (step.expectRefused) return notRefused(ctx, step.tls);
   if (upgraded.dropped > 0) {
     ctx.note(`discarded ${upgraded.dropped} bytes the server sent in plaintext after its STARTTLS go-ahead (RFC 3207 §4.2: a STARTTLS injection attempt or a broken server)`);

@@ -10,9 +10,14 @@ import { StepFailure } from "../failures.js";
 
 type Send = (line: string) => Promise<void>;
 
-async function goAhead(ctx: RunContext, timeoutMs: number, sendCommand: Send): Promise<void> {
+/**
+ * DATA and its go-ahead. When the script sent DATA itself (`commandSent`) the 354 was taken
+ * by its `expect`, or is still owed and is read here.
+ */
+export async function goAhead(ctx: RunContext, timeoutMs: number, sendCommand: Send, commandSent = false): Promise<void> {
   const data = ctx.protocol!.dataCommand!;
-  await sendCommand(data.command);
+  if (commandSent && ctx.owed === 0) return;
+  if (!commandSent) await sendCommand(data.command);
   const reply = await ctx.take(timeoutMs, data.expected, "data");
   if (data.ready(reply)) return;
   const failure: Failure = { message: `the server refused ${data.command}: expected ${data.expected}, got ${reply.status ?? "no code"}`, expected: data.expected, actual: ctx.shownReply(reply) };
@@ -22,10 +27,8 @@ async function goAhead(ctx: RunContext, timeoutMs: number, sendCommand: Send): P
 }
 
 /** The end of data owes one reply, or (LMTP) one per accepted recipient. */
-function endOfData(ctx: RunContext): void {
-  const replies = ctx.session!.endOfData();
-  ctx.connection!.sent(".", replies);
-  ctx.owed += replies;
+export function endOfData(ctx: RunContext, shown = "."): void {
+  ctx.owe(".", shown, ctx.session!.endOfData(), false);
 }
 
 export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }>, sendCommand: Send): Promise<void> {
@@ -34,7 +37,7 @@ export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }
   if (nul >= 0) {
     throw new StepFailure({ message: `body line ${nul + 1} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2 forbids it in text); use \`send raw\` to test how a server treats one`, expected: "a body without NUL", actual: ctx.shown(lines[nul]!), span: step.span });
   }
-  await goAhead(ctx, step.timeoutMs, sendCommand);
+  await goAhead(ctx, step.timeoutMs, sendCommand, step.commandSent);
   const long = lines.filter((line) => Buffer.byteLength(line) > MAX_BODY_LINE_BYTES).length;
   if (long > 0) ctx.note(`${long} body line(s) exceed RFC 5321's ${MAX_BODY_LINE_BYTES} octets; many servers reject such messages`);
   endOfData(ctx);
@@ -45,7 +48,7 @@ export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }
 }
 
 export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "data-file" }>, sendCommand: Send): Promise<void> {
-  await goAhead(ctx, step.timeoutMs, sendCommand);
+  await goAhead(ctx, step.timeoutMs, sendCommand, step.commandSent);
   // Streamed in chunks: a large message never sits in memory whole.
   const encoder = new DataEncoder();
   const name = step.path.split("/").pop();

@@ -33,6 +33,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
     // The reply is shown as the transcript shows it: masked and escaped.
     const failure: Failure = { ...judgement.failure, actual: ctx.shownReply(reply) };
     if (ctx.takenNote) failure.message += ` (${ctx.takenNote})`;
+    if (ctx.answered?.pipelined) failure.message += ` (the reply to \`${ctx.answered.command}\`, sent in a pipeline)`;
     if (failure.diff) failure.diff = { expected: escapeBytes(Buffer.from(failure.diff.expected)), actual: ctx.shownPart(reply, failure.diff.actual) };
     const hint = ctx.hint({ expected: failure.expected, step: "expect", reply: ctx.shownLines(reply) });
     if (hint) failure.hint = hint;
@@ -47,6 +48,7 @@ async function expectSilence(ctx: RunContext, step: ExpectStep, silenceMs: numbe
   if (arrival.kind === "timeout" && arrival.partial.length === 0) {
     // The script has said no reply comes; none is owed any more.
     ctx.owed = 0;
+    ctx.answering = [];
     return;
   }
   if (arrival.kind === "reply") connection.putBack(arrival.reply);

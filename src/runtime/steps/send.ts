@@ -26,8 +26,7 @@ export async function sendWithLiteral(ctx: RunContext, line: string, literal: { 
   await sendCommand(ctx, line ? `${line} ${marker}` : marker, timeoutMs);
   const data = Buffer.concat([literal.bytes, Buffer.from("\r\n")]);
   ctx.session!.raw(data);
-  ctx.connection!.sent("", 1);
-  ctx.owed += 1;
+  ctx.owe("", line, 1, false);
   await ctx.write(data, "the literal");
   if (literal.file) {
     ctx.emit({ type: "client", text: ctx.shown(`(literal from ${literal.file}: ${literal.bytes.length} bytes)`), secret: false });
@@ -47,10 +46,37 @@ export async function sendRaw(ctx: RunContext, bytes: string): Promise<void> {
   for (const line of lines) for (const secret of ctx.spotter?.client(line) ?? []) ctx.book.add(secret);
   // The replies raw bytes ask for cannot be counted: the script's own `expect`s take them.
   ctx.owed = 0;
+  ctx.answering = [];
   ctx.connection?.sentRaw(lines);
   ctx.session?.raw(buffer);
   const shown = `(raw) ${ctx.book.show(buffer)}`;
   await ctx.write(buffer, shown);
   ctx.lastSent = shown;
   ctx.emit({ type: "client", text: shown, secret: false });
+}
+
+/**
+ * `pipeline`: the commands framed as the protocol frames them, sent in one write (RFC 2920),
+ * once the server has said it accepts that. Their replies are owed in order; the `expect`s
+ * after the block take them, each tied to its command.
+ */
+export async function sendPipeline(ctx: RunContext, lines: string[]): Promise<void> {
+  const rules = ctx.protocol!.pipelining!;
+  if (rules.capability && !ctx.capabilities?.has(rules.capability)) {
+    const listed = ctx.capabilities ? `its capabilities were ${ctx.protocol!.describeCapabilities(ctx.capabilities)}` : "no capability list was read on this connection";
+    throw new StepFailure({
+      message: `the server did not offer ${rules.capability}, so these ${lines.length} commands were not sent in one write (${listed})`,
+      expected: `capability ${rules.capability}`,
+      actual: ctx.capabilities ? ctx.protocol!.describeCapabilities(ctx.capabilities) : "(no capabilities read)",
+      hint: ctx.capabilities
+        ? `without ${rules.capability} a server may drop or refuse commands that arrive before their turn; send them one by one, or enable pipelining on the server (Postfix offers it unless smtpd_discard_ehlo_keywords lists it)`
+        : `ask for the capabilities first (${ctx.protocol!.name === "pop3" ? "`send CAPA`" : "`send EHLO name`"} and its \`expect\`), then pipeline`,
+    });
+  }
+  const commands = lines.map((line) => ctx.session!.command(line, ctx.capabilities));
+  const shown = commands.map((command) => ctx.owe(command.wire, command.shown, command.replies, true));
+  await ctx.write(commands.map((command) => `${command.wire}\r\n`).join(""), `the pipeline of ${commands.length} commands`);
+  ctx.emit({ type: "marker", message: `pipeline: ${commands.length} commands in one write` });
+  commands.forEach((command, index) => ctx.emit({ type: "client", text: shown[index]!, secret: command.shown !== command.wire }));
+  ctx.lastSent = shown[shown.length - 1];
 }

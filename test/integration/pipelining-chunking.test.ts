@@ -1,0 +1,100 @@
+// PIPELINING, CHUNKING/BDAT and the end-of-data probe, run through the CLI against real
+// sockets: a small ESMTP server (test/helpers/esmtp-server.ts) for BDAT, the sandbox for the
+// smuggling endings. Scripts are fixtures in test/fixtures/depth/.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.js";
+import { startEsmtpServer, type EsmtpOptions } from "../helpers/esmtp-server.js";
+import { FIXTURES } from "../helpers/paths.js";
+
+const script = (name: string) => join(FIXTURES, "depth", `${name}.mailchat`);
+
+async function against(options: EsmtpOptions, name: string, extra: string[] = []) {
+  const server = await startEsmtpServer(options);
+  try {
+    const result = await runCli(["run", script(name), "--var", `port=${server.port}`, ...extra], { timeoutMs: 30_000 });
+    return { ...result, server };
+  } finally {
+    await server.close();
+  }
+}
+
+describe("pipeline", () => {
+  test("sends the group in one write and ties each reply to its command", async () => {
+    const { code, stdout, server } = await against({ pipelining: true }, "pipeline");
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /\*: pipeline: 4 commands in one write\n.*C: MAIL FROM:<a@mailchat\.test>\n.*C: RCPT TO:<b@mailchat\.test>\n.*C: RCPT TO:<c@mailchat\.test>\n.*C: DATA\n/);
+    const write = server.reads.find((read) => read.startsWith("MAIL FROM"));
+    assert.equal(write, "MAIL FROM:<a@mailchat.test>\r\nRCPT TO:<b@mailchat.test>\r\nRCPT TO:<c@mailchat.test>\r\nDATA\r\n");
+    // `data` after a pipelined DATA sends the body only: one DATA on the wire.
+    assert.equal(server.reads.join("").match(/^DATA\r$/gm)?.length, 1);
+    assert.match(server.messages[0]!.toString(), /^Subject: pipelined\r\n\r\nHello\.$/);
+  });
+
+  test("sends nothing when the server did not offer PIPELINING", async () => {
+    const { code, stdout, server } = await against({ pipelining: false }, "pipeline-no-capability");
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /the server did not offer PIPELINING, so these 2 commands were not sent in one write/);
+    assert.ok(!server.reads.some((read) => read.includes("MAIL FROM")));
+  });
+
+  test("a refused command in the group is named in the failure", async () => {
+    const { code, stdout } = await runCli(["run", "--sandbox", script("pipeline-refused")], { timeoutMs: 30_000 });
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /expected reply code 250, got 554 \(the reply to `RCPT TO:<b@elsewhere\.example>`, sent in a pipeline\)/);
+    assert.match(stdout, /hint: the server will not relay to this recipient/);
+  });
+});
+
+describe("bdat", () => {
+  test("cuts the message in chunks, checks each 250, marks the last LAST", async () => {
+    const { code, stdout, server } = await against({ chunking: true }, "bdat-chunks");
+    assert.equal(code, 0, stdout);
+    assert.deepEqual(server.bdat, ["BDAT 16", "BDAT 16", "BDAT 6 LAST"]);
+    assert.equal(server.messages[0]!.toString(), "Subject: chunked\r\n\r\nHello in chunks.\r\n");
+    assert.match(stdout, /C: BDAT 16\nC: Subject: chunked\nS: 250 2\.0\.0 16 octets received\nC: BDAT 16\nC: \\r\\n\\r\\nHello in chu\n/);
+  });
+
+  test("a file with `binary` goes byte for byte, NUL and bare LF included", async () => {
+    const { code, stdout, server } = await against({ chunking: true, binarymime: true }, "bdat-file-binary");
+    assert.equal(code, 0, stdout);
+    assert.deepEqual(server.bdat, ["BDAT 5", "BDAT 5", "BDAT 1 LAST"]);
+    assert.deepEqual(server.messages[0], Buffer.from("ab\ncd\x00\xffef\r\n", "latin1"));
+  });
+
+  test("sends nothing when the server did not offer CHUNKING, or BINARYMIME for `binary`", async () => {
+    const plain = await against({}, "bdat-file-binary");
+    assert.equal(plain.code, 1, plain.stdout);
+    assert.match(plain.stdout, /the server did not offer CHUNKING \(BDAT, RFC 3030\), so the message was not sent/);
+    assert.deepEqual(plain.server.bdat, []);
+    const binary = await against({ chunking: true }, "bdat-file-binary");
+    assert.equal(binary.code, 1, binary.stdout);
+    assert.match(binary.stdout, /did not offer BINARYMIME/);
+  });
+});
+
+describe("probe end-of-data", () => {
+  test("the sandbox refuses all nine smuggling endings, each on its own connection", async () => {
+    const { code, stdout } = await runCli(["run", "--sandbox", script("smuggling-quick")], { timeoutMs: 60_000 });
+    assert.equal(code, 0, stdout);
+    const outcomes = stdout.match(/\*: end-of-data probe .*/g) ?? [];
+    assert.equal(outcomes.length, 9, stdout);
+    for (const outcome of outcomes) assert.match(outcome, /: refused at the end of data \(500 5\.5\.2 Error: bare <(LF|CR)>|<NUL> received\)/);
+  });
+
+  test("a server that ends the message on `\\n.\\n` fails the probe, with what to change", async () => {
+    const { code, stdout } = await against({ bareLfEndsData: true }, "probe-one");
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /\*: end-of-data probe "\\n\.\\n": ends the message/);
+    assert.match(stdout, /the server ended the message at "\\n\.\\n" and read what followed as commands/);
+    assert.match(stdout, /hint: Postfix: set smtpd_forbid_bare_newline/);
+  });
+
+  test("a server that keeps the ending as text passes, as content", async () => {
+    const { code, stdout, server } = await against({}, "probe-one");
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /: content \(the message ended only at the canonical end\)/);
+    assert.match(server.messages[0]!.toString("latin1"), /probe\n\.\nNOOP mailchat-end-of-data-probe$/);
+  });
+});
