@@ -8,6 +8,8 @@ import type { CompiledScript } from "./compile/steps.js";
 import type { Reporter } from "./report/types.js";
 import { EXIT, type RunEvent, type RunStatus } from "./runtime/events.js";
 import type { FaultProfile } from "./sandbox/profiles.js";
+import type { Target } from "./fleet/targets.js";
+import { pool } from "./pool.js";
 import { SecretBook } from "./secrets/book.js";
 
 export interface ScriptInput {
@@ -32,6 +34,12 @@ export interface RunScriptsOptions {
   onInvalid?: (file: string, result: CompileResult) => void;
   /** Aborting stops the run at the next step boundary and stops the sandbox. */
   signal?: AbortSignal;
+  /** Runs at once (--jobs): scripts, and scripts × targets. */
+  jobs?: number;
+  /** Each script runs once per target, with the target's variables (--targets FILE). */
+  targets?: Target[];
+  /** One script, `repeat` sessions, `concurrency` at a time (--repeat, --concurrency). */
+  load?: { repeat: number; concurrency: number; onProgress?: (done: number, total: number) => void };
 }
 
 export interface RunScriptsResult {
@@ -53,14 +61,15 @@ export function compileScripts(inputs: readonly ScriptInput[], options: Omit<Com
 }
 
 export async function runScripts(inputs: readonly ScriptInput[], reporter: Reporter, options: RunScriptsOptions = {}): Promise<RunScriptsResult> {
-  const { scripts, invalid } = compileScripts(inputs, options.compile);
+  const { scripts, invalid } = compileFleet(inputs, options);
   if (invalid.length > 0) {
     for (const { file, result } of invalid) {
       options.onInvalid?.(file, result);
       reporter.event({ type: "invalid", file, diagnostics: result.diagnostics });
     }
     reporter.finish();
-    return { exitCode: EXIT.invalid, refused: `${invalid.length} of ${inputs.length} script${inputs.length === 1 ? "" : "s"} invalid; nothing was sent` };
+    const total = scripts.length + invalid.length;
+    return { exitCode: EXIT.invalid, refused: `${invalid.length} of ${total} script${total === 1 ? "" : "s"} invalid; nothing was sent` };
   }
   // One book for the whole invocation: whatever any script reveals is masked in every output.
   const secrets = options.secrets ?? new SecretBook(Boolean(options.showSecrets));
@@ -82,35 +91,44 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
   }
   const stopSandbox = () => void sandbox?.stop();
   options.signal?.addEventListener("abort", stopSandbox, { once: true });
+  if (options.compile?.insecure) reporter.event({ type: "note", message: "--insecure: certificates are not verified" });
+
+  /** One run of a script; its events go to `emit`. */
+  const runOnce = (script: CompiledScript, emit: (event: RunEvent) => void) => {
+    const runOptions: Parameters<typeof run>[1] = { emit, showSecrets: Boolean(options.showSecrets), secrets };
+    const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
+    if (trust.length > 0) runOptions.ca = trust;
+    if (sandbox) {
+      const box = sandbox;
+      runOptions.route = (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! });
+    }
+    return run(script, runOptions);
+  };
+  const aborted = () => Boolean(options.signal?.aborted);
 
   let exitCode: number = EXIT.ok;
   try {
-    for (const script of scripts) {
-      if (options.signal?.aborted) break;
-      const events: RunEvent[] = [];
-      const runOptions: Parameters<typeof run>[1] = {
-        emit: (event) => {
+    if (options.load) {
+      exitCode = await loadRun(scripts[0]!, options.load, reporter, runOnce, aborted);
+    } else {
+      // In parallel (--jobs) each run's events are held and reported whole when it ends, so
+      // transcripts never interleave; one at a time they stream as they happen.
+      const parallel = (options.jobs ?? 1) > 1;
+      await pool(scripts, options.jobs ?? 1, async (script) => {
+        const events: RunEvent[] = [];
+        const result = await runOnce(script, (event) => {
           events.push(event);
-          reporter.event(event);
-        },
-        showSecrets: Boolean(options.showSecrets),
-        secrets,
-      };
-      const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
-      if (trust.length > 0) runOptions.ca = trust;
-      if (sandbox) {
-        const box = sandbox;
-        runOptions.route = (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! });
-      }
-      if (options.compile?.insecure) reporter.event({ type: "note", message: "--insecure: certificates are not verified" });
-      const result = await run(script, runOptions);
-      // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
-      exitCode = Math.max(exitCode, result.exitCode);
-      if (options.golden) {
-        const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
-        reporter.event(golden);
-        if (golden.status !== "match" && golden.status !== "written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
-      }
+          if (!parallel) reporter.event(event);
+        });
+        if (parallel) for (const event of events) reporter.event(event);
+        // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
+        exitCode = Math.max(exitCode, result.exitCode);
+        if (options.golden) {
+          const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
+          reporter.event(golden);
+          if (golden.status !== "match" && golden.status !== "written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
+        }
+      }, aborted);
     }
   } finally {
     reporter.finish();
@@ -118,6 +136,45 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
     await sandbox?.stop();
   }
   return { exitCode };
+}
+
+/** Every script, once per target when a targets file is given (named `FILE @ TARGET`). */
+function compileFleet(inputs: readonly ScriptInput[], options: RunScriptsOptions): ReturnType<typeof compileScripts> {
+  if (!options.targets) return compileScripts(inputs, options.compile);
+  const scripts: CompiledScript[] = [];
+  const invalid: Array<{ file: string; result: CompileResult }> = [];
+  for (const target of options.targets) {
+    const compiled = compileScripts(inputs, { ...options.compile, vars: { ...options.compile?.vars, ...target.vars } });
+    for (const script of compiled.scripts) scripts.push({ ...script, file: `${script.file} @ ${target.label}`, target: target.label });
+    for (const entry of compiled.invalid) invalid.push({ file: `${entry.file} @ ${target.label}`, result: entry.result });
+  }
+  return { scripts, invalid };
+}
+
+/** `--repeat N --concurrency C`: N sessions of one script, C at a time, and their figures.
+ *  The first failed session is reported whole, so its cause can be read. */
+async function loadRun(script: CompiledScript, load: NonNullable<RunScriptsOptions["load"]>, reporter: Reporter, runOnce: (script: CompiledScript, emit: (event: RunEvent) => void) => Promise<{ exitCode: number }>, aborted: () => boolean): Promise<number> {
+  const { LoadRecorder } = await import("./load/summary.js");
+  const recorder = new LoadRecorder(script.file, load.concurrency);
+  let exitCode: number = EXIT.ok;
+  let shownFailure = false;
+  let done = 0;
+  const started = Date.now();
+  await pool<number>(load.repeat, load.concurrency, async (index) => {
+    const events: RunEvent[] = [];
+    const result = await runOnce(script, (event) => void events.push(event));
+    recorder.session(index, events);
+    exitCode = Math.max(exitCode, result.exitCode);
+    if (result.exitCode !== EXIT.ok && !shownFailure) {
+      shownFailure = true;
+      reporter.event({ type: "note", message: `session ${index + 1} failed; its transcript follows (the summary groups every failure by cause)` });
+      for (const event of events) reporter.event(event);
+    }
+    done += 1;
+    load.onProgress?.(done, load.repeat);
+  }, aborted);
+  reporter.event({ type: "load", summary: recorder.summary(Date.now() - started) });
+  return exitCode;
 }
 
 /** Compares a finished run with its golden transcript, or records it (`update`). */

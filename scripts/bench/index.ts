@@ -111,6 +111,8 @@ s.on("data", (c) => { buf += c; let at; while ((at = buf.indexOf("\\r\\n")) >= 0
 async function main(): Promise<void> {
   console.log(`mailchat benchmarks (medians of ${RUNS} paired runs), node ${process.version}\n`);
   const node: [string, string[]] = [process.execPath, ["-e", "0"]];
+  // BENCH_ONLY=load: the load figure alone (it takes a few seconds; the rest takes minutes).
+  if (process.env.BENCH_ONLY === "load") return void (await loadVsSmtpSource());
 
   const version = await paired([process.execPath, [CLI, "--version"]], node);
   row("mailchat --version", version.a, "node -e 0", version.b, "≤ 1.1×");
@@ -185,9 +187,49 @@ async function main(): Promise<void> {
   server.close();
 
   await swaksVsPostfix();
+  await loadVsSmtpSource();
 
   console.log("\n| work | mailchat | reference | ratio | goal |\n| --- | --- | --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+}
+
+/**
+ * Load (issue 14): sessions per second against Postfix's smtp-sink, mailchat `--repeat
+ * --concurrency` vs Postfix's own smtp-source, same concurrency and message size, both whole
+ * processes timed from the outside (start-up included, amortised over many sessions).
+ */
+async function loadVsSmtpSource(): Promise<void> {
+  if (!existsSync("/usr/sbin/smtp-sink") || !existsSync("/usr/sbin/smtp-source")) {
+    console.log("load vs smtp-source: skipped (needs smtp-sink and smtp-source from Debian's postfix package, as .ci/run installs it)");
+    return;
+  }
+  const sessions = Number(process.env.BENCH_LOAD_SESSIONS ?? 3000);
+  const concurrency = 20;
+  const port = await new Promise<number>((done) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => done(port));
+    });
+  });
+  const sink = spawn("/usr/sbin/smtp-sink", [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-c", `127.0.0.1:${port}`, "256"], { stdio: "ignore" });
+  await new Promise((done) => setTimeout(done, 300));
+  try {
+    // About 1 KB of message, as smtp-source -l 1000 sends.
+    const body = Array.from({ length: 12 }, () => "0123456789".repeat(8));
+    const script = join(dir, "load.mailchat");
+    writeFileSync(script, ["param port", "connect smtp://127.0.0.1:${port}", "expect 220", "send EHLO bench.test", "expect 250", "send MAIL FROM:<a@bench.test>", "expect 250", "send RCPT TO:<b@bench.test>", "expect 250", "data", "Subject: load", "", ...body, ".", "expect 250", "send QUIT", "expect 221", ""].join("\n"));
+    const result = await paired(
+      [process.execPath, [CLI, "run", script, "--var", `port=${port}`, "--repeat", String(sessions), "--concurrency", String(concurrency)]],
+      ["/usr/sbin/smtp-source", ["-s", String(concurrency), "-m", String(sessions), "-l", "1000", "-f", "a@bench.test", "-t", "b@bench.test", `127.0.0.1:${port}`]],
+      3,
+    );
+    const mine = (sessions / result.a) * 1000;
+    const theirs = (sessions / result.b) * 1000;
+    rows.push([`load: ${sessions} sessions, ${concurrency} at a time, against smtp-sink (sessions/s)`, `${mine.toFixed(0)}/s`, `smtp-source: ${theirs.toFixed(0)}/s`, `${(mine / theirs).toFixed(2)}×`, "≥ 0.5×"]);
+    console.log(`load against smtp-sink: mailchat ${mine.toFixed(0)} sessions/s vs smtp-source ${theirs.toFixed(0)} sessions/s = ${(mine / theirs).toFixed(2)}× (goal ≥ 0.5×)`);
+  } finally {
+    sink.kill();
+  }
 }
 
 /** The full submission session against a local Postfix, mailchat vs swaks (both from Debian). */

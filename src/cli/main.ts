@@ -11,7 +11,9 @@ const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import
 
 export class UsageError extends Error {}
 
-const FILE_REPORTERS = REPORTER_NAMES.filter((name) => name !== "pretty");
+// The plugin line (nagios) is for standard output only; the rest may also go to files.
+const FILE_REPORTERS = REPORTER_NAMES.filter((name) => name !== "pretty" && name !== "nagios");
+const FORMAT_TITLES: Record<string, string> = { json: "JSON", html: "HTML", tap: "TAP", junit: "JUnit XML", jsonl: "JSON-lines" };
 
 function collectVar(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf("=");
@@ -32,12 +34,17 @@ Examples:
   $ MAILCHAT_PASSWORD=… mailchat run submission.mailchat --ca ./my-ca.pem
   $ mailchat run pop3-check.mailchat --secret password="$POP_PASSWORD"
   $ mailchat run recipes/*.mailchat --reporter json > report.json
+  $ mailchat run check.mailchat --repeat 1000 --concurrency 50
+  $ mailchat run mx-check.mailchat --targets mx-hosts.txt --jobs 20 --report-junit fleet.xml
+  $ mailchat run mx-check.mailchat --var host=mx1.example.com --reporter nagios
 
 Exit status:
   0  every expectation held
   1  an expectation failed (the transcript shows a diff and a hint)
   2  a script or the command line is invalid (nothing was sent)
-  3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)`;
+  3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)
+  Several scripts or targets: the worst of them. With --reporter nagios the plugin
+  convention instead: 0 OK, 2 CRITICAL (a check failed), 3 UNKNOWN (invalid input).`;
 
 const CHECK_EXAMPLES = `
 Examples:
@@ -66,7 +73,7 @@ export function buildProgram(): Command {
     .option("--insecure", "do not verify certificates (the transcript says so)")
     .addOption(new Option("--reporter <name>", "output format").choices([...REPORTER_NAMES]).default("pretty"));
   // --report-junit FILE and the like: more reports of the same run, one per file format.
-  for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${format === "json" || format === "html" ? format.toUpperCase() : format === "tap" ? "TAP" : "JUnit XML"} report to FILE (written atomically at the end)`);
+  for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${FORMAT_TITLES[format] ?? format} report to FILE (written atomically at the end)`);
   run
     .option("--timeout <duration>", "default wait for each reply, e.g. 10s (the script's `timeout` overrides it)")
     .option("--show-secrets", "print passwords and tokens instead of ********")
@@ -75,6 +82,10 @@ export function buildProgram(): Command {
     .option("--sandbox-profile <name>", "with --sandbox: reproduce a known fault (see `mailchat sandbox --help`)")
     .option("--golden", "compare the whole transcript with FILE.golden beside each script")
     .option("--update", "with --golden: record FILE.golden from this run (written atomically)")
+    .option("--repeat <n>", "load: run the script N times and print sessions/s, latency percentiles per step kind and failures by cause")
+    .option("--concurrency <n>", "load: with --repeat, N sessions at a time (default 1)")
+    .option("--jobs <n>", "fleet: run N scripts (or script × target pairs) at a time (default 1)")
+    .option("--targets <file>", "fleet: run each script once per line of FILE: a host, or NAME=VALUE variables (see docs/fleet.md)")
     .option("-v, --verbose", "also list each passed expectation")
     .option("--color", "force colour output")
     .option("--no-color", "never colour output")

@@ -9,6 +9,7 @@ import { compileScripts, runScripts, type RunScriptsOptions, type ScriptInput } 
 import { EXIT } from "../runtime/events.js";
 import { SecretBook } from "../secrets/book.js";
 import { colorEnabled } from "./color.js";
+import { parseTargets, type Target } from "../fleet/targets.js";
 import { resolveScriptArgument } from "./recipes.js";
 
 interface CommonOptions {
@@ -31,6 +32,17 @@ interface RunOptions extends CommonOptions {
   verbose?: boolean;
   golden?: boolean;
   update?: boolean;
+  repeat?: string;
+  concurrency?: string;
+  jobs?: string;
+  targets?: string;
+}
+
+/** A whole number from 1 to `max` given to a flag, or why not. */
+function count(flag: string, value: string | undefined, max: number): number | string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) return `${flag} takes a whole number from 1 to ${max}, got \`${value}\``;
+  return Number(value);
 }
 
 function usage(message: string): number {
@@ -116,6 +128,27 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   }
   const inputs = await inputsOf(files);
   if (typeof inputs === "string") return usage(inputs);
+  const repeat = count("--repeat", options.repeat, 1_000_000);
+  const concurrency = count("--concurrency", options.concurrency, 10_000);
+  const jobs = count("--jobs", options.jobs, 1_000);
+  for (const value of [repeat, concurrency, jobs]) if (typeof value === "string") return usage(value);
+  if (concurrency !== undefined && repeat === undefined) return usage("--concurrency sets how many sessions of a load run go at once: use it with --repeat");
+  if (repeat !== undefined) {
+    if (inputs.length !== 1) return usage(`--repeat loads one script at a time, got ${inputs.length}`);
+    if (options.targets || options.golden || jobs !== undefined) return usage("--repeat runs one script against one server: it does not combine with --targets, --jobs or --golden");
+    const reporter = options.reporter ?? "pretty";
+    if (reporter !== "pretty" && reporter !== "json") return usage(`a load run reports as pretty or json, not ${reporter}`);
+    library.load = { repeat: repeat as number, concurrency: (concurrency as number | undefined) ?? 1 };
+    const progress = reporter === "pretty" && process.stderr.isTTY ? await progressBar(repeat as number) : undefined;
+    if (progress) library.load.onProgress = progress;
+  }
+  if (jobs !== undefined) library.jobs = jobs as number;
+  if (options.targets) {
+    if (options.golden) return usage("--golden keeps one FILE.golden a script: it does not combine with --targets");
+    const targets = readTargets(options.targets, options);
+    if (typeof targets === "number") return targets;
+    library.targets = targets;
+  }
   if (options.golden) {
     if (inputs.some((input) => input.source !== undefined)) return usage("--golden keeps FILE.golden beside the script: a script from standard input has no place for it");
     const { goldenPath } = await import("../golden/golden.js");
@@ -143,8 +176,35 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   try {
     const result = await runScripts(inputs, reporter, library);
     if (result.refused) process.stderr.write(`mailchat: ${result.refused}\n`);
-    return controller.signal.aborted ? 130 : result.exitCode;
+    if (controller.signal.aborted) return 130;
+    if (options.reporter === "nagios") return (await import("../report/nagios.js")).EXIT_TO_PLUGIN[result.exitCode] ?? 3;
+    return result.exitCode;
   } finally {
     process.removeListener("SIGINT", interrupt);
   }
+}
+
+/** The targets file, or the status after its errors were printed. */
+function readTargets(file: string, options: CommonOptions): Target[] | number {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    return usage(`--targets ${file}: ${describeFsError(error)}`);
+  }
+  const { targets, diagnostics } = parseTargets(text, file);
+  if (diagnostics.length === 0) return targets;
+  process.stderr.write(`${renderDiagnostics(diagnostics, () => text, { color: colorEnabled(process.stderr, options.color) })}\n`);
+  return usage(`--targets ${file}: ${diagnostics.length} bad line${diagnostics.length === 1 ? "" : "s"}; nothing was sent`);
+}
+
+/** A progress bar on standard error (a terminal only): sessions done of the total. */
+async function progressBar(total: number): Promise<(done: number, total: number) => void> {
+  const { default: progress } = await import("cli-progress");
+  const bar = new progress.SingleBar({ format: "load [{bar}] {value}/{total} sessions, {eta}s left", stream: process.stderr, hideCursor: true, clearOnComplete: true }, progress.Presets.shades_classic);
+  bar.start(total, 0);
+  return (done) => {
+    bar.update(done);
+    if (done >= total) bar.stop();
+  };
 }

@@ -121,4 +121,6 @@ export interface CompiledScript {
   /** Values that must never be printed (auth secrets known at compile time). */
   secrets: string[];
   params: Array<{ name: string; description?: string; value: string }>;
+  /** The target (a line of a targets file) this copy of the script runs against. */
+  target?: string;
 }

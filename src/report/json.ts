@@ -1,6 +1,7 @@
 // The same run as data, for CI systems and dashboards: one JSON document at the end.
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import { EXIT, type ConnectionFailure, type Failure, type RunEvent, type TlsFacts } from "../runtime/events.js";
+import type { LoadSummary } from "../load/summary.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface StepRecord {
@@ -35,6 +36,7 @@ export class JsonReporter implements Reporter {
   private current: RunRecord | undefined;
   private started = 0;
   private readonly pendingNotes: string[] = [];
+  private load: LoadSummary | undefined;
 
   constructor(private readonly options: ReporterOptions) {}
 
@@ -93,6 +95,9 @@ export class JsonReporter implements Reporter {
       case "run-end":
         if (this.current) Object.assign(this.current, { status: e.status, exitCode: e.exitCode, ms: e.ms });
         return;
+      case "load":
+        this.load = e.summary;
+        return;
       case "golden": {
         const run = this.runs.find((r) => r.file === e.file);
         if (run) {
@@ -117,6 +122,8 @@ export class JsonReporter implements Reporter {
       failed: this.runs.filter((r) => r.status === "fail" || r.golden?.status === "mismatch").length,
       errors: this.runs.filter((r) => r.status === "error").length,
     };
-    this.options.write(`${JSON.stringify({ version: 1, runs: this.runs, summary }, null, 2)}\n`);
+    // A load run reports its figures; `runs` then holds the first failed session, if any.
+    const document = this.load ? { version: 1, load: this.load, runs: this.runs, summary } : { version: 1, runs: this.runs, summary };
+    this.options.write(`${JSON.stringify(document, null, 2)}\n`);
   }
 }

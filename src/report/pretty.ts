@@ -5,6 +5,7 @@ import { diffLines } from "diff";
 import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
 import { ESCAPE_PATTERN, printable } from "../transcript/escape.js";
 import { diagnosticLine } from "./diagnostic-line.js";
+import { loadLines } from "./load-table.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 /** Any text that reaches the terminal: no control byte left raw, whatever sent it. */
@@ -138,6 +139,17 @@ export class PrettyReporter implements Reporter {
         const index = this.failedStep ? this.failedStep.step.index + 1 : this.stepsPassed + 1;
         const why = this.failedStep?.kind === "connection" ? "connection failed" : "expectation failed";
         this.line(c.red(`✘ ${p(e.file)}: ${index > this.totalSteps ? "the end of the script" : `step ${index} of ${this.totalSteps}`} failed (${why}) in ${seconds}`));
+        return;
+      }
+      case "load": {
+        const { totals, table, failures } = loadLines(e.summary);
+        this.line("");
+        this.line((e.summary.failed + e.summary.errored === 0 ? c.green : c.red)(`${e.summary.failed + e.summary.errored === 0 ? "✔" : "✘"} ${p(totals)}`));
+        for (const row of table) this.line(p(row));
+        if (failures.length > 0) {
+          this.line(c.red("  failures by cause:"));
+          for (const row of failures) this.line(c.red(p(row)));
+        }
         return;
       }
       case "golden": {

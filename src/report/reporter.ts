@@ -4,7 +4,7 @@ import type { Reporter, ReporterOptions } from "./types.js";
 
 export type { Reporter, ReporterOptions };
 
-export const REPORTER_NAMES = ["pretty", "json", "junit", "tap", "html"] as const;
+export const REPORTER_NAMES = ["pretty", "json", "junit", "tap", "html", "jsonl", "nagios"] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export async function createReporter(name: ReporterName, options: ReporterOptions): Promise<Reporter> {
@@ -15,6 +15,10 @@ export async function createReporter(name: ReporterName, options: ReporterOption
       return new (await import("./junit.js")).JunitReporter(options);
     case "tap":
       return new (await import("./tap.js")).TapReporter(options);
+    case "jsonl":
+      return new (await import("./jsonl.js")).JsonLinesReporter(options);
+    case "nagios":
+      return new (await import("./nagios.js")).NagiosReporter(options);
     case "html":
       return new (await import("./html.js")).HtmlReporter(options);
     default:

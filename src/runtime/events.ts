@@ -1,5 +1,6 @@
 // What the runtime reports as a run happens. Reporters consume these and nothing else;
 // every text here is already redacted unless the run was asked to show secrets.
+import type { LoadSummary } from "../load/summary.js";
 import type { Span } from "../../grammar/ast.js";
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { ProtocolName } from "../compile/steps.js";
@@ -57,7 +58,10 @@ export interface StepInfo {
 export type RunEvent =
   /** A script that did not compile: it never ran, and nothing was sent (exit 2). */
   | { type: "invalid"; file: string; diagnostics: Diagnostic[] }
-  | { type: "run-start"; file: string; steps: number; time: string }
+  /** The figures of a load run (`--repeat`), once at its end. */
+  | { type: "load"; summary: LoadSummary }
+  /** `target`: the line of the targets file this run is for (fleet runs). */
+  | { type: "run-start"; file: string; steps: number; time: string; target?: string }
   | { type: "step-start"; step: StepInfo }
   | { type: "connect"; url: string; host: string; port: number; protocol: ProtocolName; implicitTls: boolean }
   | { type: "connected"; address: string; port: number; ms: number }

@@ -49,7 +49,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   if (options.ca) contextOptions.ca = options.ca;
   const ctx = new RunContext(script, contextOptions);
   const started = Date.now();
-  ctx.emit({ type: "run-start", file: script.file, steps: script.steps.length, time: new Date(started).toISOString() });
+  ctx.emit({ type: "run-start", file: script.file, steps: script.steps.length, time: new Date(started).toISOString(), ...(script.target ? { target: script.target } : {}) });
   if (secrets.showSecrets) ctx.note("--show-secrets: passwords and tokens are shown in clear in this output");
   let status: RunStatus = "pass";
   const steps: Array<{ step: Step | undefined; info: StepInfo }> = script.steps.map((step, index) => ({ step, info: { index, kind: step.kind, source: step.source, span: step.span } }));

@@ -1,0 +1,102 @@
+// The figures of a load run: sessions per second, latency percentiles per step kind, and the
+// failures grouped by cause. Sessions report here as they end; nothing of a session is kept
+// but its timings and, for a failure, its cause.
+import type { RunEvent } from "../runtime/events.js";
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface LoadSummary {
+  file: string;
+  sessions: number;
+  concurrency: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  ms: number;
+  sessionsPerSecond: number;
+  /** By step kind (connect, send, expect, …) and `session` for a whole run, in ms. */
+  latency: Record<string, Latency>;
+  failures: Array<{ cause: string; count: number; exitCode: number; first: { session: number; line: number; source: string } }>;
+}
+
+/** The nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function latency(values: number[]): Latency {
+  const sorted = Float64Array.from(values).sort();
+  const list = Array.from(sorted);
+  return { count: list.length, p50: percentile(list, 50), p95: percentile(list, 95), p99: percentile(list, 99), max: list[list.length - 1] ?? 0 };
+}
+
+/** A failure's message with what varies from session to session (ports, ids, times) blurred,
+ *  so that the same cause is counted once. */
+export function causeOf(message: string): string {
+  return message.replace(/\b\d+(\.\d+)?\s*(ms|s)\b/g, "N $2").replace(/:\d{2,5}\b/g, ":PORT").replace(/\b[0-9A-F]{8,}\b/g, "ID");
+}
+
+export class LoadRecorder {
+  private readonly timings = new Map<string, number[]>();
+  private readonly causes = new Map<string, LoadSummary["failures"][number]>();
+  private passed = 0;
+  private failed = 0;
+  private errored = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Folds one session's events in. */
+  session(index: number, events: readonly RunEvent[]): void {
+    for (const event of events) {
+      if (event.type === "step-end") {
+        this.time(event.step.kind, event.ms);
+        const failure = event.failure?.message ?? event.connectionFailure?.message;
+        if (failure) {
+          const cause = causeOf(failure);
+          const known = this.causes.get(cause);
+          if (known) known.count += 1;
+          else this.causes.set(cause, { cause, count: 1, exitCode: event.failure ? 1 : 3, first: { session: index + 1, line: event.step.span.line, source: event.step.source } });
+        }
+      } else if (event.type === "run-end") {
+        this.time("session", event.ms);
+        if (event.status === "pass") this.passed += 1;
+        else if (event.status === "fail") this.failed += 1;
+        else this.errored += 1;
+      }
+    }
+  }
+
+  private time(kind: string, ms: number): void {
+    const list = this.timings.get(kind) ?? [];
+    list.push(ms);
+    this.timings.set(kind, list);
+  }
+
+  summary(ms: number): LoadSummary {
+    const sessions = this.passed + this.failed + this.errored;
+    const latencies: Record<string, Latency> = {};
+    for (const [kind, values] of this.timings) latencies[kind] = latency(values);
+    return {
+      file: this.file,
+      sessions,
+      concurrency: this.concurrency,
+      passed: this.passed,
+      failed: this.failed,
+      errored: this.errored,
+      ms,
+      sessionsPerSecond: ms > 0 ? Math.round((sessions / ms) * 1000 * 10) / 10 : 0,
+      latency: latencies,
+      failures: [...this.causes.values()].sort((a, b) => b.count - a.count),
+    };
+  }
+}
