@@ -46,8 +46,12 @@ export function importCommand(file: string, options: { output?: string; protocol
   // Params are the user's to give (`--var host=…`): a stand-in value checks the rest.
   const vars = Object.fromEntries([...script.matchAll(/^param (\w+)/gm)].map((m) => [m[1]!, "example.invalid"]));
   const compiled = compile(options.output ?? "imported.mailchat", { source: script, env, vars });
-  const invalid = compiled.diagnostics.length > 0;
-  if (invalid) {
+  // A paste of which nothing reads as a session (all prose, a flattened line) gives an empty
+  // script: it would pass against any server, so it is not a success.
+  const empty = !transcript.entries.some((e) => e.kind === "client" || e.kind === "server");
+  if (empty) process.stderr.write("mailchat: nothing in this paste reads as the lines of a session (every line is prose, a prompt or tool output); the script holds only the connect\n");
+  const invalid = compiled.diagnostics.length > 0 || empty;
+  if (compiled.diagnostics.length > 0) {
     process.stderr.write(`mailchat: the imported script does not compile yet; fix it by hand:\n${book.redact(renderDiagnostics(compiled.diagnostics, () => script, { color: false }))}\n`);
   }
   if (options.output) {

@@ -110,7 +110,9 @@ class Generator {
     const defaultPort = SCHEMES[scheme]?.defaultPort;
     const banner = this.entries.find((e) => e.kind === "server");
     const bannerHost = banner && banner.kind === "server" ? /^(?:220[ -]|\* OK .*?|\+OK .*?)([a-z0-9-]+(?:\.[a-z0-9-]+)+)\b/i.exec(banner.text)?.[1] : undefined;
-    const host = entry?.host ?? bannerHost;
+    // `telnet $MAILHOST 587`: a shell variable names no host; the banner may.
+    const typed = entry?.host && !/[$%<>{}]/.test(entry.host) ? entry.host : undefined;
+    const host = typed ?? bannerHost;
     this.out.push(host ? `param host "server to connect to" default "${host}"` : `param host "server to connect to"`);
     const port = entry?.port && entry.port !== defaultPort ? `:${entry.port}` : "";
     this.out.push(`connect ${scheme}://\${host}${port}`);

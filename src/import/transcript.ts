@@ -105,6 +105,47 @@ function withoutTypingArtefacts(line: string): string {
 
 const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\])/;
 
+const VERBS: Record<string, RegExp> = {
+  smtp: /^(?:HELO|EHLO|LHLO|MAIL|RCPT|DATA|BDAT|RSET|VRFY|EXPN|HELP|NOOP|QUIT|STARTTLS|AUTH|ETRN|TURN|ATRN|XCLIENT|XFORWARD|SEND|SOML|SAML)$/i,
+  pop3: /^(?:USER|PASS|APOP|STAT|LIST|RETR|DELE|NOOP|RSET|QUIT|TOP|UIDL|CAPA|STLS|AUTH|UTF8|LANG)$/i,
+  imap: /^(?:CAPABILITY|NOOP|LOGOUT|STARTTLS|AUTHENTICATE|LOGIN|SELECT|EXAMINE|CREATE|DELETE|RENAME|SUBSCRIBE|UNSUBSCRIBE|LIST|LSUB|NAMESPACE|STATUS|APPEND|IDLE|DONE|CHECK|CLOSE|UNSELECT|EXPUNGE|SEARCH|FETCH|STORE|COPY|MOVE|UID|ENABLE|ID|GETQUOTA|GETQUOTAROOT|SETQUOTA|GETACL|SETACL|MYRIGHTS|LISTRIGHTS|COMPRESS|GETMETADATA|SETMETADATA|XLIST)$/i,
+};
+VERBS.lmtp = VERBS.smtp!;
+
+/**
+ * Whether a line the paste gives no side to can be the client's: a command of the protocol,
+ * or what answers a continuation (base64 after `334`/`+`, a literal's text). Prose between
+ * the steps of an article (`1. Establishing Connection`, `The server agrees and …`) is not.
+ */
+function plausibleClientLine(protocol: ProtocolName, line: string, previous: Entry | undefined): boolean {
+  const continued = previous?.kind === "server" && /^(?:334(?:[ -]|$)|\+(?: |$))/.test(previous.text);
+  if (continued || previous?.kind === "client" && /\{\d+\+?\}$/.test(previous.text)) return true;
+  const verbs = VERBS[protocol];
+  if (!verbs) return true;
+  const words = line.trim().split(/\s+/);
+  const verb = protocol === "imap" ? words[1] ?? "" : words[0]!;
+  return verbs.test(verb.replace(/:.*$/, ""));
+}
+
+function lastSaid(entries: Entry[]): Entry | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.kind === "client" || entries[i]!.kind === "server") return entries[i];
+  return undefined;
+}
+
+/** Inside a message body typed after `354` (up to its `.`): any text is the client's. */
+function inMessage(entries: Entry[]): boolean {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!;
+    if (entry.kind === "client" && entry.text === ".") return false;
+    if (entry.kind === "server") return entry.text.startsWith("354");
+  }
+  return false;
+}
+
+function notACommand(protocol: ProtocolName): string {
+  return `not ${/^[aeiou]/i.test(protocol) ? "an" : "a"} ${protocol.toUpperCase()} command (prose, or a line the page wrapped)`;
+}
+
 function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
   const entries: Entry[] = [];
   let inList = false; // POP3 multi-line replies
@@ -123,6 +164,15 @@ function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
     if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(line)) return void entries.push({ kind: "closed", line: n });
     if (TELNET_CHATTER.test(line)) return;
     if (inBody) {
+      // The page lost the `.` (it is easy to miss in a paste): the server's verdict on the
+      // message ends the body all the same.
+      if (/^250[ -](?:2\.\d\.\d+ )?.*\b(?:queued|accepted|message|ok)\b/i.test(line) && entries.some((e) => e.kind === "client" && e.text !== "")) {
+        entries.push({ kind: "unplaced", text: "(end of data)", line: n, why: "the paste shows no `.` ending the message; it is added before the server's reply" });
+        entries.push({ kind: "client", text: ".", line: n });
+        entries.push({ kind: "server", text: line, line: n });
+        inBody = false;
+        return;
+      }
       entries.push({ kind: "client", text: line, line: n });
       if (line === ".") inBody = false;
       return;
@@ -145,6 +195,7 @@ function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
       if ((protocol === "smtp" || protocol === "lmtp") && line.startsWith("354")) inBody = true;
       return;
     }
+    if (!plausibleClientLine(protocol, line, lastSaid(entries))) return void entries.push({ kind: "unplaced", text: line, line: n, why: notACommand(protocol) });
     entries.push({ kind: "client", text: line, line: n });
   });
   return entries;
@@ -158,9 +209,22 @@ function parseLabelled(lines: string[]): Entry[] {
     const command = commandLine(line, n);
     if (command && entries.length === 0) return void entries.push(command);
     const client = CLIENT_LABEL.exec(line);
-    if (client) return void entries.push({ kind: "client", text: withoutTypingArtefacts(line.slice(client[0].length)), line: n });
+    if (client) {
+      const text = withoutTypingArtefacts(line.slice(client[0].length));
+      // `C: telnet mx 587` labels the user's terminal, not the session.
+      const typed = commandLine(text, n);
+      if (typed && !entries.some((e) => e.kind === "client" || e.kind === "server")) return void entries.push(typed);
+      if (SHELL_PROMPT.test(text)) return void entries.push({ kind: "unplaced", text: line, line: n, why: "a shell prompt" });
+      return void entries.push({ kind: "client", text, line: n });
+    }
     const server = SERVER_LABEL.exec(line);
-    if (server) return void entries.push({ kind: "server", text: line.slice(server[0].length), line: n });
+    if (server) {
+      const text = line.slice(server[0].length);
+      // The telnet client's own chatter, labelled as the server's by the page.
+      if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(text)) return void entries.push({ kind: "closed", line: n });
+      if (TELNET_CHATTER.test(text)) return;
+      return void entries.push({ kind: "server", text, line: n });
+    }
     entries.push({ kind: "unplaced", text: line, line: n, why: "a line without a client or server label" });
   });
   return entries;
@@ -228,6 +292,7 @@ function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry
       return void entries.push({ kind: "unplaced", text: line, line: n, why: "the end of the pre-TLS EHLO reply, which s_client prints after the handshake" });
     }
     const kind = protocol === "smtp" || protocol === "lmtp" ? (SMTP_REPLY.test(line) ? "server" : "client") : protocol === "pop3" ? (POP3_REPLY.test(line) ? "server" : "client") : IMAP_SERVER.test(line) || /^\S+ (?:OK|NO|BAD)\b/.test(line) ? "server" : "client";
+    if (kind === "client" && !inMessage(entries) && !plausibleClientLine(protocol, line, lastSaid(entries))) return void entries.push({ kind: "unplaced", text: line, line: n, why: notACommand(protocol) });
     entries.push({ kind, text: line, line: n });
   });
   return starttls ? { entries, implicitTls: false, starttls } : { entries, implicitTls: true };
