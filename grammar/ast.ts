@@ -68,7 +68,9 @@ export type ConnectionCheck =
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };
 
 export type Statement =
-  | { kind: "connect"; url: Template; timeoutMs?: number; tls: TlsOption[]; span: Span }
+  /** `name`: a session of several (`connect URL as NAME`). */
+  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; tls: TlsOption[]; span: Span }
+  | { kind: "use"; name: string; nameSpan: Span; span: Span }
   | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }
   | { kind: "expect"; matchers: Matcher[]; span: Span }

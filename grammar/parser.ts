@@ -40,6 +40,7 @@ const RULE_WORDS: Record<string, string> = {
   bdatBlockStatement: "`bdat`",
   bdatFileStatement: "`bdat file`",
   probeStatement: "`probe`",
+  useStatement: "`use`",
 };
 
 function inRule(ruleName: string): string {
@@ -107,12 +108,17 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.SUBRULE(this.bdatBlockStatement) },
       { ALT: () => this.SUBRULE(this.bdatFileStatement) },
       { ALT: () => this.SUBRULE(this.probeStatement) },
+      { ALT: () => this.SUBRULE(this.useStatement) },
     ]);
   });
 
   public connectStatement = this.RULE("connectStatement", () => {
     this.CONSUME(T.Connect);
     this.SUBRULE(this.value, { LABEL: "url" });
+    this.OPTION2(() => {
+      this.CONSUME(T.As);
+      this.CONSUME(T.WordLike, { LABEL: "name" });
+    });
     this.OPTION(() => {
       this.CONSUME(T.Timeout);
       this.CONSUME(T.Duration);
@@ -339,6 +345,13 @@ export class MailchatParser extends CstParser {
       this.CONSUME(T.Within);
       this.CONSUME(T.Duration);
     });
+    this.CONSUME(T.Newline);
+  });
+
+  /** `use NAME`: the following steps act on the session `connect … as NAME` opened. */
+  public useStatement = this.RULE("useStatement", () => {
+    this.CONSUME(T.Use);
+    this.CONSUME(T.WordLike, { LABEL: "name" });
     this.CONSUME(T.Newline);
   });
 

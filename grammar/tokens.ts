@@ -161,6 +161,8 @@ export const Bdat = keyword("Bdat");
 export const Chunk = keyword("Chunk");
 export const Binary = keyword("Binary");
 export const Probe = keyword("Probe");
+export const As = keyword("As");
+export const Use = keyword("Use");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",
@@ -267,7 +269,7 @@ export const allTokens: TokenType[] = [
 /** Statement keywords, for "did you mean" on a mistyped statement. */
 export const STATEMENT_KEYWORDS = [
   "connect", "send", "expect", "starttls", "auth", "data", "set", "param",
-  "timeout", "close", "include", "allow", "mask", "pipeline", "bdat", "probe",
+  "timeout", "close", "include", "allow", "mask", "pipeline", "bdat", "probe", "use",
 ];
 
 let lexer: LexerType | undefined;

@@ -178,7 +178,17 @@ export class AstBuilder extends BaseVisitor {
     };
     const duration = this.token(ctx, "Duration");
     if (duration) statement.timeoutMs = this.waitDuration(duration);
+    const name = this.token(ctx, "name");
+    if (name) {
+      this.checkName(name);
+      statement.name = { text: name.image, span: this.spanOfToken(name) };
+    }
     return statement;
+  }
+
+  useStatement(ctx: Children): A.Statement {
+    const name = this.token(ctx, "name")!;
+    return { kind: "use", name: name.image, nameSpan: this.spanOfToken(name), span: this.spanFrom(this.token(ctx, "Use")!, name) };
   }
 
   tlsOption(ctx: Children): A.TlsOption {

@@ -130,6 +130,9 @@ class Compiler {
         return;
       case "connect":
         return this.connect(s, common);
+      case "use":
+        if (this.connections.use(s)) this.steps.push({ ...common, kind: "use", name: s.name });
+        return;
       case "close":
         this.connections.require(s, "close");
         this.connections.close();
@@ -239,8 +242,10 @@ class Compiler {
   }
 
   private connect(s: Extract<A.Statement, { kind: "connect" }>, common: Common): void {
-    if (this.connections.current) {
-      this.error("already-connected", "the script is already connected", s.span, "add `close` (or `expect closed`) before connecting again");
+    const name = s.name?.text ?? "";
+    if (this.connections.isOpen(name)) {
+      if (name) this.error("already-connected", `session \`${name}\` is already open`, s.name!.span, `close it first (\`use ${name}\`, then \`close\`), or give this connection another name`);
+      else this.error("already-connected", "the script is already connected", s.span, "add `close` (or `expect closed`) before connecting again, or name the connections to hold several (`connect URL as NAME`)");
       return;
     }
     const url = this.scope.known(s.url, "a `connect` URL", "connect-capture");
@@ -259,7 +264,7 @@ class Compiler {
       return;
     }
     const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
-    this.connections.open({ protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls });
+    this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls });
     this.steps.push({
       ...common,
       kind: "connect",
@@ -271,6 +276,7 @@ class Compiler {
       implicitTls: scheme.implicitTls,
       timeoutMs: s.timeoutMs ?? this.timeoutMs,
       tls,
+      ...(name ? { name } : {}),
     });
   }
 

@@ -7,6 +7,8 @@ import type { ReportError, Scope } from "./scope.js";
 import type { TlsSettings } from "./steps.js";
 
 export interface OpenConnection {
+  /** "" for the script's single connection, or its name (`connect URL as NAME`). */
+  name: string;
   protocol: Protocol;
   scheme: string;
   /** TLS from the first byte (an implicit-TLS scheme). */
@@ -18,17 +20,34 @@ const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 export class ConnectionState {
   current: OpenConnection | undefined;
+  /** Every open connection, by name: a script may hold several (`connect URL as NAME`). */
+  private readonly open_ = new Map<string, OpenConnection>();
   private everConnected = false;
 
   constructor(private readonly error: ReportError) {}
 
+  isOpen(name: string): boolean {
+    return this.open_.has(name);
+  }
+
   open(connection: OpenConnection): void {
     this.current = connection;
+    this.open_.set(connection.name, connection);
     this.everConnected = true;
   }
 
   close(): void {
+    if (this.current) this.open_.delete(this.current.name);
     this.current = undefined;
+  }
+
+  /** `use NAME`: the open session of that name, or an error saying which are open. */
+  use(s: Extract<A.Statement, { kind: "use" }>): OpenConnection | undefined {
+    const connection = this.open_.get(s.name);
+    if (connection) return (this.current = connection);
+    const names = [...this.open_.keys()].filter(Boolean);
+    this.error("unknown-session", `no open session is named \`${s.name}\``, s.nameSpan, names.length > 0 ? `open sessions: ${names.join(", ")}` : "open one with `connect URL as NAME`");
+    return undefined;
   }
 
   /** The open connection, or an error saying why there is none. */

@@ -67,7 +67,11 @@ export type Step = StepCommon &
         tls: TlsSettings;
         /** `expect tls refused` follows: the handshake must fail (a TLS version probe). */
         expectRefused?: boolean;
+        /** The session's name (`connect URL as NAME`); "" for a script's single connection. */
+        name?: string;
       }
+    /** `use NAME`: the next steps act on that session. */
+    | { kind: "use"; name: string }
     | {
         kind: "send";
         line: RuntimeText;

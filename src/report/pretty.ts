@@ -129,7 +129,8 @@ export class PrettyReporter implements Reporter {
         return;
       case "run-end": {
         this.runs += 1;
-        if (this.handshakes.length > 1) this.handshakeTable();
+        // The table compares versions offered: it says nothing when every handshake offered the defaults.
+        if (this.handshakes.length > 1 && this.handshakes.some((h) => h.offered !== "default versions" || h.result.startsWith("refused"))) this.handshakeTable();
         const seconds = `${(e.ms / 1000).toFixed(1)} s`;
         if (e.status === "pass") {
           this.line(c.green(`✔ ${p(e.file)}: ${this.totalSteps} steps passed in ${seconds}`));

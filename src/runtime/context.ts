@@ -13,6 +13,9 @@ import { StepFailure } from "./failures.js";
 
 const CRLF = Buffer.from("\r\n");
 
+/** Events that belong to one connection: with named sessions, a change of session is marked. */
+const SESSION_EVENTS = new Set<RunEvent["type"]>(["connect", "connected", "tls", "tls-refused", "client", "server", "closed", "marker"]);
+
 /** A raw line split where it held CRLF (an IMAP literal's lines), for one transcript line each. */
 export function transcriptParts(raw: Buffer): Buffer[] {
   const parts: Buffer[] = [];
@@ -39,13 +42,16 @@ export interface RunContextOptions {
   secrets: SecretBook;
 }
 
-export class RunContext {
+/**
+ * One connection's state: the socket, its protocol session, the replies owed and what they
+ * answer. A script has one, or several named ones (`connect URL as NAME`, `use NAME`).
+ */
+export class SessionState {
   connection: Connection | undefined;
   protocol: Protocol | undefined;
   session: ProtocolSession | undefined;
   spotter: CredentialSpotter | undefined;
   capabilities: Capabilities | undefined;
-  readonly captures = new Map<string, string>();
   lastSent: string | undefined;
   /** The last reply received, as shown: named when the server closes unexpectedly. */
   lastReply: string | undefined;
@@ -62,7 +68,46 @@ export class RunContext {
   port = 0;
   implicitTls = false;
   greeted = false;
+
+  constructor(readonly name: string) {}
+}
+
+export class RunContext {
+  /** The session steps act on; `sessions` holds every one the script opened, by name. */
+  current = new SessionState("");
+  readonly sessions = new Map<string, SessionState>();
+  /** The session whose lines the transcript showed last, to mark a change. */
+  private shownSession = "";
+  readonly captures = new Map<string, string>();
   finished = false;
+
+  get connection() { return this.current.connection; }
+  set connection(value) { this.current.connection = value; }
+  get protocol() { return this.current.protocol; }
+  set protocol(value) { this.current.protocol = value; }
+  get session() { return this.current.session; }
+  set session(value) { this.current.session = value; }
+  get spotter() { return this.current.spotter; }
+  set spotter(value) { this.current.spotter = value; }
+  get capabilities() { return this.current.capabilities; }
+  set capabilities(value) { this.current.capabilities = value; }
+  get lastSent() { return this.current.lastSent; }
+  set lastSent(value) { this.current.lastSent = value; }
+  get lastReply() { return this.current.lastReply; }
+  set lastReply(value) { this.current.lastReply = value; }
+  get takenNote() { return this.current.takenNote; }
+  set takenNote(value) { this.current.takenNote = value; }
+  get owed() { return this.current.owed; }
+  set owed(value) { this.current.owed = value; }
+  get answering() { return this.current.answering; }
+  set answering(value) { this.current.answering = value; }
+  get answered() { return this.current.answered; }
+  set answered(value) { this.current.answered = value; }
+  get host() { return this.current.host; }
+  get port() { return this.current.port; }
+  get implicitTls() { return this.current.implicitTls; }
+  get greeted() { return this.current.greeted; }
+  set greeted(value) { this.current.greeted = value; }
 
   constructor(
     readonly script: CompiledScript,
@@ -73,9 +118,29 @@ export class RunContext {
     return this.options.secrets;
   }
 
-  emit(event: RunEvent): void {
+  emit(event: RunEvent, from: SessionState = this.current): void {
     // A socket may report its close after the run has ended; the report is complete by then.
-    if (!this.finished) this.options.emit(event);
+    if (this.finished) return;
+    // With named sessions, a line of another session than the last one shown is announced.
+    if (SESSION_EVENTS.has(event.type) && from.name !== this.shownSession) {
+      this.shownSession = from.name;
+      this.options.emit({ type: "marker", message: `session ${from.name}` });
+    }
+    this.options.emit(event);
+  }
+
+  /** Opens the state of a new connection (named, or the script's one), and makes it current. */
+  open(name: string): SessionState {
+    this.current = new SessionState(name);
+    this.sessions.set(name, this.current);
+    return this.current;
+  }
+
+  /** `use NAME`: later steps act on that session. */
+  use(name: string): void {
+    const state = this.sessions.get(name);
+    if (!state?.connection) throw new StepFailure({ message: `session \`${name}\` has no open connection${state ? " (it was closed)" : ""}`, expected: `an open session ${name}`, actual: "" });
+    this.current = state;
   }
 
   note(message: string): void {
@@ -83,12 +148,13 @@ export class RunContext {
   }
 
   /** A new connection's state: a fresh session, nothing owed but the greeting. */
-  reset(protocolName: string, host: string, port: number, implicitTls: boolean): Protocol {
+  reset(protocolName: string, host: string, port: number, implicitTls: boolean, name = ""): Protocol {
     const protocol = protocolFor(protocolName)!;
-    Object.assign(this, { host, port, implicitTls, greeted: false, capabilities: undefined, lastReply: undefined, lastSent: undefined, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }], answered: undefined });
-    this.protocol = protocol;
-    this.session = protocol.createSession();
-    this.spotter = protocol.createSpotter();
+    const state = this.open(name);
+    Object.assign(state, { host, port, implicitTls, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }] });
+    state.protocol = protocol;
+    state.session = protocol.createSession();
+    state.spotter = protocol.createSpotter();
     return protocol;
   }
 

@@ -66,7 +66,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
     if (step) ctx.emit({ type: "step-start", step: info });
     try {
       if (step) await runStep(ctx, step, options.route);
-      else if (ctx.connection) await ctx.settle(DEFAULT_TIMEOUT_MS, true);
+      else await settleAll(ctx);
       if (step) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
     } catch (error) {
       if (error instanceof StepFailure) {
@@ -80,13 +80,12 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
       }
       const next = script.steps.findIndex((s, index) => index > info.index && s.kind === "connect");
       if (next < 0) break;
-      if (ctx.connection) await ctx.connection.destroy();
-      ctx.connection = undefined;
+      await closeAll(ctx, false);
       ctx.note(`the rest of this connection was skipped; the run goes on at the next \`connect\` (line ${script.steps[next]!.span.line})`);
       skipping = true;
     }
   }
-  if (ctx.connection) await (status === "pass" ? ctx.connection.close() : ctx.connection.destroy());
+  await closeAll(ctx, status === "pass");
   const exitCode = status === "pass" ? EXIT.ok : status === "fail" ? EXIT.expectationFailed : EXIT.connectionFailed;
   const ms = Date.now() - started;
   ctx.emit({ type: "run-end", file: script.file, status, exitCode, ms });
@@ -142,6 +141,9 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       ctx.captures.set(step.name, value);
       return;
     }
+    case "use":
+      ctx.use(step.name);
+      return;
     case "close":
       await ctx.settle(DEFAULT_TIMEOUT_MS);
       await ctx.connection?.close();
@@ -149,6 +151,26 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return;
     default:
       return assertNever(step);
+  }
+}
+
+/** The end of the script: the replies every open session still owes are read and judged. */
+async function settleAll(ctx: RunContext): Promise<void> {
+  const current = ctx.current;
+  for (const state of ctx.sessions.values()) {
+    if (!state.connection) continue;
+    ctx.current = state;
+    await ctx.settle(DEFAULT_TIMEOUT_MS, true);
+  }
+  ctx.current = current;
+}
+
+/** Every open session closed (politely after a pass, at once after a failure). */
+async function closeAll(ctx: RunContext, polite: boolean): Promise<void> {
+  for (const state of ctx.sessions.values()) {
+    if (!state.connection) continue;
+    await (polite ? state.connection.close() : state.connection.destroy());
+    state.connection = undefined;
   }
 }
 

@@ -36,6 +36,8 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
   return () => {
     let user: SandboxUser | undefined;
     let selected: StoredMessage[] | undefined;
+    /** The EXISTS count last told to the client. */
+    let reported = 0;
     let continuation: ((line: string) => void) | undefined;
 
     const capabilities = (session: LineSession) =>
@@ -75,7 +77,13 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
             session.send(`* CAPABILITY ${capabilities(session)}`);
             return session.send(`${tag} OK Pre-login capabilities listed.`);
           case "NOOP":
-            return session.send(`${tag} OK NOOP completed.`);
+          case "CHECK":
+            // RFC 9051 §7.4.1: mail delivered since the last report is announced on the next command.
+            if (selected && selected.length > reported) {
+              reported = selected.length;
+              session.send(`* ${reported} EXISTS`);
+            }
+            return session.send(`${tag} OK ${verb.toUpperCase()} completed.`);
           case "LOGOUT":
             session.send("* BYE Logging out");
             session.send(`${tag} OK Logout completed.`);
@@ -107,6 +115,7 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
             if ((args[0] ?? "").toUpperCase() !== "INBOX") return session.send(`${tag} NO Mailbox doesn't exist: ${args[0] ?? ""}`);
             selected = store.mailbox(user.address);
             session.send("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+            reported = selected.length;
             session.send(`* ${selected.length} EXISTS`);
             session.send("* 0 RECENT");
             session.send(`* OK [UIDVALIDITY ${store.uidValidity}] UIDs valid`);
@@ -119,7 +128,11 @@ export function imapHandler(store: MailStore, options: ImapOptions = {}): () => 
           case "STATUS": {
             if ((args[0] ?? "").toUpperCase() !== "INBOX") return session.send(`${tag} NO Mailbox doesn't exist: ${args[0] ?? ""}`);
             const box = store.mailbox(user.address);
-            session.send(`* STATUS INBOX (MESSAGES ${box.length} UIDNEXT ${(box.at(-1)?.uid ?? 0) + 1} UIDVALIDITY ${store.uidValidity} UNSEEN ${box.filter((m) => !m.flags.has("\\Seen")).length})`);
+            const values: Record<string, number> = { MESSAGES: box.length, UIDNEXT: (box.at(-1)?.uid ?? 0) + 1, UIDVALIDITY: store.uidValidity, UNSEEN: box.filter((m) => !m.flags.has("\\Seen")).length, RECENT: 0 };
+            // Only the items asked for, in the order asked (RFC 9051 §6.3.11).
+            const asked = args.slice(1).join(" ").replace(/[()]/g, " ").trim().split(/\s+/).map((item) => item.toUpperCase()).filter((item) => item in values);
+            if (asked.length === 0) return session.send(`${tag} BAD STATUS needs items: (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)`);
+            session.send(`* STATUS INBOX (${asked.map((item) => `${item} ${values[item]}`).join(" ")})`);
             return session.send(`${tag} OK Status completed.`);
           }
           case "APPEND": {

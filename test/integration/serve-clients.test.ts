@@ -1,7 +1,7 @@
 // Real mail clients complete a session against `mailchat serve` replaying a recording made by
-// `mailchat run --golden --update` of the matching example: swaks, curl, openssl s_client and
-// Python's smtplib, imaplib and poplib, each with its own EHLO name, parameters, tags and
-// message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
+// `mailchat run --golden --update` of the matching example: swaks, curl (smtp, imap, pop3),
+// openssl s_client and Python's smtplib, imaplib and poplib, each with its own EHLO name,
+// parameters, tags and message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -53,9 +53,11 @@ async function against(golden: string, name: string, run: (served: Served) => { 
 describe("real clients against `mailchat serve`", () => {
   let submission: string;
   let allProtocols: string;
+  let readBack: string;
   before(async () => {
     submission = await record("submission.mailchat");
     allProtocols = await record("all-protocols.mailchat");
+    readBack = await record("read-back.mailchat");
   });
 
   test("swaks: STARTTLS, AUTH LOGIN, a message", async (t) => {
@@ -72,6 +74,22 @@ describe("real clients against `mailchat serve`", () => {
     await against(submission, "curl", (s) =>
       client("/usr/bin/curl", ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, `smtp://localhost:${s.port}`, "--login-options", "AUTH=LOGIN", "--user", `${USER}:${PASSWORD}`, "--mail-from", USER, "--mail-rcpt", "bob@mailchat.test", "--upload-file", message]),
     );
+  });
+
+  test("curl: smtp upload, then imap and pop3 with STARTTLS fetch the message back", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    const message = join(dir, "curl-read-back.txt");
+    writeFileSync(message, "From: <alice@mailchat.test>\r\nTo: <alice@mailchat.test>\r\nSubject: from curl\r\n\r\nhello\r\n");
+    await against(readBack, "curl-imap-pop3", (s) => {
+      const common = ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, "--user", `${USER}:${PASSWORD}`];
+      const smtp = client("/usr/bin/curl", [...common, `smtp://localhost:${s.port}`, "--login-options", "AUTH=LOGIN", "--mail-from", USER, "--mail-rcpt", USER, "--upload-file", message]);
+      if (smtp.code !== 0) return smtp;
+      const imap = client("/usr/bin/curl", [...common, `imap://localhost:${s.port}/INBOX;MAILINDEX=1`]);
+      if (imap.code !== 0 || !/Subject: read back/.test(imap.output)) return { code: imap.code || 1, output: `imap: ${imap.output}` };
+      const pop3 = client("/usr/bin/curl", [...common, `pop3://localhost:${s.port}/1`, "--login-options", "AUTH=LOGIN"]);
+      if (!/Subject: read back/.test(pop3.output)) return { code: pop3.code || 1, output: `pop3: ${pop3.output}` };
+      return pop3;
+    });
   });
 
   test("openssl s_client -starttls smtp, typed as a knowledge-base article does", async (t) => {

@@ -12,7 +12,9 @@ export type Route = (step: Extract<Step, { kind: "connect" }>) => { address: str
 export async function connect(ctx: RunContext, step: Extract<Step, { kind: "connect" }>, route: Route | undefined): Promise<void> {
   const routed = route?.(step);
   const port = routed?.port ?? step.port;
-  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls);
+  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name);
+  // Replies of a session arrive while another may be in use: they go to their own state.
+  const state = ctx.current;
   ctx.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
   if (routed) ctx.note(`sandbox: ${step.url} is served by 127.0.0.1:${port}`);
   const started = Date.now();
@@ -25,12 +27,12 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
       protocol,
       listener: {
         reply: (reply) => {
-          ctx.spotter?.server(reply);
+          state.spotter?.server(reply);
           const lines = ctx.shownLines(reply);
-          ctx.lastReply = lines.join("\n");
-          ctx.emit({ type: "server", lines });
+          state.lastReply = lines.join("\n");
+          ctx.emit({ type: "server", lines }, state);
         },
-        closed: (by) => ctx.emit({ type: "closed", by }),
+        closed: (by) => ctx.emit({ type: "closed", by }, state),
       },
     };
     if (step.implicitTls) openOptions.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };
