@@ -53,6 +53,8 @@ export type Matcher =
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: TextPattern; negated: boolean; span: Span }
   | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
+  /** IMAP: an untagged response compared by structure (`untagged "* 1 FETCH (UID $uid)"`). */
+  | { kind: "untagged"; response: Template; negated: boolean; span: Span }
   | { kind: "within"; ms: number; span: Span }
   | { kind: "closed"; span: Span }
   /** `expect any`: any complete reply, a refusal included. */

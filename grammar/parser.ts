@@ -202,12 +202,14 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.CONSUME(T.ResponseCode) },
       { ALT: () => this.SUBRULE(this.textPattern) },
       { ALT: () => this.SUBRULE(this.capabilityCheck) },
+      { ALT: () => { this.CONSUME(T.Untagged); this.CONSUME(T.StringLiteral, { LABEL: "response" }); } },
       {
         ALT: () => {
           this.CONSUME(T.Not);
           this.OR2([
             { ALT: () => this.SUBRULE1(this.textPattern) },
             { ALT: () => this.SUBRULE1(this.capabilityCheck) },
+            { ALT: () => { this.CONSUME1(T.Untagged); this.CONSUME1(T.StringLiteral, { LABEL: "response" }); } },
           ]);
         },
       },

@@ -163,6 +163,7 @@ export const Binary = keyword("Binary");
 export const Probe = keyword("Probe");
 export const As = keyword("As");
 export const Use = keyword("Use");
+export const Untagged = keyword("Untagged");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

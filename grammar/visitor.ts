@@ -302,6 +302,8 @@ export class AstBuilder extends BaseVisitor {
     if (responseCode) return { kind: "response-code", code: responseCode.image.slice(1, -1).toUpperCase(), span };
     const pattern = this.node(ctx, "textPattern");
     if (pattern) return { kind: "text", pattern: this.textPattern(pattern), negated, span };
+    const response = this.token(ctx, "response");
+    if (response) return { kind: "untagged", response: this.stringTemplate(response), negated, span: this.spanFrom(first, response) };
     const capability = this.node(ctx, "capabilityCheck");
     if (capability) {
       const c = capability.children as Children;

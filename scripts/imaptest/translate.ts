@@ -65,7 +65,7 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
   const messages = header.messages === undefined ? 0 : header.messages === "all" ? source.length : Number(header.messages);
   if (Number.isNaN(messages)) return { refused: `messages: ${header.messages}` };
   if (messages > 0 && source.length === 0) return { refused: `messages: ${header.messages} needs the messages of an mbox file` };
-  if (/^\s*\?/m.test(body)) return { refused: "`?` lines (responses matched by imaptest's own directives such as $!unordered)" };
+  if (/\$!/.test(body) || /^\s*\?/m.test(body)) return { refused: "`?` lines (responses matched by imaptest's own directives such as $!unordered)" };
   if (/^\* .*\n\* /m.test(head ?? "") === false && /^(\d+ )?ok list "" ""\n\* list .*\n\* list /m.test(body)) return { refused: "alternative responses (either of two untagged lines)" };
   if (/^\s*tag\d/m.test(body)) return { refused: "explicit tags and pipelined commands answered out of order (tag1 … tag4 ok)" };
   if (/\$\$\{|\{\d+\}|~\{/.test(body)) return { refused: "literals written into the test" };
@@ -148,6 +148,9 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
     }
     return source;
   };
+  /** An untagged line for `untagged "…"`: imaptest's `$var`, `$$` and structure carry over;
+   *  the test's own mailbox is the script's `${mailbox}`. */
+  const asString = (line: string) => `"* ${line.replace(/\$\{mailbox\}|\$mailbox\b/g, "\u0001").replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\u0001/g, "${mailbox}")}"`;
   const flush = () => {
     if (!pending?.command) return void (pending = undefined);
     if (pending.session !== current) {
@@ -166,9 +169,9 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
     const matchers = [STATUS[pending.status ?? "ok"] ?? "OK", ...(pending.code && !pending.code.includes(" ") ? [pending.code] : [])];
     // imaptest compares what it wrote: text after it on the line (`* BYE Logging out`) is free.
     const end = (line: string) => (/\)$/.test(line) ? "\\s*$" : "(?=\\s|$)");
-    for (const line of pending.untagged) matchers.push(`/^\\* ${asRegex(line, capturing)}${end(line)}/im`);
+    for (const line of pending.untagged) matchers.push(`untagged ${asString(line)}`);
     if (pending.code?.includes(" ")) matchers.push(`/^\\S+ ${matchers[0]} ${asRegex(pending.code, capturing)}/im`);
-    for (const line of pending.forbidden) matchers.push(`not /^\\* ${asRegex(line, new Set(capturing))}${end(line)}/im`);
+    for (const line of pending.forbidden) matchers.push(`not untagged ${asString(line)}`);
     for (const name of capturing) known.add(name);
     out.push(`expect ${matchers.join(" ")}`);
     pending = undefined;

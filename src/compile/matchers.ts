@@ -32,6 +32,8 @@ function describe(m: Extract<A.Matcher, { kind: ProtocolMatcherKind }>): string 
       return "`+`";
     case "response-code":
       return `the response code \`[${m.code}]\``;
+    case "untagged":
+      return "`untagged`";
   }
 }
 
@@ -59,6 +61,16 @@ export class MatcherCompiler {
         case "any":
           out.matchers.push(m);
           break;
+        case "untagged": {
+          const { kinds, replies } = connection.protocol.matchers;
+          if (!this.connections.allows(connection, kinds.includes("untagged"), m.span, "`untagged`", `${connection.protocol.title} ${replies}; \`untagged\` compares IMAP responses`)) break;
+          const response = this.scope.text(m.response, "value");
+          if (!response) break;
+          // `$name` binds a value the step captures, as a regex's named group does.
+          if (!m.negated) for (const part of response.parts) if (typeof part === "string") for (const v of part.matchAll(/(?<![\w$])\$([A-Za-z_]\w*)/g)) out.captures.push(v[1]!);
+          out.matchers.push({ kind: "untagged", response, negated: m.negated, span: m.span });
+          break;
+        }
         case "text": {
           const pattern = this.pattern(m.pattern);
           if (!pattern) break;

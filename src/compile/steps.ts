@@ -37,7 +37,9 @@ export type StepMatcher =
   | { kind: "continuation"; span: Span }
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: Pattern; negated: boolean; span: Span }
-  | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span };
+  | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
+  /** IMAP: an untagged response compared by structure; `$name` in it binds a value. */
+  | { kind: "untagged"; response: RuntimeText; negated: boolean; span: Span };
 
 export type ConnectionCheck =
   | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName }

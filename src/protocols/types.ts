@@ -8,7 +8,7 @@ export type SaslMechanism = "plain" | "login" | "cram-md5" | "xoauth2" | "user";
 
 /** Reply matchers that belong to some protocols only; `"text"`, `capability` and `any`
  *  apply to every protocol. */
-export type ProtocolMatcherKind = "code" | "enhanced" | "pop-status" | "status" | "continuation" | "response-code";
+export type ProtocolMatcherKind = "code" | "enhanced" | "pop-status" | "status" | "continuation" | "response-code" | "untagged";
 
 /** One complete server reply, as framed by its protocol. */
 export interface Reply {

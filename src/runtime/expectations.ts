@@ -3,6 +3,7 @@
 import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
 import type { Capabilities, Reply } from "../protocols/types.js";
 import { escapeRegex } from "../regex-escape.js";
+import { findUntagged, type Bindings } from "../protocols/imap/structure.js";
 import { boundedExec } from "./bounded-regex.js";
 import type { Failure, TlsFacts } from "./events.js";
 
@@ -51,6 +52,8 @@ export function describeMatcher(matcher: StepMatcher, render: Render): string {
       return `${matcher.negated ? "not " : ""}${describePattern(matcher.pattern, render)}`;
     case "capability":
       return `${matcher.negated ? "not " : ""}capability ${matcher.name}${matcher.param ? ` ${matcher.param}` : ""}`;
+    case "untagged":
+      return `${matcher.negated ? "not " : ""}untagged ${JSON.stringify(render(matcher.response))}`;
   }
 }
 
@@ -66,6 +69,8 @@ export interface JudgeContext {
   /** The response codes the reply carries, as the protocol writes them. */
   responseCodes: (reply: Reply) => string[];
   render: Render;
+  /** A value captured earlier in the run, by name (`$name` in `untagged`). */
+  lookup?: (name: string) => string | undefined;
   /** Time a script regex may run before it is stopped (what is left of the step's wait). */
   regexBudgetMs: number;
 }
@@ -163,6 +168,21 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
         actual: text,
         // As the script wrote it (`AUTH=PLAIN` or `AUTH PLAIN`), next to the list as the server wrote it.
         diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
+      };
+    }
+    case "untagged": {
+      // Values bound by earlier matchers of this `expect` count, as do those of earlier steps.
+      const bindings: Bindings = { known: (name) => captures[name] ?? context.lookup?.(name), bound: {} };
+      const pattern = render(matcher.response);
+      const found = findUntagged(pattern, reply.lines, bindings);
+      if ((found !== undefined) !== matcher.negated) {
+        if (found !== undefined) Object.assign(captures, bindings.bound);
+        return undefined;
+      }
+      return {
+        message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${found}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
+        expected,
+        actual: text,
       };
     }
     default:

@@ -157,7 +157,7 @@ export const imap = {
     { scheme: "imap", defaultPort: 143, implicitTls: false, source: "RFC 9051" },
     { scheme: "imaps", defaultPort: 993, implicitTls: true, source: "RFC 8314" },
   ],
-  matchers: { kinds: ["status", "continuation", "response-code"], replies: "replies end in a tagged OK, NO or BAD, with [CODES] (RFC 5530), or are a + continuation" },
+  matchers: { kinds: ["status", "continuation", "response-code", "untagged"], replies: "replies end in a tagged OK, NO or BAD, with [CODES] (RFC 5530), or are a + continuation" },
   mechanisms: ["login", "plain", "cram-md5", "xoauth2"],
   createFramer: (options: { greeting: boolean }) => new ImapFramer(options.greeting),
   starttlsCommand: "STARTTLS",

@@ -23,6 +23,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
       describeCapabilities: (capabilities) => protocol.describeCapabilities(capabilities),
       responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
       render: ctx.render,
+      lookup: (name) => ctx.captures.get(name),
       regexBudgetMs: step.timeoutMs - (Date.now() - started),
     });
   } catch (error) {
