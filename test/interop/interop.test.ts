@@ -62,7 +62,7 @@ if (missing) {
 
     test("the smuggling recipe: Postfix ends messages on bare-LF endings by default, not with smtpd_forbid_bare_newline = yes", async () => {
       const outcomes = (stdout: string) => (stdout.match(/\*: end-of-data probe "(.*)": (ends the message|content|refused)/g) ?? []).map((line) => line.replace(/^\*: end-of-data probe /, ""));
-      const open = await runCli(["run", "smtp-smuggling", "--var", `port=${servers.ports.smtp}`], { timeoutMs: 120_000 });
+      const open = await runCli(["run", "recipe:smtp-smuggling", "--var", `port=${servers.ports.smtp}`], { timeoutMs: 120_000 });
       assert.equal(open.code, 1, open.stdout);
       assert.deepEqual(outcomes(open.stdout), [
         '"\\n.\\n": ends the message',
@@ -76,7 +76,7 @@ if (missing) {
         '"\\r\\r\\n.\\r\\r\\n": ends the message',
       ]);
       assert.match(open.stdout, /hint: Postfix: set smtpd_forbid_bare_newline/);
-      const closed = await runCli(["run", "smtp-smuggling", "--var", `port=${servers.ports.smtpForbidBareNewline}`], { timeoutMs: 120_000 });
+      const closed = await runCli(["run", "recipe:smtp-smuggling", "--var", `port=${servers.ports.smtpForbidBareNewline}`], { timeoutMs: 120_000 });
       assert.equal(closed.code, 0, closed.stdout);
       assert.equal(outcomes(closed.stdout).length, 9);
       assert.ok(outcomes(closed.stdout).every((outcome) => !outcome.endsWith("ends the message")), closed.stdout);
@@ -86,7 +86,7 @@ if (missing) {
       const { readdirSync } = await import("node:fs");
       const scripts = readdirSync("test/interop/imaptest").filter((f) => f.endsWith(".mailchat")).map((f) => `test/interop/imaptest/${f}`);
       assert.ok(scripts.length >= 30, `${scripts.length} scripts`);
-      const result = await runCli(["run", ...scripts, "--ca", servers.caFile, "--var", `port=${servers.ports.imap}`, "--secret", `password=${USERS.alice}`, "--jobs", "4", "--reporter", "jsonl"], { timeoutMs: 300_000 });
+      const result = await runCli(["run", ...scripts, "--ca", servers.caFile, "--var", `port=${servers.ports.imap}`, "--secret", `password=${USERS.alice}`, "--reporter", "jsonl"], { timeoutMs: 300_000 });
       const records = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { file: string; status: string; failures: Array<{ line: number; message: string }> });
       const red = records.filter((r) => r.status !== "pass").map((r) => `${r.file}:${r.failures[0]?.line}: ${r.failures[0]?.message}`);
       assert.deepEqual(red, [], red.join("\n"));
