@@ -2,7 +2,7 @@
 // `openssl s_client` output, swaks output and mailchat's own golden format.
 import type { ProtocolName } from "../compile/steps.js";
 import { SCHEMES } from "../protocols/index.js";
-import { unescapeBytes } from "../transcript/escape.js";
+import { parseLine } from "../transcript/lines.js";
 
 export type Entry =
   /** `bytes`: the exact bytes of a golden line (escaped there); `raw`: a `send raw` line. */
@@ -300,23 +300,33 @@ function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry
 
 function parseGolden(lines: string[]): Entry[] {
   const entries: Entry[] = [];
-  lines.forEach((line, i) => {
+  lines.forEach((text, i) => {
     const n = i + 1;
-    let match: RegExpExecArray | null;
-    if (!line.trim() || line.startsWith("#")) return;
-    if ((match = /^\*: connect (\S+)/.exec(line))) return void entries.push({ kind: "connect", url: match[1]!, line: n });
-    if ((match = /^\*: tls (\S+) (\S+)/.exec(line)) && match[1] !== "refused") return void entries.push({ kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
-    if (/^\*: cert .* verified$/.test(line)) return void entries.push({ kind: "cert", verified: true, line: n });
-    if (/^\*: closed by server/.test(line)) return void entries.push({ kind: "closed", line: n });
-    if (line.startsWith("*: ")) return;
-    // Golden lines hold the wire text escaped (src/transcript/escape.ts): read back the bytes.
-    if (line.startsWith("C: (raw) ")) return void entries.push({ kind: "client", text: line.slice(3), raw: unescapeBytes(line.slice(9)), line: n });
-    if (line.startsWith("C: ")) {
-      const bytes = unescapeBytes(line.slice(3));
-      return void entries.push({ kind: "client", text: bytes.toString("utf8"), bytes, line: n });
+    const line = parseLine(text);
+    switch (line?.kind) {
+      case "connect":
+        return void entries.push({ kind: "connect", url: line.url, line: n });
+      case "tls":
+        return void entries.push({ kind: "tls", version: line.version, cipher: line.cipher, line: n });
+      case "cert":
+        if (line.verified) entries.push({ kind: "cert", verified: true, line: n });
+        return;
+      case "closed":
+        if (line.by === "server") entries.push({ kind: "closed", line: n });
+        return;
+      // Golden lines hold the wire text escaped: the bytes are read back from it.
+      case "client": {
+        if (line.raw) return void entries.push({ kind: "client", text: line.text, raw: line.bytes(), line: n });
+        const bytes = line.bytes();
+        return void entries.push({ kind: "client", text: bytes.toString("utf8"), bytes, line: n });
+      }
+      case "server":
+        return void entries.push({ kind: "server", text: line.bytes().toString("utf8"), line: n });
+      case undefined:
+        return void entries.push({ kind: "unplaced", text, line: n, why: "not a golden transcript line" });
+      default:
+        return;
     }
-    if (line.startsWith("S: ")) return void entries.push({ kind: "server", text: unescapeBytes(line.slice(3)).toString("utf8"), line: n });
-    entries.push({ kind: "unplaced", text: line, line: n, why: "not a golden transcript line" });
   });
   return entries;
 }

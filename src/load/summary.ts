@@ -43,6 +43,30 @@ export function causeOf(message: string): string {
   return message.replace(/\b\d+(\.\d+)?\s*(ms|s)\b/g, "N $2").replace(/:\d{2,5}\b/g, ":PORT").replace(/\b[0-9A-F]{8,}\b/g, "ID");
 }
 
+/** What a session leaves for the figures: its steps' timings, its status, its failures. */
+export interface SessionFigures {
+  index: number;
+  steps: Array<[kind: string, ms: number]>;
+  ms: number;
+  status: "pass" | "fail" | "error";
+  failures: Array<{ message: string; exitCode: number; line: number; source: string }>;
+}
+
+export function compactSession(index: number, events: readonly RunEvent[]): SessionFigures {
+  const figures: SessionFigures = { index, steps: [], ms: 0, status: "pass", failures: [] };
+  for (const event of events) {
+    if (event.type === "step-end") {
+      figures.steps.push([event.step.kind, event.ms]);
+      const failure = event.failure?.message ?? event.connectionFailure?.message;
+      if (failure) figures.failures.push({ message: failure, exitCode: event.failure ? 1 : 3, line: event.step.span.line, source: event.step.source });
+    } else if (event.type === "run-end") {
+      figures.ms = event.ms;
+      figures.status = event.status;
+    }
+  }
+  return figures;
+}
+
 export class LoadRecorder {
   private readonly timings = new Map<string, number[]>();
   private readonly causes = new Map<string, LoadSummary["failures"][number]>();
@@ -55,25 +79,23 @@ export class LoadRecorder {
     private readonly concurrency: number,
   ) {}
 
-  /** Folds one session's events in. */
+  /** Folds one session in (its events, or its figures from a worker thread). */
   session(index: number, events: readonly RunEvent[]): void {
-    for (const event of events) {
-      if (event.type === "step-end") {
-        this.time(event.step.kind, event.ms);
-        const failure = event.failure?.message ?? event.connectionFailure?.message;
-        if (failure) {
-          const cause = causeOf(failure);
-          const known = this.causes.get(cause);
-          if (known) known.count += 1;
-          else this.causes.set(cause, { cause, count: 1, exitCode: event.failure ? 1 : 3, first: { session: index + 1, line: event.step.span.line, source: event.step.source } });
-        }
-      } else if (event.type === "run-end") {
-        this.time("session", event.ms);
-        if (event.status === "pass") this.passed += 1;
-        else if (event.status === "fail") this.failed += 1;
-        else this.errored += 1;
-      }
+    this.add(compactSession(index, events));
+  }
+
+  add(figures: SessionFigures): void {
+    for (const [kind, ms] of figures.steps) this.time(kind, ms);
+    for (const failure of figures.failures) {
+      const cause = causeOf(failure.message);
+      const known = this.causes.get(cause);
+      if (known) known.count += 1;
+      else this.causes.set(cause, { cause, count: 1, exitCode: failure.exitCode, first: { session: figures.index + 1, line: failure.line, source: failure.source } });
     }
+    this.time("session", figures.ms);
+    if (figures.status === "pass") this.passed += 1;
+    else if (figures.status === "fail") this.failed += 1;
+    else this.errored += 1;
   }
 
   private time(kind: string, ms: number): void {

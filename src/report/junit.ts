@@ -3,6 +3,7 @@
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
 import { diagnosticLine } from "./diagnostic-line.js";
+import { eventLines } from "../transcript/lines.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Case {
@@ -40,13 +41,9 @@ export class JunitReporter implements Reporter {
         this.suites.push(this.current);
         return;
       case "client":
-        this.current?.transcript.push(`C: ${e.text}`);
-        return;
       case "server":
-        for (const line of e.lines) this.current?.transcript.push(`S: ${line}`);
-        return;
       case "marker":
-        this.current?.transcript.push(`*: ${e.message}`);
+        this.current?.transcript.push(...eventLines(e));
         return;
       case "step-end": {
         const testCase: Case = { name: `${e.step.span.line}: ${e.step.source}`, ms: e.ms };

@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "../sandbox/listen.js";
+import { parseLine } from "../transcript/lines.js";
 import { MAX_REPLY_LINE_BYTES } from "../limits.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { divergenceReply, sameClientLine } from "./matching.js";
@@ -49,17 +50,16 @@ export function parseGolden(text: string): ReplaySegment[] {
   const segments: ReplaySegment[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
-    let match: RegExpExecArray | null;
-    if ((match = /^\*: connect (\S+)/.exec(raw))) {
-      segments.push({ url: match[1]!, implicitTls: SCHEMES[match[1]!.split(":")[0]!]?.implicitTls ?? false, lines: [] });
+    const parsed = parseLine(raw);
+    if (parsed?.kind === "connect") {
+      segments.push({ url: parsed.url, implicitTls: SCHEMES[parsed.url.split(":")[0]!]?.implicitTls ?? false, lines: [] });
       return;
     }
     const segment = segments[segments.length - 1];
-    if (!segment) return;
-    if (raw.startsWith("S: ")) segment.lines.push({ kind: "server", text: raw.slice(3), line });
-    else if (raw.startsWith("C: ")) segment.lines.push({ kind: "client", text: raw.slice(3), line });
-    else if (/^\*: tls (?!refused)/.test(raw) && !segment.implicitTls) segment.lines.push({ kind: "tls", line });
-    else if ((match = /^\*: closed by (server|client)/.exec(raw))) segment.lines.push({ kind: "closed", by: match[1] as "server" | "client", line });
+    if (!segment || !parsed) return;
+    if (parsed.kind === "server" || parsed.kind === "client") segment.lines.push({ kind: parsed.kind, text: parsed.text, line });
+    else if (parsed.kind === "tls" && !segment.implicitTls) segment.lines.push({ kind: "tls", line });
+    else if (parsed.kind === "closed") segment.lines.push({ kind: "closed", by: parsed.by, line });
   });
   return segments;
 }
