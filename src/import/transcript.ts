@@ -211,6 +211,8 @@ function parseLabelled(lines: string[]): Entry[] {
     const client = CLIENT_LABEL.exec(line);
     if (client) {
       const text = withoutTypingArtefacts(line.slice(client[0].length));
+      // `C: <client connects to service port 143>`: the page's note, not a command.
+      if (/^<[^<>@]*\s[^<>@]*>$/.test(text.trim())) return void entries.push({ kind: "unplaced", text: line, line: n, why: "a note in angle brackets" });
       // `C: telnet mx 587` labels the user's terminal, not the session.
       const typed = commandLine(text, n);
       if (typed && !entries.some((e) => e.kind === "client" || e.kind === "server")) return void entries.push(typed);
@@ -344,9 +346,43 @@ function protocolFromPort(lines: string[]): ProtocolName | undefined {
   return undefined;
 }
 
+/**
+ * What a page's rendering added to every line, taken off before the session is read: the
+ * pipes of a table (`S: * 1 EXISTS | |`), and a `#` before the server's lines when the
+ * client's are bare (a page that styled replies as comments).
+ */
+function withoutPageArtefacts(lines: string[]): string[] {
+  const filled = lines.filter((l) => l.trim());
+  if (filled.length === 0) return lines;
+  // A table's row: the session is its first cell; further cells are the page's comments.
+  if (filled.filter((l) => /\s\|(?:\s*\|)*\s*$/.test(l)).length >= filled.length * 0.8) lines = lines.map((l) => l.replace(/\s+\|.*$/, ""));
+  // sendmail -v prints `>>> ` before what it sends, and some pages put it before the
+  // replies too: a reply code after it is the server's. A reply printed twice is one.
+  if (filled.filter((l) => l.startsWith(">>> ")).length >= filled.length * 0.6) {
+    lines = lines.map((l) => l.replace(/^>>> /, "")).filter((l, i, all) => !(i > 0 && /^\d{3}[ -]/.test(l) && l === all[i - 1]));
+  }
+  const hashed = filled.filter((l) => /^#\s?(?:\+OK|-ERR|\d{3}[ -]|\* |Trying |Connected to |Escape character)/.test(l)).length;
+  if (hashed >= 3 && hashed >= filled.filter((l) => l.startsWith("#")).length * 0.8) lines = lines.map((l) => l.replace(/^#\s?(?=\+OK|-ERR|\d{3}(?:[ -]|$)|\* |Trying |Connected to |Escape character)/, ""));
+  return lines;
+}
+
+/**
+ * A line left unplaced as prose that the server then refused (`invalidrequest` answered
+ * `* BAD invalid tag`, a typo answered `500`) was typed into the session after all.
+ */
+function reclaimRefused(entries: Entry[]): Entry[] {
+  return entries.map((entry, i) => {
+    if (entry.kind !== "unplaced" || !entry.why.startsWith("not a")) return entry;
+    const next = entries[i + 1];
+    const previous = [...entries.slice(0, i)].reverse().find((e) => e.kind !== "unplaced");
+    const refused = next?.kind === "server" && /^(?:\S+ BAD\b|\* BAD\b|5\d\d[ -]|-ERR\b)/.test(next.text);
+    return refused && previous?.kind !== "client" ? { kind: "client", text: entry.text, line: entry.line } : entry;
+  });
+}
+
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
-  const lines = text.replace(/\r/g, "").split("\n");
-  const format = detectFormat(text);
+  const lines = withoutPageArtefacts(text.replace(/\r/g, "").split("\n"));
+  const format = detectFormat(lines.join("\n"));
   const stripped =
     format === "golden"
       ? lines.filter((l) => /^S: /.test(l)).map((l) => l.slice(3))
@@ -368,11 +404,11 @@ export function readTranscript(text: string, options: { protocol?: ProtocolName 
       return { format, protocol, implicitTls: false, entries: parseSwaks(lines) };
     case "openssl": {
       const parsed = parseOpenssl(lines, protocol);
-      const transcript: Transcript = { format, protocol, implicitTls: parsed.implicitTls, entries: parsed.entries };
+      const transcript: Transcript = { format, protocol, implicitTls: parsed.implicitTls, entries: reclaimRefused(parsed.entries) };
       if (parsed.starttls) transcript.starttlsBeforePaste = parsed.starttls;
       return transcript;
     }
     default:
-      return { format, protocol, implicitTls: false, entries: parseTelnet(lines, protocol) };
+      return { format, protocol, implicitTls: false, entries: reclaimRefused(parseTelnet(lines, protocol)) };
   }
 }
