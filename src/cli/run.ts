@@ -45,7 +45,11 @@ function count(flag: string, value: string | undefined, max: number): number | s
   return Number(value);
 }
 
+/** The last reason a command line was refused, for the plugin's status line. */
+let lastRefusal: string | undefined;
+
 function usage(message: string): number {
+  lastRefusal = message;
   process.stderr.write(`mailchat: ${message}\n`);
   return EXIT.invalid;
 }
@@ -109,7 +113,21 @@ function readCas(files: string[]): string[] | string {
   return pems;
 }
 
+/**
+ * `--reporter nagios` speaks the monitoring-plugin convention for everything: a command line
+ * refused before any report began is an UNKNOWN (3) with its status line too.
+ */
 export async function runCommand(files: string[], options: RunOptions): Promise<number> {
+  if (options.reporter !== "nagios") return runChecks(files, options);
+  const code = await runChecks(files, options);
+  if (code === EXIT.invalid && !reportStarted) process.stdout.write(`MAILCHAT UNKNOWN - ${(lastRefusal ?? "invalid command line").replace(/[|\n]+/g, " ")}\n`);
+  return code === EXIT.invalid ? 3 : code;
+}
+
+/** Whether a reporter was made (it then reports invalid scripts itself). */
+let reportStarted = false;
+
+async function runChecks(files: string[], options: RunOptions): Promise<number> {
   let defaultTimeoutMs: number | undefined;
   if (options.timeout !== undefined) {
     if (!/^\d+(ms|s|m|h)$/.test(options.timeout) || parseDuration(options.timeout) === 0) return usage(`--timeout takes a duration such as 500ms, 10s or 2m, got \`${options.timeout}\``);
@@ -160,6 +178,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   const secrets = new SecretBook(Boolean(options.showSecrets));
   library.secrets = secrets;
   const { fanOut } = await import("../report/fan-out.js");
+  reportStarted = true;
   const reporter = await fanOut(
     { name: options.reporter ?? "pretty", options: { write: (text) => process.stdout.write(text), color: colorEnabled(process.stdout, options.color), verbose: Boolean(options.verbose) } },
     options.reportFiles ?? {},
@@ -195,7 +214,7 @@ function readTargets(file: string, options: CommonOptions): Target[] | number {
   const { targets, diagnostics } = parseTargets(text, file);
   if (diagnostics.length === 0) return targets;
   process.stderr.write(`${renderDiagnostics(diagnostics, () => text, { color: colorEnabled(process.stderr, options.color) })}\n`);
-  return usage(`--targets ${file}: ${diagnostics.length} bad line${diagnostics.length === 1 ? "" : "s"}; nothing was sent`);
+  return usage(`--targets ${file}: ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"}; nothing was sent`);
 }
 
 /** A progress bar on standard error (a terminal only): sessions done of the total. */

@@ -105,7 +105,7 @@ describe("fleet", () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /a second host `mx3\.example\.com` on one line\n --> .*bad-targets\.txt:3:17/);
     assert.match(result.stderr, /`9port` is not a variable name\n --> .*bad-targets\.txt:4:22/);
-    assert.match(result.stderr, /--targets .*bad-targets\.txt: 2 bad lines; nothing was sent/);
+    assert.match(result.stderr, /--targets .*bad-targets\.txt: 2 errors; nothing was sent/);
   });
 
   test("--reporter nagios: one status line with perfdata, and the plugin's exit status", async () => {
@@ -120,6 +120,9 @@ describe("fleet", () => {
       const unknown = await runCli(["run", join(FIXTURES, "compile-errors", "bad-scheme", "script.mailchat"), "--reporter", "nagios"]);
       assert.equal(unknown.code, 3, unknown.stdout);
       assert.match(unknown.stdout, /^MAILCHAT UNKNOWN - /);
+      const badFlag = await runCli(["run", check, "--jobs", "0", "--reporter", "nagios"]);
+      assert.equal(badFlag.code, 3, badFlag.stdout);
+      assert.equal(badFlag.stdout, "MAILCHAT UNKNOWN - --jobs takes a whole number from 1 to 1000, got `0`\n");
     } finally {
       await good.close();
     }
