@@ -121,7 +121,7 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   if (options.reporter !== "nagios") return runChecks(files, options);
   const code = await runChecks(files, options);
   if (code === EXIT.invalid && !reportStarted) process.stdout.write(`MAILCHAT UNKNOWN - ${(lastRefusal ?? "invalid command line").replace(/[|\n]+/g, " ")}\n`);
-  return code === EXIT.invalid ? 3 : code;
+  return (await import("../report/nagios.js")).EXIT_TO_PLUGIN[code] ?? 3;
 }
 
 /** Whether a reporter was made (it then reports invalid scripts itself). */
@@ -196,7 +196,6 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
     const result = await runScripts(inputs, reporter, library);
     if (result.refused) process.stderr.write(`mailchat: ${result.refused}\n`);
     if (controller.signal.aborted) return 130;
-    if (options.reporter === "nagios") return (await import("../report/nagios.js")).EXIT_TO_PLUGIN[result.exitCode] ?? 3;
     return result.exitCode;
   } finally {
     process.removeListener("SIGINT", interrupt);
