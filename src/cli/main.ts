@@ -146,8 +146,9 @@ export function buildProgram(): Command {
     .option("--tls-key <file>", "its private key (PEM)")
     .option("--ca-out <file>", "where to write the generated CA certificate")
     .option("--once", "serve each recorded connection once, then exit 0 (matched) or 1 (diverged)")
+    .option("--record <file>", "also write what the clients really sent, with the replies they got, as a golden transcript (atomically, when serve stops)")
     .option("--strict", "compare client lines byte for byte (by default command case, EHLO names, ESMTP parameters such as SIZE=, IMAP tags and message headers may differ)")
-    .addHelpText("after", "\nExamples:\n  $ mailchat serve check.mailchat.golden --port 2525\n  $ mailchat serve check.mailchat.golden --once --ca-out ca.pem")
+    .addHelpText("after", "\nExamples:\n  $ mailchat serve check.mailchat.golden --port 2525\n  $ mailchat serve check.mailchat.golden --once --ca-out ca.pem\n  $ mailchat serve check.mailchat.golden --once --record what-my-client-sent.golden")
     .action(async (golden: string, options: Record<string, unknown>) => {
       const { serveCommand } = await import("./serve.js");
       process.exitCode = await serveCommand(golden, options);

@@ -12,6 +12,7 @@ export interface ServeOptions {
   caOut?: string;
   once?: boolean;
   strict?: boolean;
+  record?: string;
 }
 
 function fail(message: string): number {
@@ -51,6 +52,13 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   const caFile = options.caOut ?? join(mkdtempSync(join(tmpdir(), "mailchat-serve-")), "ca.pem");
   if (caPem) writeFileSync(caFile, caPem);
 
+  // --record: what each client really sent, kept by connection, written when serve stops.
+  const recorded = new Map<number, string[]>();
+  const record = (segment: number, line: string) => {
+    const lines = recorded.get(segment) ?? [];
+    lines.push(line);
+    recorded.set(segment, lines);
+  };
   let diverged = false;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolvePromise) => (done = resolvePromise));
@@ -60,6 +68,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     certificate,
     once: Boolean(options.once),
     strict: Boolean(options.strict),
+    ...(options.record ? { record } : {}),
     onEvent: (event) => {
       if (event.type === "session-start") process.stdout.write(`*: connection ${event.segment + 1}: replaying ${event.url}\n`);
       if (event.type === "session-end" && event.ok) process.stdout.write(`✔ connection ${event.segment + 1} matched the recording\n`);
@@ -83,5 +92,16 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   process.once("SIGTERM", interrupt);
   await finished;
   await replay.stop();
+  if (options.record) {
+    const { writeGolden } = await import("../golden/golden.js");
+    const lines = [...recorded.entries()].sort(([a], [b]) => a - b).flatMap(([, session]) => session);
+    try {
+      writeGolden(options.record, lines, []);
+      process.stdout.write(`recorded ${recorded.size} client session${recorded.size === 1 ? "" : "s"} in ${options.record}\n`);
+    } catch (error) {
+      process.stderr.write(`mailchat: cannot write ${options.record}: ${describeFsError(error)}\n`);
+      return EXIT.invalid;
+    }
+  }
   return diverged ? EXIT.expectationFailed : EXIT.ok;
 }

@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "../sandbox/listen.js";
-import { parseLine } from "../transcript/lines.js";
+import { PREFIX, parseLine } from "../transcript/lines.js";
 import { MAX_REPLY_LINE_BYTES } from "../limits.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { divergenceReply, sameClientLine } from "./matching.js";
@@ -139,6 +139,8 @@ export async function startReplay(options: {
   secrets?: SecretBook;
   /** Compare client lines byte for byte (no tolerance for case, EHLO names, parameters). */
   strict?: boolean;
+  /** `--record`: each session as it went, in transcript lines (the client's own lines). */
+  record?: (segment: number, line: string) => void;
 }): Promise<ReplayServer> {
   const book = options.secrets ?? new SecretBook();
   const context: SecureContext = createSecureContext({ cert: options.certificate.certPem, key: options.certificate.keyPem });
@@ -160,6 +162,7 @@ export async function startReplay(options: {
     const index = next++;
     const segment = options.segments[index % options.segments.length]!;
     options.onEvent({ type: "session-start", segment: index, url: segment.url });
+    options.record?.(index, `${PREFIX.event}connect ${segment.url}`);
     void play(raw, segment, index).then((ok) => {
       options.onEvent({ type: "session-end", segment: index, ok });
       if (options.once && (index + 1 >= options.segments.length || !ok)) void stop();
@@ -168,6 +171,12 @@ export async function startReplay(options: {
 
   const play = async (raw: Socket, segment: ReplaySegment, index: number): Promise<boolean> => {
     let socket: Socket = raw;
+    // What the client sent and what it was answered, as transcript lines, masked as they go.
+    const record = (line: string) => options.record?.(index, book.redact(line));
+    const answer = (text: string) => {
+      for (const line of text.replace(/\r\n$/, "").split("\r\n")) record(`${PREFIX.server}${escapeBytes(Buffer.from(line, "latin1"))}`);
+      socket.write(text);
+    };
     let buffer = "";
     const spotter = protocolFor(SCHEMES[segment.url.split(":")[0]!]?.protocol ?? "smtp")?.createSpotter();
     let waiting: ((line: string | undefined) => void) | undefined;
@@ -218,7 +227,10 @@ export async function startReplay(options: {
     };
     const readLine = () =>
       new Promise<string | undefined>((resolvePromise) => {
-        waiting = resolvePromise;
+        waiting = (line) => {
+          if (line !== undefined) record(`${PREFIX.client}${line}`);
+          resolvePromise(line);
+        };
         flush();
       });
     const secure = () =>
@@ -228,6 +240,7 @@ export async function startReplay(options: {
         tops.set(raw, tlsSocket);
         tlsSocket.on("error", () => tlsSocket.destroy());
         tlsSocket.once("secure", () => {
+          record(`${PREFIX.event}tls ${tlsSocket.getProtocol() ?? "TLS"} ${tlsSocket.getCipher()?.standardName ?? tlsSocket.getCipher()?.name ?? ""}`.trimEnd());
           socket = tlsSocket;
           attach(tlsSocket);
           resolvePromise();
@@ -241,7 +254,7 @@ export async function startReplay(options: {
     /** POP3: the list a multi-line command opened, whose "." the recording does not hold. */
     let list: "expected" | "open" | undefined;
     const endList = () => {
-      if (list === "open") socket.write(".\r\n");
+      if (list === "open") answer(".\r\n");
       list = undefined;
     };
     const recorded = segment.lines;
@@ -254,6 +267,7 @@ export async function startReplay(options: {
         let bytes = unescapeBytes(fillMasks(text));
         if (list === "open" && bytes[0] === 0x2e) bytes = Buffer.concat([Buffer.from("."), bytes]); // RFC 1939 §3 dot-stuffing
         if (list === "expected") list = /^\+OK/.test(text) ? "open" : undefined;
+        record(`${PREFIX.server}${escapeBytes(bytes)}`);
         socket.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
         continue;
       }
@@ -266,6 +280,7 @@ export async function startReplay(options: {
         // The recording's client closed; a real client may wait for the server to (s_client):
         // give it a moment, then end the session either way.
         if (step.by === "client") await Promise.race([readLine(), new Promise((done) => setTimeout(done, 1_000).unref())]);
+        record(`${PREFIX.event}closed by ${step.by}`);
         socket.end();
         return true;
       }
@@ -273,9 +288,9 @@ export async function startReplay(options: {
       // Commands that change nothing (NOOP, IMAP CAPABILITY) may come where the recording has
       // none: they are answered from the recording, and the session goes on.
       while (!options.strict && received !== undefined && step.kind === "client") {
-        const answer = independentAnswer(scheme, received, recorded, at, step.text);
-        if (!answer) break;
-        socket.write(answer);
+        const reply = independentAnswer(scheme, received, recorded, at, step.text);
+        if (!reply) break;
+        answer(reply);
         received = await readLine();
       }
       let expected = step.text;
@@ -297,7 +312,7 @@ export async function startReplay(options: {
       if (comparable === undefined || !sameClientLine(expected, comparable, Boolean(options.strict))) {
         options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(received ?? "(the client closed the connection)") } });
         // The client hears why, in its protocol, before the session ends.
-        if (received !== undefined) socket.write(`${book.redact(divergenceReply(scheme, expected, clientTag))}\r\n`);
+        if (received !== undefined) answer(`${book.redact(divergenceReply(scheme, expected, clientTag))}\r\n`);
         socket.end();
         return false;
       }

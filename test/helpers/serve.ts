@@ -9,9 +9,9 @@ export interface Served {
   exit: Promise<{ code: number | null; stdout: string }>;
 }
 
-export function serveOnce(golden: string, ca: string, timeoutMs = 60_000): Promise<Served> {
+export function serveOnce(golden: string, ca: string, timeoutMs = 60_000, extra: string[] = []): Promise<Served> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", golden, "--once", "--ca-out", ca], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [CLI, "serve", golden, "--once", "--ca-out", ca, ...extra], { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } });
     let stdout = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

@@ -5,7 +5,7 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -65,6 +65,29 @@ describe("real clients against `mailchat serve`", () => {
     await against(submission, "swaks", (s) =>
       client("/usr/bin/swaks", ["--server", "localhost", "--port", String(s.port), "--tls", "--auth", "LOGIN", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", "bob@mailchat.test", "--ehlo", "swaks.client.test", "--header", "Subject: from swaks", "--body", "hello"]),
     );
+  });
+
+  test("serve --record: swaks's own session becomes a golden transcript, its password masked", async (t) => {
+    if (!available("/usr/bin/swaks", t)) return;
+    const recording = join(dir, "swaks-recorded.golden");
+    const served = await serveOnce(submission, join(dir, "record-ca.pem"), 60_000, ["--record", recording]);
+    const result = client("/usr/bin/swaks", ["--server", "localhost", "--port", String(served.port), "--tls", "--auth", "LOGIN", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", "bob@mailchat.test", "--ehlo", "recorded.swaks.test", "--header", "Subject: recorded", "--body", "hello"]);
+    const server = await served.exit;
+    assert.equal(result.code, 0, result.output);
+    assert.equal(server.code, 0, server.stdout);
+    assert.match(server.stdout, /recorded 1 client session in /);
+    const golden = readFileSync(recording, "utf8");
+    assert.match(golden, /^\*: connect submission:\/\/localhost:587$/m);
+    assert.match(golden, /^C: EHLO recorded\.swaks\.test$/m);
+    assert.match(golden, /^\*: tls TLSv1\.[23] \S+$/m);
+    assert.match(golden, /^C: Subject: recorded$/m);
+    assert.match(golden, /^S: 221 /m);
+    assert.ok(!golden.includes(Buffer.from(PASSWORD).toString("base64")) && !golden.includes(PASSWORD), "the password reached the recording");
+    // What a client really did is a golden transcript like any other: serve can play it back.
+    const again = await serveOnce(recording, join(dir, "again-ca.pem"));
+    const replay = client("/usr/bin/swaks", ["--server", "localhost", "--port", String(again.port), "--tls", "--auth", "LOGIN", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", "bob@mailchat.test", "--ehlo", "recorded.swaks.test", "--header", "Subject: recorded", "--body", "hello"]);
+    assert.equal(replay.code, 0, replay.output);
+    assert.equal((await again.exit).code, 0);
   });
 
   test("curl: smtp with STARTTLS, AUTH LOGIN, upload", async (t) => {
