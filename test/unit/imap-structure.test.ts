@@ -48,3 +48,9 @@ test("a quoted string equals a literal of the same text; other lists compare ite
   assert.ok(matches("* list (\\noselect) $sep $root", '* LIST (\\Noselect) "/" ""', bindings));
   assert.deepEqual(bindings.bound, { sep: "/", root: "" });
 });
+
+test("a hostile nesting of lists is read without exhausting the stack", () => {
+  const line = `* 1 FETCH ${"(".repeat(200_000)}`;
+  assert.doesNotThrow(() => parseResponse(line));
+  assert.equal(findUntagged("* 1 FETCH (UID 1)", [line], fresh()), undefined);
+});

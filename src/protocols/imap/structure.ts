@@ -9,9 +9,14 @@ export type ImapValue =
   | { kind: "nil" }
   | { kind: "list"; items: ImapValue[]; bracket?: boolean };
 
+/** Lists nested deeper than this are read as one atom: a hostile server's `((((…` must not
+ *  exhaust the stack. Real responses (BODYSTRUCTURE of a deep MIME tree) stay far below. */
+const MAX_DEPTH = 64;
+
 /** Parses one response line (a literal's `{n}` CRLF and bytes inline) into values. */
 export function parseResponse(line: string): ImapValue[] {
   let at = 0;
+  let nesting = 0;
   const skipSpaces = () => {
     while (line[at] === " ") at += 1;
   };
@@ -20,19 +25,27 @@ export function parseResponse(line: string): ImapValue[] {
     const ch = line[at];
     if (ch === undefined || ch === ")" || ch === "]") return undefined;
     // A list, or a response code `[UIDVALIDITY 3857529045]` read as one.
+    if ((ch === "(" || ch === "[") && nesting >= MAX_DEPTH) {
+      const rest = line.slice(at);
+      at = line.length;
+      return { kind: "atom", text: rest };
+    }
     if (ch === "(" || ch === "[") {
       const close = ch === "(" ? ")" : "]";
       at += 1;
+      nesting += 1;
       const items: ImapValue[] = [];
       for (;;) {
         skipSpaces();
         if (line[at] === close || at >= line.length) {
           at += 1;
+          nesting -= 1;
           return close === "]" ? { kind: "list", items, bracket: true } : { kind: "list", items };
         }
         const item = value();
         if (!item) {
           at += 1;
+          nesting -= 1;
           return { kind: "list", items };
         }
         items.push(item);
