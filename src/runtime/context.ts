@@ -275,7 +275,13 @@ export class RunContext {
   async take(timeoutMs: number, expected: string, stepKind: string): Promise<Reply> {
     const owedBefore = this.owed;
     const arrival = await this.connection!.next(timeoutMs);
-    if (arrival.kind !== "reply") throw new StepFailure(this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore));
+    if (arrival.kind !== "reply") {
+      const failure = this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore);
+      // In a pipeline several replies are owed at once: say which one never came.
+      const awaited = this.answering[0];
+      if (awaited?.pipelined) failure.message += ` (waiting for the reply to \`${awaited.command}\`, sent in a pipeline)`;
+      throw new StepFailure(failure);
+    }
     if (this.owed > 0) this.owed -= 1;
     this.answered = this.answering.shift();
     const reply = arrival.reply;

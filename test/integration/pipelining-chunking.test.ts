@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { startEsmtpServer, type EsmtpOptions } from "../helpers/esmtp-server.js";
 import { FIXTURES } from "../helpers/paths.js";
+import { startRawServer } from "../helpers/raw-server.js";
 
 const script = (name: string) => join(FIXTURES, "depth", `${name}.mailchat`);
 
@@ -37,6 +38,23 @@ describe("pipeline", () => {
     assert.equal(code, 1, stdout);
     assert.match(stdout, /the server did not offer PIPELINING, so these 2 commands were not sent in one write/);
     assert.ok(!server.reads.some((read) => read.includes("MAIL FROM")));
+  });
+
+  test("a server that hangs up in the middle of a pipeline: the failure names the reply it owed", async () => {
+    const server = await startRawServer((socket) => {
+      socket.write("220 mx ESMTP\r\n");
+      socket.on("data", (chunk: Buffer) => {
+        if (/^MAIL/m.test(chunk.toString())) socket.destroy();
+        else socket.write("250-mx\r\n250 PIPELINING\r\n");
+      });
+    });
+    try {
+      const result = await runCli(["run", script("pipeline-closed"), "--var", `port=${server.port}`]);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /the server closed the connection instead of replying .* \(waiting for the reply to `MAIL FROM:<a@b>`, sent in a pipeline\)/);
+    } finally {
+      await server.close();
+    }
   });
 
   test("a refused command in the group is named in the failure", async () => {
