@@ -97,7 +97,34 @@ class Generator {
     while (this.index < this.entries.length) this.step();
     if (this.usesPassword) header.push("# The password is not in this script: export MAILCHAT_PASSWORD before running it.");
     if (this.unplaced.length > 0) header.push(`# ${this.unplaced.length} line(s) of the paste could not be placed: see the \`# import:\` comments.`);
-    return { script: `${[...header, ...this.out].join("\n")}\n`, unplaced: this.unplaced };
+    const params = this.placeholders();
+    return { script: `${[...header, ...params, ...this.out].join("\n")}\n`, unplaced: this.unplaced };
+  }
+
+  /**
+   * What an article asks the reader to type (`user <type your user name here>`, `retr <the
+   * number of the mail>`) becomes a param the user gives with --var, never sent as written.
+   * An address in angle brackets (`<a@example.com>`) or an empty `<>` is left alone.
+   */
+  private placeholders(): string[] {
+    const params = new Map<string, string>();
+    const nameFor = (text: string) => {
+      const word = /\b(user(?:name)?|mailbox|folder|number|message|domain|address|email|recipient|sender|id)\b/i.exec(text)?.[1]?.toLowerCase().replace("username", "user");
+      let name = word ?? "value";
+      for (let n = 2; params.has(name) && params.get(name) !== text; n++) name = `${word ?? "value"}${n}`;
+      return name;
+    };
+    this.out.forEach((line, i) => {
+      if (!/^(?:send(?! raw)|auth) /.test(line)) return;
+      this.out[i] = line.replace(/<([^<>@]*\s[^<>@]*)>/g, (whole: string, text: string) => {
+        // A password placeholder is the credentials' step to handle: it becomes ${env.…}.
+        if (/pass/i.test(text)) return whole;
+        const name = [...params.entries()].find(([, t]) => t === text)?.[0] ?? nameFor(text);
+        params.set(name, text);
+        return `\${${name}}`;
+      });
+    });
+    return [...params.entries()].map(([name, text]) => `param ${name} ${JSON.stringify(text.trim())}`);
   }
 
   private connect(): void {
