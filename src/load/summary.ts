@@ -1,29 +1,9 @@
 // The figures of a load run: sessions per second, latency percentiles per step kind, and the
 // failures grouped by cause. Sessions report here as they end; nothing of a session is kept
 // but its timings and, for a failure, its cause.
-import type { RunEvent } from "../runtime/events.js";
+import type { Latency, LoadSummary, RunEvent } from "../runtime/events.js";
 
-export interface Latency {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-export interface LoadSummary {
-  file: string;
-  sessions: number;
-  concurrency: number;
-  passed: number;
-  failed: number;
-  errored: number;
-  ms: number;
-  sessionsPerSecond: number;
-  /** By step kind (connect, send, expect, …) and `session` for a whole run, in ms. */
-  latency: Record<string, Latency>;
-  failures: Array<{ cause: string; count: number; exitCode: number; first: { session: number; line: number; source: string } }>;
-}
+export type { Latency, LoadSummary };
 
 /** The nearest-rank percentile of sorted values. */
 export function percentile(sorted: readonly number[], p: number): number {

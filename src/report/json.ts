@@ -1,7 +1,7 @@
 // The same run as data, for CI systems and dashboards: one JSON document at the end.
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import { EXIT, type ConnectionFailure, type Failure, type RunEvent, type TlsFacts } from "../runtime/events.js";
-import type { LoadSummary } from "../load/summary.js";
+import type { LoadSummary } from "../runtime/events.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface StepRecord {

@@ -3,7 +3,7 @@
 import type { RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
 import { diagnosticLine } from "./diagnostic-line.js";
-import { eventLines } from "../transcript/lines.js";
+import { transcriptLine } from "../golden/transcript.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 interface Case {
@@ -43,7 +43,7 @@ export class JunitReporter implements Reporter {
       case "client":
       case "server":
       case "marker":
-        this.current?.transcript.push(...eventLines(e));
+        this.current?.transcript.push(...transcriptLine(e));
         return;
       case "step-end": {
         const testCase: Case = { name: `${e.step.span.line}: ${e.step.source}`, ms: e.ms };

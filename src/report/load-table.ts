@@ -1,6 +1,6 @@
 // A load run's figures as text lines: the totals, the latency table by step kind, the
 // failures by cause. Pretty prints them; the JSON report carries the same summary as data.
-import type { LoadSummary } from "../load/summary.js";
+import type { LoadSummary } from "../runtime/events.js";
 
 const ORDER = ["session", "connect", "starttls", "auth", "send", "pipeline", "expect", "data", "data-file", "bdat", "bdat-file", "close", "end"];
 

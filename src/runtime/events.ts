@@ -1,6 +1,5 @@
 // What the runtime reports as a run happens. Reporters consume these and nothing else;
 // every text here is already redacted unless the run was asked to show secrets.
-import type { LoadSummary } from "../load/summary.js";
 import type { Span } from "../../grammar/ast.js";
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { ProtocolName } from "../compile/steps.js";
@@ -89,3 +88,26 @@ export const EXIT = {
   invalid: 2,
   connectionFailed: 3,
 } as const;
+
+/** The figures of a load run (`--repeat`), as reporters and the JSON report carry them. */
+export interface Latency {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface LoadSummary {
+  file: string;
+  sessions: number;
+  concurrency: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  ms: number;
+  sessionsPerSecond: number;
+  /** By step kind (connect, send, expect, …) and `session` for a whole run, in ms. */
+  latency: Record<string, Latency>;
+  failures: Array<{ cause: string; count: number; exitCode: number; first: { session: number; line: number; source: string } }>;
+}

@@ -1,43 +1,11 @@
 // The transcript line, `C: …` (client), `S: …` (server), `*: …` (an event of the session), the
 // one format golden files, import, serve and the text reporters share. This module owns it:
-// how a run's events are written as lines, and how a line is read back. The wire text in a
+// its prefixes and how a line is read back (src/golden/transcript.ts writes a run's events
+// with them). The wire text in a
 // line is escaped by the one rule of ./escape.ts, so reading it back gives the exact bytes.
-import type { RunEvent } from "../runtime/events.js";
 import { unescapeBytes } from "./escape.js";
 
 export const PREFIX = { client: "C: ", server: "S: ", event: "*: " } as const;
-
-/** A run event as transcript lines; events that do not describe the session (timings, the
- *  sandbox's ports, notes) give none, so the same session gives the same transcript. */
-export function eventLines(event: RunEvent): string[] {
-  switch (event.type) {
-    case "connect":
-      return [`${PREFIX.event}connect ${event.url}`];
-    case "tls": {
-      const { facts } = event;
-      const lines = [`${PREFIX.event}tls ${facts.version} ${facts.cipher}`];
-      const cert = facts.certificate;
-      if (cert) lines.push(`${PREFIX.event}cert ${cert.subject} issued by ${cert.issuer} expires ${cert.validTo.slice(0, 10)}${facts.authorized ? " verified" : ` not verified (${facts.authorizationError ?? "unknown"})`}`);
-      return lines;
-    }
-    case "tls-refused":
-      return [`${PREFIX.event}tls refused (offered ${event.offered})`];
-    case "client":
-      return [`${PREFIX.client}${event.text}`];
-    case "server":
-      return event.lines.map((line) => `${PREFIX.server}${line}`);
-    case "closed":
-      return [`${PREFIX.event}closed by ${event.by}`];
-    case "marker":
-      return [`${PREFIX.event}${event.message}`];
-    default:
-      return [];
-  }
-}
-
-export function transcriptOf(events: readonly RunEvent[]): string[] {
-  return events.flatMap(eventLines);
-}
 
 /** A transcript line read back. `text` is the wire text as written (escaped); `bytes()` the
  *  exact bytes it stands for. */
