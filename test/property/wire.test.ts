@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { findUntagged, parseResponse } from "../../src/protocols/imap/structure.js";
 import { ImapFramer } from "../../src/protocols/imap/index.js";
 import { Pop3Framer } from "../../src/protocols/pop3.js";
 import { DataEncoder, SmtpFramer, encodeData } from "../../src/protocols/smtp.js";
@@ -90,6 +91,18 @@ test(`the transcript escaping round-trips any bytes and shows no control charact
       const shown = escapeBytes(bytes);
       assert.deepEqual(unescapeBytes(shown), bytes);
       assert.ok(!/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(shown), JSON.stringify(shown));
+    }),
+  );
+});
+
+test("the IMAP structure reader is total: any line parses, any pattern compares, nothing throws", () => {
+  const piece = fc.oneof(fc.constantFrom("(", ")", "[", "]", '"', "\\", "{3}\r\nabc", "{9}\r\n", "NIL", "FETCH", "$x", "$$k", "$a:$b", "\\Seen", " ", "*", "1"), fc.string({ maxLength: 4 }));
+  const line = fc.array(piece, { maxLength: 30 }).map((parts) => parts.join(""));
+  check(
+    fc.property(line, line, (pattern, response) => {
+      parseResponse(response);
+      const bindings = { known: () => undefined, bound: {} as Record<string, string> };
+      findUntagged(pattern, [`* ${response}`, response], bindings);
     }),
   );
 });
