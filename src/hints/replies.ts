@@ -153,6 +153,27 @@ const TEXTS: HintRow[] = [
     example: { protocol: "smtp", reply: ["530 5.7.0 Authentication required"] },
   },
   {
+    id: "bare-newline",
+    when: has(/bare <?(?:LF|CR)>? received|bare newline|bare linefeed/i),
+    source: "Postfix smtpd_forbid_bare_newline (3.5.23/3.6.13/3.7.9/3.8.4 and later, CVE-2023-51764)",
+    hint: "the server refuses a line ended by LF or CR alone (an SMTP-smuggling defence): every line must end in CRLF; mailchat sends CRLF except in `send raw` and `probe end-of-data`, so look at the client or a proxy that rewrites line ends",
+    example: { protocol: "smtp", reply: ["550 5.5.2 Error: bare <LF> received"] },
+  },
+  {
+    id: "smtputf8-address",
+    when: has(/^55[03][ -]5\.6\.7\b|SMTPUTF8 (?:is )?required|non-ASCII address/im),
+    source: "RFC 6531 §3.7.4.1 (553 5.6.7: a non-ASCII address without SMTPUTF8)",
+    hint: "an address holds non-ASCII characters: declare SMTPUTF8 on MAIL FROM (`send MAIL FROM:<jörg@example.com> SMTPUTF8`), which the server must offer in its EHLO reply (`expect 250 capability SMTPUTF8`), or use an ASCII address",
+    example: { protocol: "smtp", reply: ["553 5.6.7 Address contains non-ASCII characters: SMTPUTF8 required"] },
+  },
+  {
+    id: "mail-parameter-unknown",
+    when: has(/^555[ -]|^501[ -]5\.5\.4 .*(?:BODY|SMTPUTF8|SIZE|parameter)/im),
+    source: "RFC 5321 §4.1.1.11 (555: MAIL FROM/RCPT TO parameters not recognized); RFC 6152, RFC 3030, RFC 6531",
+    hint: "the server does not know a parameter of MAIL FROM or RCPT TO: BODY=8BITMIME (RFC 6152), BODY=BINARYMIME (RFC 3030), SMTPUTF8 (RFC 6531) or SIZE= need the matching keyword in the EHLO reply; check it with `expect 250 capability …` first",
+    example: { protocol: "smtp", reply: ["555 5.5.4 Unsupported option: BODY=BINARYMIME"] },
+  },
+  {
     id: "relay-denied",
     when: has(/^5\d\d[ -]5\.7\.1 .*(relay|Relay)|Relay access denied|Unable to relay|relaying denied|relay not permitted/im),
     source: "Postfix reject_unauth_destination (Relay access denied); Exim (relay not permitted); Exchange 5.7.54 (Unable to relay)",
