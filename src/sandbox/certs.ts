@@ -2,15 +2,25 @@
 // can verify the sandbox the way it verifies a real server. node-forge lays out the X.509;
 // keys and signatures are Node's native crypto (forge's pure-JS RSA takes ~100 ms a
 // signature). Generating two RSA keys costs ~400 ms, so the keys are kept in the user's cache
-// directory (mode 0600; MAILCHAT_CACHE_DIR overrides it) and the certificates, which carry
-// the script's host names, are made anew each time in a few milliseconds.
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+// directory (mode 0600; MAILCHAT_CACHE_DIR overrides it). The certificates, which carry the
+// script's host names, are kept there too, one file a set of names, and made anew when
+// missing or within a week of expiring: then node-forge (~50 ms to load and sign) is not
+// even loaded.
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { isIP } from "node:net";
-import forge from "node-forge";
+import type forgeModule from "node-forge";
 import writeFileAtomic from "write-file-atomic";
+
+type Forge = typeof forgeModule;
+let loaded: Forge | undefined;
+/** node-forge, loaded on first use: a start from cached certificates never needs it. */
+function forgeLib(): Forge {
+  return (loaded ??= createRequire(import.meta.url)("node-forge") as Forge);
+}
 
 export interface CertificateSet {
   caPem: string;
@@ -31,12 +41,17 @@ const DAY_MS = 86_400_000;
 
 interface KeyPair {
   key: KeyObject;
-  publicKey: forge.pki.rsa.PublicKey;
+  publicKey: forgeModule.pki.rsa.PublicKey;
   pem: string;
 }
 
+function cacheDir(): string {
+  return process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
+}
+
 function fromPem(pem: string): KeyPair {
-  const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  const forge = forgeLib();
+  const forgeKey = forge.pki.privateKeyFromPem(pem) as forgeModule.pki.rsa.PrivateKey;
   return { key: createPrivateKey(pem), publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
 }
 
@@ -46,7 +61,7 @@ function newPem(): string {
 
 /** The CA's and the server's keys: from the cache, or made now (and cached when it can). */
 function keyPairs(): { ca: KeyPair; leaf: KeyPair } {
-  const dir = process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
+  const dir = cacheDir();
   const file = join(dir, "sandbox-keys.pem");
   try {
     const pems = readFileSync(file, "utf8").match(/-----BEGIN RSA PRIVATE KEY-----[\s\S]*?-----END RSA PRIVATE KEY-----\n?/g);
@@ -66,12 +81,13 @@ function keyPairs(): { ca: KeyPair; leaf: KeyPair } {
 }
 
 /** forge's cert.sign, with the signature made by Node's native RSA. */
-function signCertificate(cert: forge.pki.Certificate, key: KeyObject): void {
+function signCertificate(cert: forgeModule.pki.Certificate, key: KeyObject): void {
+  const forge = forgeLib();
   const md = forge.md.sha256.create();
   cert.md = md;
   cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
   // getTBSCertificate is forge's own (pki.js), missing from its type definitions.
-  cert.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  cert.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forgeModule.pki.Certificate): forgeModule.asn1.Asn1 }).getTBSCertificate(cert);
   cert.signature = sign("sha256", Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), "binary"), key).toString("binary");
 }
 
@@ -82,7 +98,39 @@ function serial(): string {
   return bytes.toString("hex");
 }
 
+const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----\n?/g;
+
+/** Certificates made earlier for the same names and faults, while they have a week left. */
+function cachedCertificates(file: string, expired: boolean): CertificateSet | undefined {
+  try {
+    const [caPem, certPem, keyPem] = readFileSync(file, "utf8").match(PEM_BLOCK) ?? [];
+    if (!caPem || !certPem || !keyPem) return undefined;
+    const left = (pem: string) => Date.parse(new X509Certificate(pem).validTo) - Date.now();
+    if (left(caPem) < 7 * DAY_MS || (!expired && left(certPem) < 7 * DAY_MS)) return undefined;
+    return { caPem, certPem, keyPem };
+  } catch {
+    return undefined;
+  }
+}
+
 export function generateCertificates(options: CertificateOptions = {}): CertificateSet {
+  const names = [...new Set([...(options.hosts ?? []), "localhost", "127.0.0.1", "::1"])].sort();
+  const id = createHash("sha256").update(JSON.stringify({ names, expired: Boolean(options.expired), selfSigned: Boolean(options.selfSigned) })).digest("hex").slice(0, 16);
+  const file = join(cacheDir(), `sandbox-certs-${id}.pem`);
+  const cached = cachedCertificates(file, Boolean(options.expired));
+  if (cached) return cached;
+  const made = makeCertificates(options);
+  try {
+    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+    writeFileAtomic.sync(file, `${made.caPem}${made.certPem}${made.keyPem}`, { mode: 0o600 });
+  } catch {
+    // a read-only home: made again next time
+  }
+  return made;
+}
+
+function makeCertificates(options: CertificateOptions): CertificateSet {
+  const forge = forgeLib();
   const now = Date.now();
   const { ca, leaf } = keyPairs();
   const caCert = forge.pki.createCertificate();
