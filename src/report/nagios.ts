@@ -2,6 +2,7 @@
 // line with performance data, then one line per failed check. The CLI maps the exit status
 // to the plugin convention (0 OK, 2 CRITICAL, 3 UNKNOWN; see EXIT_TO_PLUGIN).
 import { EXIT, type RunEvent } from "../runtime/events.js";
+import { printable } from "../transcript/escape.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 /** mailchat's exit status → the plugin's: a failed expectation or connection is CRITICAL, an
@@ -31,7 +32,8 @@ export class NagiosReporter implements Reporter {
   }
 
   finish(): void {
-    const oneLine = (text: string) => text.replace(/[\r\n|]+/g, " ");
+    // One line each, and no control byte a server sent reaches the monitoring system raw.
+    const oneLine = (text: string) => printable(text.replace(/[\r\n|]+/g, " "), false);
     if (this.invalid.length > 0) {
       this.options.write(`MAILCHAT UNKNOWN - ${oneLine(this.invalid[0]!)}\n${this.invalid.slice(1).map(oneLine).join("\n")}${this.invalid.length > 1 ? "\n" : ""}`);
       return;

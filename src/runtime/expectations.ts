@@ -3,6 +3,7 @@
 import type { ConnectionCheck, Pattern, RuntimeText, StepMatcher } from "../compile/steps.js";
 import type { Capabilities, Reply } from "../protocols/types.js";
 import { escapeRegex } from "../regex-escape.js";
+import { escapeBytes } from "../transcript/escape.js";
 import { findUntagged, type Bindings } from "../protocols/imap/structure.js";
 import { boundedExec } from "./bounded-regex.js";
 import type { Failure, TlsFacts } from "./events.js";
@@ -180,7 +181,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
         return undefined;
       }
       return {
-        message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${found}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
+        // The server's line as the transcript shows it: escaped, never raw.
+        message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${escapeBytes(Buffer.from(found ?? "", "utf8"))}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
         expected,
         actual: text,
       };

@@ -79,6 +79,32 @@ describe("every reporter shows a hostile server's bytes escaped", () => {
 });
 
 describe("golden transcripts keep the exact bytes", () => {
+  test("an untagged IMAP response with control bytes, named in a failure: every reporter, the plugin line included, shows it escaped", async () => {
+    const server = await startRawServer((socket) => {
+      socket.write("* OK ready\r\n");
+      socket.on("data", (chunk: Buffer) => {
+        const tag = chunk.toString().split(" ")[0];
+        socket.write(`* 1 FETCH (UID 7 X "\x1b[2J\x1b]0;pwn\x07\0")\r\n${tag} OK done\r\n`);
+      });
+    });
+    const base = join(dir, "untagged");
+    try {
+      const script = join(FIXTURES, "hostile", "imap-untagged-bytes", "script.mailchat");
+      const files = ["--report-junit", `${base}.xml`, "--report-tap", `${base}.tap`, "--report-html", `${base}.html`, "--report-jsonl", `${base}.jsonl`];
+      const pretty = await runCli(["run", script, "--var", `port=${server.port}`, ...files]);
+      const nagios = await runCli(["run", script, "--var", `port=${server.port}`, "--reporter", "nagios"]);
+      assert.equal(pretty.code, 1, pretty.stdout);
+      assert.equal(nagios.code, 2, nagios.stdout);
+      assert.match(pretty.stdout, /but the server sent `\* 1 FETCH \(UID 7 X "\\x1b\[2J\\x1b\]0;pwn\\x07\\0"\)`/);
+      for (const [name, text] of [["pretty", pretty.stdout], ["nagios", nagios.stdout], ["junit", readFileSync(`${base}.xml`, "utf8")], ["tap", readFileSync(`${base}.tap`, "utf8")], ["html", readFileSync(`${base}.html`, "utf8")], ["jsonl", readFileSync(`${base}.jsonl`, "utf8")]] as const) {
+        const found = rawControl(text, false);
+        assert.equal(found, undefined, `${name} holds a raw control byte near ${found}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test("record, compare, import and serve the hostile greeting", async () => {
     const server = await hostileServer();
     const file = join(dir, "golden.mailchat");
