@@ -13,6 +13,7 @@
 // Files using what has no mailchat form yet are refused with the reason (docs in the
 // generated README).
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { escapeRegex } from "../../src/regex-escape.js";
 import { join } from "node:path";
 
 export interface Translation {
@@ -42,9 +43,6 @@ function varName(name: string): string {
   return /^\d/.test(name) ? `v${name}` : name;
 }
 
-function regexEscape(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
-}
 
 export function translate(name: string, text: string, mbox?: string, mboxName = name): Translation {
   const [head, ...rest] = text.split(/\n\s*\n/);
@@ -134,17 +132,17 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
       if (status) {
         source += `status ${asRegex(status[1]!, capturing)} \\(`;
         const words = status[2]!.split(/\s+/);
-        for (let i = 0; i + 1 < words.length; i += 2) source += `(?=[^)]*\\b${regexEscape(words[i]!)} ${asRegex(words[i + 1]!, capturing)}[ )])`;
+        for (let i = 0; i + 1 < words.length; i += 2) source += `(?=[^)]*\\b${escapeRegex(words[i]!)} ${asRegex(words[i + 1]!, capturing)}[ )])`;
         source += "[^)]*\\)";
         continue;
       }
       const flags = /^flags \(([^)]*)\)$/i.exec(token);
       if (flags) {
         const members = flags[1]!.replace(/\u0000/g, "$").split(/\s+/).filter(Boolean);
-        source += `FLAGS \\(${members.map((m) => `(?=[^)]*${regexEscape(m)}(?![\\w$]))`).join("")}[^)]*\\)`;
+        source += `FLAGS \\(${members.map((m) => `(?=[^)]*${escapeRegex(m)}(?![\\w$]))`).join("")}[^)]*\\)`;
         continue;
       }
-      source += regexEscape(token.replace(/\u0000/g, "$"));
+      source += escapeRegex(token.replace(/\u0000/g, "$"));
     }
     return source;
   };
@@ -167,8 +165,6 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
     out.push(`send ${command}`);
     const capturing = new Set<string>();
     const matchers = [STATUS[pending.status ?? "ok"] ?? "OK", ...(pending.code && !pending.code.includes(" ") ? [pending.code] : [])];
-    // imaptest compares what it wrote: text after it on the line (`* BYE Logging out`) is free.
-    const end = (line: string) => (/\)$/.test(line) ? "\\s*$" : "(?=\\s|$)");
     for (const line of pending.untagged) matchers.push(`untagged ${asString(line)}`);
     if (pending.code?.includes(" ")) matchers.push(`/^\\S+ ${matchers[0]} ${asRegex(pending.code, capturing)}/im`);
     for (const line of pending.forbidden) matchers.push(`not untagged ${asString(line)}`);

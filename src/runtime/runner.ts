@@ -93,28 +93,28 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   return { status, exitCode, ms };
 }
 
+/** Steps that send a command: the replies owed to earlier `send`s are read first (a refusal
+ *  among them fails the run before anything more goes out). */
+const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", "bdat", "bdat-file", "probe-end-of-data", "starttls", "auth", "data", "data-file"]);
+
 async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
   const command = (timeoutMs: number) => (line: string) => sendCommand(ctx, line, timeoutMs);
+  if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step) await ctx.settle(step.timeoutMs);
   switch (step.kind) {
     case "connect":
       return connect(ctx, step, route);
     case "send":
-      await ctx.settle(step.timeoutMs);
       if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs);
       return sendCommand(ctx, ctx.renderLine(step.line), step.timeoutMs);
     case "send-raw":
       return sendRaw(ctx, ctx.render(step.bytes));
     case "pipeline":
-      await ctx.settle(step.timeoutMs);
       return sendPipeline(ctx, step.lines.map((line) => ctx.renderLine(line)));
     case "bdat":
-      await ctx.settle(step.timeoutMs);
       return bdat(ctx, step);
     case "bdat-file":
-      await ctx.settle(step.timeoutMs);
       return bdatFile(ctx, step);
     case "probe-end-of-data":
-      await ctx.settle(step.timeoutMs);
       return probeEndOfData(ctx, step, command(step.timeoutMs));
     case "expect":
       return expect(ctx, step);
@@ -124,16 +124,12 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return;
     }
     case "starttls":
-      await ctx.settle(step.timeoutMs);
       return starttls(ctx, step, command(step.timeoutMs));
     case "auth":
-      await ctx.settle(step.timeoutMs);
       return auth(ctx, step);
     case "data":
-      await ctx.settle(step.timeoutMs);
       return data(ctx, step, command(step.timeoutMs));
     case "data-file":
-      await ctx.settle(step.timeoutMs);
       return dataFile(ctx, step, command(step.timeoutMs));
     case "set": {
       const value = ctx.render(step.value);

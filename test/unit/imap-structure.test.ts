@@ -8,12 +8,13 @@ const matches = (pattern: string, line: string, bindings = fresh()) => findUntag
 
 test("a response parses into atoms, strings, NIL, lists, response codes and inline literals", () => {
   const values = parseResponse('* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM TO)] {5}\r\nabcde ENVELOPE (NIL "x y") X [UIDNEXT 4])');
-  assert.equal(values.map(showValue).join(" "), '* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM TO)] "abcde" ENVELOPE (NIL "x y") X (UIDNEXT 4))');
+  assert.equal(values.map(showValue).join(" "), '* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM TO)] "abcde" ENVELOPE (NIL "x y") X [UIDNEXT 4])');
 });
 
 test("atoms compare without regard to case; the text after the data is free", () => {
   assert.ok(matches("* ok [unseen 1]", "* OK [UNSEEN 1] First unseen."));
   assert.ok(!matches("* ok [unseen 2]", "* OK [UNSEEN 1] First unseen."));
+  assert.ok(!matches("* ok [unseen 1]", "* OK (UNSEEN 1) First unseen."));
   assert.ok(matches("bye", "* BYE Logging out"));
 });
 

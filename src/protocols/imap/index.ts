@@ -51,27 +51,24 @@ async function authenticate(exchange: Exchange, { mechanism, user, secret }: Cre
     }
     return reply.lines[reply.lines.length - 1]!.replace(/^\+ ?/, "");
   };
-  switch (mechanism) {
-    case "plain": {
-      const response = plainResponse(user, secret);
-      if (saslIr) {
-        await exchange.send(`${tag} AUTHENTICATE PLAIN ${response}`, `${tag} AUTHENTICATE PLAIN ${SECRET_PLACEHOLDER}`);
-      } else {
-        await exchange.send(`${tag} AUTHENTICATE PLAIN`);
-        if ((await challenge()) === undefined) return;
-        await respond(response, SECRET_PLACEHOLDER);
-      }
-      break;
+  /** A mechanism whose first message is the credentials: with the command when the server
+   *  offers SASL-IR (RFC 4959), after its empty `+` otherwise. False when it refused. */
+  const initialResponse = async (name: string, response: string): Promise<boolean> => {
+    if (saslIr) {
+      await exchange.send(`${tag} AUTHENTICATE ${name} ${response}`, `${tag} AUTHENTICATE ${name} ${SECRET_PLACEHOLDER}`);
+      return true;
     }
+    await exchange.send(`${tag} AUTHENTICATE ${name}`);
+    if ((await challenge()) === undefined) return false;
+    await respond(response, SECRET_PLACEHOLDER);
+    return true;
+  };
+  switch (mechanism) {
+    case "plain":
+      if (!(await initialResponse("PLAIN", plainResponse(user, secret)))) return;
+      break;
     case "xoauth2": {
-      const response = xoauth2Response(user, secret);
-      if (saslIr) {
-        await exchange.send(`${tag} AUTHENTICATE XOAUTH2 ${response}`, `${tag} AUTHENTICATE XOAUTH2 ${SECRET_PLACEHOLDER}`);
-      } else {
-        await exchange.send(`${tag} AUTHENTICATE XOAUTH2`);
-        if ((await challenge()) === undefined) return;
-        await respond(response, SECRET_PLACEHOLDER);
-      }
+      if (!(await initialResponse("XOAUTH2", xoauth2Response(user, secret)))) return;
       // On failure the server sends a `+` with a JSON error; an empty line gets the NO.
       if ((await challenge()) === undefined) return;
       await respond("", "");

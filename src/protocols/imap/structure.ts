@@ -3,6 +3,8 @@
 // string equals a literal of the same text, FETCH items match in any order (extra items
 // allowed), flag lists match as sets, `$name` binds a value the first time and must equal it
 // after, and the text after a response's data is free.
+import { escapeRegex } from "../../regex-escape.js";
+
 export type ImapValue =
   | { kind: "atom"; text: string }
   | { kind: "string"; text: string }
@@ -105,7 +107,7 @@ export function showValue(value: ImapValue): string {
     case "nil":
       return "NIL";
     case "list":
-      return `(${value.items.map(showValue).join(" ")})`;
+      return value.bracket ? `[${value.items.map(showValue).join(" ")}]` : `(${value.items.map(showValue).join(" ")})`;
   }
 }
 
@@ -152,7 +154,8 @@ function matchValue(expected: ImapValue, actual: ImapValue | undefined, bindings
   }
   if (expected.kind === "nil") return actual.kind === "nil";
   if (expected.kind === "string") return (actual.kind === "string" || actual.kind === "atom") && actual.text === expected.text;
-  if (actual.kind !== "list") return false;
+  // A response code `[…]` is not a parenthesised list, and the other way round.
+  if (actual.kind !== "list" || Boolean(expected.bracket) !== Boolean(actual.bracket)) return false;
   // FLAGS (…), PERMANENTFLAGS (…): the same set, in any order.
   if (key && /^(?:FLAGS|PERMANENTFLAGS)$/i.test(key) && isFlagList(expected.items) && isFlagList(actual.items)) {
     const want = new Set(expected.items.map((i) => (i as { text: string }).text.replace(/^\$\$/, "$").toUpperCase()));
@@ -172,10 +175,10 @@ function matchEmbedded(pattern: string, text: string, bindings: Bindings): boole
   let source = "";
   let last = 0;
   for (const m of pattern.matchAll(EMBEDDED)) {
-    source += pattern.slice(last, m.index).replace(/\$\$/g, "$").replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+    source += escapeRegex(pattern.slice(last, m.index).replace(/\$\$/g, "$"));
     const name = m[1]!;
     const known = bindings.bound[name] ?? bindings.known(name);
-    if (known !== undefined) source += known.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+    if (known !== undefined) source += escapeRegex(known);
     else if (names.includes(name)) source += `\\k<v_${name}>`;
     else {
       names.push(name);
@@ -183,7 +186,7 @@ function matchEmbedded(pattern: string, text: string, bindings: Bindings): boole
     }
     last = m.index! + m[0].length;
   }
-  source += pattern.slice(last).replace(/\$\$/g, "$").replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+  source += escapeRegex(pattern.slice(last).replace(/\$\$/g, "$"));
   // Linear: no quantified group, the atom is one short token.
   const match = new RegExp(`^${source}$`, "i").exec(text);
   if (!match) return false;
