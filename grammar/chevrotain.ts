@@ -16,4 +16,4 @@ async function load(): Promise<Chevrotain> {
 }
 
 const chevrotain = await load();
-export const { createToken, Lexer, CstParser, createSyntaxDiagramsCode, EOF } = chevrotain;
+export const { createToken, Lexer, CstParser, createSyntaxDiagramsCode, EOF, LLkLookaheadStrategy } = chevrotain;

@@ -1,7 +1,7 @@
 // The grammar of .mailchat, as Chevrotain rules and nothing else: no actions, no values.
 // grammar/visitor.ts turns the CST into the AST; scripts/diagrams.ts draws these rules.
-import type { IParserErrorMessageProvider, TokenType, IToken } from "chevrotain";
-import { CstParser } from "./chevrotain.js";
+import type { IParserErrorMessageProvider, TokenType, IToken, ILookaheadStrategy } from "chevrotain";
+import { CstParser, LLkLookaheadStrategy } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 function describeToken(token: IToken): string {
@@ -70,6 +70,29 @@ export const errorMessages: IParserErrorMessageProvider = {
   },
 };
 
+type Lookahead = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Chevrotain's LL(k) lookahead, each decision's function built the first time the decision is
+ * met rather than all of them when the parser is made: a short script meets few of them, and
+ * the parser is made on every run of the command. Same functions, same answers.
+ */
+function lazyLookahead(maxLookahead: number): ILookaheadStrategy {
+  const llk = new LLkLookaheadStrategy({ maxLookahead });
+  const lazily = (build: () => Lookahead): Lookahead => {
+    let built: Lookahead | undefined;
+    return function (this: unknown, ...args: unknown[]) {
+      built ??= build();
+      return built.apply(this, args);
+    };
+  };
+  return {
+    validate: (options) => llk.validate(options),
+    buildLookaheadForAlternation: (options) => lazily(() => llk.buildLookaheadForAlternation(options) as Lookahead) as ReturnType<ILookaheadStrategy["buildLookaheadForAlternation"]>,
+    buildLookaheadForOptional: (options) => lazily(() => llk.buildLookaheadForOptional(options) as Lookahead) as ReturnType<ILookaheadStrategy["buildLookaheadForOptional"]>,
+  };
+}
+
 export class MailchatParser extends CstParser {
   constructor() {
     super(T.allTokens, {
@@ -77,6 +100,7 @@ export class MailchatParser extends CstParser {
       // Grammar validations belong in the tests (MAILCHAT_VALIDATE_GRAMMAR=1), not in every run.
       skipValidations: process.env.MAILCHAT_VALIDATE_GRAMMAR !== "1",
       maxLookahead: 2,
+      lookaheadStrategy: lazyLookahead(2),
     });
     this.performSelfAnalysis();
   }

@@ -15,3 +15,12 @@ test("the lexer, parser and CST visitor pass Chevrotain's own validations", asyn
   const { AstBuilder } = await import("../../grammar/visitor.js");
   assert.doesNotThrow(() => new AstBuilder("validation.mailchat"));
 });
+
+test("the statement and line modes keep Chevrotain's first-character optimisation", async () => {
+  // One pattern that begins with a negated class (`[^\s]`) without start_chars_hint turns it
+  // off for its whole mode, and every token then tries every pattern (a long script lexes ~2× slower).
+  const { mailchatLexer } = await import("../../grammar/tokens.js");
+  const optimized = (mailchatLexer() as unknown as { canModeBeOptimized: Record<string, boolean> }).canModeBeOptimized;
+  assert.equal(optimized.statement, true);
+  assert.equal(optimized.line, true);
+});
