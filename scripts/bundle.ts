@@ -1,0 +1,57 @@
+// Bundles the compiled CLI (dist/src/cli/main.js and everything it loads) into one CommonJS
+// file, dist/src/cli/bundle.cjs, for bin/mailchat.js to run with a V8 code cache.
+//
+// Why: Node 20 compiles every ES module from source on every start (it has no compile cache
+// for them), and a one-shot command like `mailchat check` spends most of its life on that and
+// on compiling Chevrotain's functions as they first run. One classic script can be given V8's
+// code cache (vm.Script cachedData), which skips both. A bundle without the cache was slower
+// than the separate modules (docs/benchmarks.md), so the two go together.
+//
+// The bundle sits beside main.js so that paths the code takes from its own location
+// (`../../../package.json`, `../../../recipes/`) mean the same. Its first line carries a hash
+// of its text: bin/mailchat.js names the cache after it, because V8 checks only a cached
+// script's length, and a rebuilt bundle of the same length must never run stale code.
+import { createHash } from "node:crypto";
+import { renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
+
+const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+const OUT = join(ROOT, "dist/src/cli/bundle.cjs");
+
+// grammar/chevrotain.ts picks Chevrotain's one-file build with a top-level await, which a
+// CommonJS bundle cannot hold: here the same file is named statically.
+const chevrotainBundle: Plugin = {
+  name: "chevrotain-bundle",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]grammar[\\/]chevrotain\.js$/ }, () => {
+      const entry = createRequire(join(ROOT, "package.json")).resolve("chevrotain");
+      const file = join(dirname(dirname(entry)), "chevrotain.mjs");
+      return { contents: `export * from ${JSON.stringify(file)};`, loader: "js" };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [join(ROOT, "dist/src/cli/main.js")],
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  write: false,
+  // Every module's import.meta.url becomes the bundle's own: it sits where main.js does.
+  define: { "import.meta.url": "__mailchat_bundle_url" },
+  banner: { js: '"use strict";\nconst __mailchat_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
+  // node-forge is loaded with createRequire only when the sandbox must make new keys.
+  external: ["node-forge"],
+  plugins: [chevrotainBundle],
+  logLevel: "warning",
+});
+
+const text = result.outputFiles[0]!.text;
+const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
+const temporary = `${OUT}.${process.pid}.tmp`;
+writeFileSync(temporary, `// mailchat-bundle ${hash}\n${text}`);
+renameSync(temporary, OUT);
