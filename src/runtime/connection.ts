@@ -64,7 +64,9 @@ export class Connection {
     implicitTls?: { settings: TlsSettings; ca?: string[] };
   }): Promise<Connection> {
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
-      const socket = netConnect({ host: options.address, port: options.port });
+      // No Nagle: a session is one short command, then a wait for the reply; a command held
+      // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
+      const socket = netConnect({ host: options.address, port: options.port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectError(`no answer from ${options.address}:${options.port} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));

@@ -39,6 +39,30 @@ function legacyCiphers(settings: TlsSettings): string | undefined {
   return legacy ? "DEFAULT@SECLEVEL=0" : undefined;
 }
 
+/** One context per CA set and TLS settings, kept for the run (a fleet or load run makes thousands). */
+const contexts = new Map<string, tls.SecureContext>();
+
+/**
+ * Node's bundled roots plus the extra trust anchors. `ca: [...tls.rootCertificates, ...extra]`
+ * would parse the ~140 roots' PEM again for every handshake (~30 ms each); adding the extra
+ * certificates to a default context copies the roots Node has parsed once. `addCACert` is the
+ * native context's own method; where a Node lacks it, the slow way still gives the same trust.
+ */
+function contextWithExtraRoots(ca: string[], settings: { minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string }): tls.SecureContext {
+  const key = JSON.stringify([ca, settings.minVersion, settings.maxVersion, settings.ciphers]);
+  let context = contexts.get(key);
+  if (context) return context;
+  const native = tls.createSecureContext(settings) as tls.SecureContext & { context: { addCACert?: (pem: string) => void } };
+  if (typeof native.context.addCACert === "function") {
+    for (const pem of ca) native.context.addCACert(pem);
+    context = native;
+  } else {
+    context = tls.createSecureContext({ ...settings, ca: [...tls.rootCertificates, ...ca] });
+  }
+  contexts.set(key, context);
+  return context;
+}
+
 export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSSocket; facts: TlsFacts }> {
   const { settings } = options;
   if (settings.minVersion === SSL_VERSION_UNSUPPORTED || settings.maxVersion === SSL_VERSION_UNSUPPORTED) {
@@ -53,11 +77,18 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
     ALPNProtocols: undefined,
   };
   if (servername) connectOptions.servername = servername;
-  if (options.ca && options.ca.length > 0) connectOptions.ca = [...tls.rootCertificates, ...options.ca];
-  if (settings.minVersion) connectOptions.minVersion = settings.minVersion as tls.SecureVersion;
-  if (settings.maxVersion) connectOptions.maxVersion = settings.maxVersion as tls.SecureVersion;
+  const versions: { minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string } = {};
+  if (settings.minVersion) versions.minVersion = settings.minVersion as tls.SecureVersion;
+  if (settings.maxVersion) versions.maxVersion = settings.maxVersion as tls.SecureVersion;
   const ciphers = legacyCiphers(settings);
-  if (ciphers) connectOptions.ciphers = ciphers;
+  if (ciphers) versions.ciphers = ciphers;
+  if (options.ca && options.ca.length > 0) {
+    try {
+      connectOptions.secureContext = contextWithExtraRoots(options.ca, versions);
+    } catch (error) {
+      return Promise.reject(new HandshakeError(describeTlsError(error as Error), (error as NodeJS.ErrnoException).code));
+    }
+  } else Object.assign(connectOptions, versions);
   if (options.socket) connectOptions.socket = options.socket;
   else {
     connectOptions.port = options.port;

@@ -44,6 +44,9 @@ export async function startLineService(options: {
   const sockets = new Map<Socket, Socket>();
 
   const serve = (raw: Socket) => {
+    // A reply of several lines goes out as several writes: with Nagle on, the second waits for
+    // the client's delayed ACK of the first (40 ms on Linux) on every such reply.
+    raw.setNoDelay(true);
     sockets.set(raw, raw);
     raw.on("error", () => undefined);
     raw.once("close", () => sockets.delete(raw));

@@ -156,6 +156,8 @@ export async function startReplay(options: {
     }));
 
   const serve = (raw: Socket) => {
+    // Replies go out line by line: no Nagle wait on the client's delayed ACK between them.
+    raw.setNoDelay(true);
     raw.on("error", () => undefined);
     tops.set(raw, raw);
     raw.once("close", () => tops.delete(raw));
