@@ -62,7 +62,9 @@ export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "dat
         ctx.connection = undefined;
         throw new StepFailure({ message: `line ${line} of ${name} holds a NUL byte: \`data\` never sends NUL (RFC 5321 §4.5.2); the connection was dropped before the end of data, so no message was delivered`, expected: "a message without NUL", actual: ctx.shownBytes(chunk.subarray(Math.max(0, nul - 60), nul + 60)), span: step.span });
       }
-      await ctx.write(Buffer.concat(encoder.push(chunk)), "the message");
+      const pieces = encoder.push(chunk);
+      // A well-formed chunk comes back whole: sent as it was read, not copied.
+      await ctx.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), "the message");
     }
   } catch (error) {
     if (error instanceof StepFailure) throw error;
