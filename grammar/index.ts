@@ -3,7 +3,7 @@ import type { IRecognitionException, ILexingError, IToken } from "chevrotain";
 import type { Script, Span } from "./ast.js";
 import { closest, diagnostic, type Diagnostic } from "./diagnostic.js";
 import { mailchatParser } from "./parser.js";
-import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, DataBlock, Word } from "./tokens.js";
+import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, BodyEnd, DataBlock, End, LineNewline, Newline, Pipeline, Word } from "./tokens.js";
 import { AstBuilder } from "./visitor.js";
 
 export type { Script, Statement, Matcher, Span, Template, TemplatePart } from "./ast.js";
@@ -59,14 +59,54 @@ function parsingDiagnostic(file: string, source: string, error: IRecognitionExce
   return diagnostic("syntax", error.message, span, suggestion ? `did you mean \`${suggestion}\`?` : undefined);
 }
 
+/** Statements parsed together: a long script's tree is built and dropped a slice at a time. */
+const SLICE_TOKENS = 4096;
+
+/**
+ * A long script parsed in slices cut between statements. The grammar is a sequence of
+ * statements that each end their line, so the slices' statements are the whole's: the whole
+ * script's tree (every token's node, alive until the last statement is built) need not exist
+ * at once, which kept the garbage collector copying it over and over (a 100,000-line script
+ * spent 40% of its check there). A slice that does not parse (a cut inside a pipeline, or a
+ * real error) gives undefined, and the caller parses the whole, whose diagnostics are the
+ * ones to show.
+ */
+export function parseInSlices(tokens: IToken[], file: string): { statements: Script["statements"]; diagnostics: Diagnostic[] } | undefined {
+  const parser = mailchatParser();
+  const builder = new AstBuilder(file);
+  const statements: Script["statements"] = [];
+  let from = 0;
+  let inPipeline = false;
+  let lineStart = true;
+  for (let i = 0; i < tokens.length; i++) {
+    const type = tokens[i]!.tokenType;
+    if (lineStart && type === Pipeline) inPipeline = true;
+    else if (lineStart && type === End) inPipeline = false;
+    lineStart = type === Newline || type === LineNewline || type === BodyEnd || type === DataBlock;
+    const last = i === tokens.length - 1;
+    if (!last && (i - from < SLICE_TOKENS || inPipeline || !lineStart || type === DataBlock)) continue;
+    parser.input = tokens.slice(from, i + 1);
+    const cst = parser.script();
+    if (parser.errors.length > 0) return undefined;
+    for (const statement of builder.visit(cst) as Script["statements"]) statements.push(statement);
+    from = i + 1;
+  }
+  return { statements, diagnostics: builder.diagnostics };
+}
+
 /** Parses one file; `include` is resolved by the compiler, which owns the file system. */
-export function parse(source: string, file: string): ParseResult {
+export function parse(source: string, file: string, options: { slices?: boolean } = {}): ParseResult {
   // A final line without a line end is still a line.
   // A byte-order mark (Windows editors) becomes a space: skipped, and every offset stays true.
   const unmarked = source.replace(/^\uFEFF/, " ");
   const text = unmarked.endsWith("\n") ? unmarked : `${unmarked}\n`;
   const lexed = mailchatLexer().tokenize(text);
   if (lexed.errors.length > 0) return { diagnostics: lexed.errors.slice(0, 1).map((e) => lexingDiagnostic(file, text, e)) };
+  if (options.slices !== false && lexed.tokens.length > SLICE_TOKENS) {
+    const sliced = parseInSlices(lexed.tokens, file);
+    if (sliced && sliced.diagnostics.length > 0) return { diagnostics: sliced.diagnostics };
+    if (sliced) return { script: { file, source, statements: sliced.statements }, diagnostics: [] };
+  }
   const parser = mailchatParser();
   parser.input = lexed.tokens;
   const cst = parser.script();

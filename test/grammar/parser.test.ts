@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "../../grammar/index.js";
+import { parse, parseInSlices } from "../../grammar/index.js";
+import { mailchatLexer } from "../../grammar/tokens.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 
 test("examples/submission.mailchat parses statement by statement", () => {
@@ -37,4 +38,43 @@ test("a data body is kept as typed, up to the line holding a single dot", () => 
   const { script } = parse("data\nSubject: x\n\n..two\n# not a comment\n.\n", "x.mailchat");
   const data = script!.statements[0]!;
   assert.deepEqual(data.kind === "data" && data.body.map((t) => t.parts.map((p) => (p.kind === "text" ? p.text : "")).join("")), ["Subject: x", "", "..two", "# not a comment"]);
+});
+
+test("a long script is parsed in slices with the same statements, spans and diagnostics as whole", () => {
+  // Every construct that spans lines (a data body, a bdat body, a pipeline) repeated past many
+  // slice boundaries, so some slice would end inside each if the cut were careless.
+  const examples = ["submission.mailchat", "first.mailchat"].map((name) => readFileSync(join(REPO_ROOT, "examples", name), "utf8"));
+  const block = [
+    examples.join("\n"),
+    "connect smtp://mx.example.com",
+    "pipeline",
+    "  send MAIL FROM:<a@example.com>",
+    "",
+    "  send RCPT TO:<b@example.com>",
+    "end",
+    "expect 250",
+    "bdat chunk 10",
+    "x",
+    ".",
+    "send raw \"QUIT\\r\\n\"",
+    "data",
+    "..dot",
+    "pipeline",
+    ".",
+    "close",
+    "",
+  ].join("\n");
+  const long = block.repeat(150);
+  const sliced = parse(long, "long.mailchat");
+  const whole = parse(long, "long.mailchat", { slices: false });
+  assert.deepEqual(sliced.diagnostics, []);
+  assert.deepEqual(sliced, whole);
+  // …and the slices did parse (a slice that fails falls back to the whole, which would hide it).
+  assert.ok(parseInSlices(mailchatLexer().tokenize(long).tokens, "long.mailchat"));
+  // An error far down: the same diagnostic, at the same place, either way.
+  const broken = `${long}sned EHLO x\n${block}`;
+  const slicedError = parse(broken, "long.mailchat");
+  assert.equal(slicedError.diagnostics.length, 1);
+  assert.deepEqual(slicedError, parse(broken, "long.mailchat", { slices: false }));
+  assert.equal(slicedError.diagnostics[0]!.span!.line, long.split("\n").length);
 });
