@@ -331,7 +331,7 @@ export function mailchatLexer(): LexerType {
       modes: { statement: statementModeTokens, line: lineModeTokens, body: bodyModeTokens },
       defaultMode: "statement",
     },
-    { skipValidations: process.env.MAILCHAT_VALIDATE_GRAMMAR !== "1", ensureOptimizations: false, positionTracking: "full" },
+    { skipValidations: process.env.MAILCHAT_VALIDATE_GRAMMAR !== "1", ensureOptimizations: false, positionTracking: "onlyStart" },
   );
   return lexer;
 }

@@ -76,6 +76,18 @@ export class AstBuilder extends BaseVisitor {
     return out.sort((a, b) => a.startOffset - b.startOffset);
   }
 
+  /** The first token below a node, in source order, found without collecting them all. */
+  firstToken(children: Children): IToken | undefined {
+    let first: IToken | undefined;
+    for (const key in children) {
+      for (const child of children[key] ?? []) {
+        const token = "tokenType" in child ? child : this.firstToken(child.children as Children);
+        if (token && (!first || token.startOffset < first.startOffset)) first = token;
+      }
+    }
+    return first;
+  }
+
   statementSpan(node: CstNode): A.Span {
     const tokens = this.allTokens(node).filter((t) => !/^\r?\n$/.test(t.image));
     return this.spanFrom(tokens[0]!, tokens[tokens.length - 1]!);
@@ -165,8 +177,9 @@ export class AstBuilder extends BaseVisitor {
   }
 
   statement(ctx: Children): A.Statement {
-    const [child] = Object.values(ctx).flat() as CstNode[];
-    return this.visit(child!) as A.Statement;
+    // One alternative, so one child: the statement's own rule.
+    for (const key in ctx) return this.visit(ctx[key]![0] as CstNode) as A.Statement;
+    throw new Error("a statement node without a child");
   }
 
   connectStatement(ctx: Children): A.Statement {
@@ -287,7 +300,7 @@ export class AstBuilder extends BaseVisitor {
 
   matcher(ctx: Children): A.Matcher {
     const negated = Boolean(this.token(ctx, "Not"));
-    const first = this.allTokensOf(ctx)[0]!;
+    const first = this.firstToken(ctx)!;
     const span = this.spanOfToken(first);
     const code = this.token(ctx, "ReplyCode");
     if (code) return { kind: "code", alternatives: code.image.toLowerCase().split("|"), span };
@@ -318,10 +331,6 @@ export class AstBuilder extends BaseVisitor {
     if (this.token(ctx, "Silence")) return { kind: "silence", ms: this.waitDuration(duration!), span };
     if (this.token(ctx, "Any")) return { kind: "any", span };
     return { kind: "closed", span };
-  }
-
-  allTokensOf(ctx: Children): IToken[] {
-    return this.allTokens({ name: "matcher", children: ctx as CstNode["children"] });
   }
 
   // Read by `matcher` directly; present because the visitor must name every rule.
