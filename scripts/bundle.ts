@@ -1,5 +1,5 @@
 // Bundles the compiled CLI (dist/src/cli/main.js and everything it loads) into one CommonJS
-// file, dist/src/cli/bundle.cjs, for bin/mailchat.js to run with a V8 code cache.
+// file, dist/src/cli/bundle.cjs, for bin/mailchat.cjs to run with a V8 code cache.
 //
 // Why: Node 20 compiles every ES module from source on every start (it has no compile cache
 // for them), and a one-shot command like `mailchat check` spends most of its life on that and
@@ -9,7 +9,7 @@
 //
 // The bundle sits beside main.js so that paths the code takes from its own location
 // (`../../../package.json`, `../../../recipes/`) mean the same. Its first line carries a hash
-// of its text: bin/mailchat.js names the cache after it, because V8 checks only a cached
+// of its text: bin/mailchat.cjs names the cache after it, because V8 checks only a cached
 // script's length, and a rebuilt bundle of the same length must never run stale code.
 import { createHash } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
@@ -41,6 +41,12 @@ const result = await build({
   format: "cjs",
   target: "node20",
   write: false,
+  // Smaller is faster to read and to hash, and without comments the file is ASCII, read as
+  // latin1 (no UTF-8 decoding). Names stay, so a stack trace still reads.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  charset: "ascii",
+  legalComments: "none",
   // Every module's import.meta.url becomes the bundle's own: it sits where main.js does.
   define: { "import.meta.url": "__mailchat_bundle_url" },
   banner: { js: '"use strict";\nconst __mailchat_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
@@ -51,6 +57,13 @@ const result = await build({
 });
 
 const text = result.outputFiles[0]!.text;
+// bin/mailchat.cjs reads the bundle as latin1, which is exact only for ASCII.
+const nonAscii = /[^\x00-\x7f]/.exec(text);
+if (nonAscii) {
+  const line = text.slice(0, nonAscii.index).split("\n").length;
+  console.error(`bundle: a character outside ASCII (U+${nonAscii[0].codePointAt(0)!.toString(16).toUpperCase()}) on line ${line} of the bundle; write it as an escape (\\u…) in the source`);
+  process.exit(1);
+}
 const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
 const temporary = `${OUT}.${process.pid}.tmp`;
 writeFileSync(temporary, `// mailchat-bundle ${hash}\n${text}`);

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-const CLI = join(ROOT, "bin/mailchat.js");
+const CLI = join(ROOT, "bin/mailchat.cjs");
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const dir = mkdtempSync(join(tmpdir(), "mailchat-bench-"));
 const rows: Array<[string, string, string, string, string]> = [];

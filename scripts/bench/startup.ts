@@ -30,6 +30,6 @@ function measure(label: string, args: string[]): number {
 }
 
 const baseline = measure("node -e 0", ["-e", "0"]);
-const help = measure("mailchat --version", [join(ROOT, "bin/mailchat.js"), "--version"]);
-const check = measure("mailchat check examples/first.mailchat", [join(ROOT, "bin/mailchat.js"), "check", "examples/first.mailchat"]);
+const help = measure("mailchat --version", [join(ROOT, "bin/mailchat.cjs"), "--version"]);
+const check = measure("mailchat check examples/first.mailchat", [join(ROOT, "bin/mailchat.cjs"), "check", "examples/first.mailchat"]);
 console.log(`ratio check/node: ${(check / baseline).toFixed(2)}x   --version/node: ${(help / baseline).toFixed(2)}x   check overhead: ${(check - baseline).toFixed(1)} ms`);

@@ -100,7 +100,7 @@ const SHELL_PROMPT = /^\s*(?:\$|[\w.-]+@[\w.-]+:[^\s#$]*[#$]|\[[\w.-]+@[\w.-]+ [
 
 /** What a person's typing leaves in a paste: `<ENTER>`, `[Enter]`, `⏎` at the end of a line. */
 function withoutTypingArtefacts(line: string): string {
-  return line.replace(/\s*(?:<ENTER>|<enter>|\[ENTER\]|\[Enter\]|⏎|↵|<CR>|<CRLF>)\s*$/u, "");
+  return line.replace(/\s*(?:<ENTER>|<enter>|\[ENTER\]|\[Enter\]|\u23CE|\u21B5|<CR>|<CRLF>)\s*$/u, "");
 }
 
 const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\])/;

@@ -4,4 +4,4 @@ import { join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
 export const FIXTURES = join(REPO_ROOT, "test", "fixtures");
-export const CLI = join(REPO_ROOT, "bin", "mailchat.js");
+export const CLI = join(REPO_ROOT, "bin", "mailchat.cjs");

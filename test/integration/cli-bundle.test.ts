@@ -1,4 +1,4 @@
-// bin/mailchat.js runs the CLI from one bundled file with V8's code cache (scripts/bundle.ts):
+// bin/mailchat.cjs runs the CLI from one bundled file with V8's code cache (scripts/bundle.ts):
 // the cache is made on the first run, kept private, survives being corrupted, and the bundle
 // says the same as the modules it was made from.
 import { test } from "node:test";
