@@ -4,8 +4,7 @@
 // 2016 and has no POP3), so the sandbox keeps a small, careful server for the subset the
 // recipes need; the protocol logic lives in pop3.ts and imap.ts.
 import { createServer, type Socket } from "node:net";
-import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
-import type { CertificateSet } from "./certs.js";
+import { TLSSocket, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "./listen.js";
 import type { RunningService } from "./smtp.js";
 
@@ -33,13 +32,13 @@ export async function startLineService(options: {
   scheme: string;
   defaultPort: number;
   implicitTls: boolean;
-  certificates: CertificateSet;
-  maxTlsVersion?: "TLSv1.2";
+  /** The TLS context of STARTTLS and implicit TLS (the sandbox's certificate). */
+  context: SecureContext;
   /** 0 (the default) picks a free port. */
   port?: number;
   handler: () => LineHandler;
 }): Promise<RunningService> {
-  const context: SecureContext = createSecureContext({ key: options.certificates.keyPem, cert: options.certificates.certPem, ...(options.maxTlsVersion ? { maxVersion: options.maxTlsVersion } : {}) });
+  const { context } = options;
   /** The topmost socket of each connection (the TLS wrap once there is one). */
   const sockets = new Map<Socket, Socket>();
 
