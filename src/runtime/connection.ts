@@ -112,11 +112,14 @@ export class Connection {
   private gone: Promise<void> = Promise.resolve();
 
   private attach(socket: Socket): void {
-    this.gone = new Promise((resolvePromise) => socket.once("close", () => resolvePromise()));
+    this.gone = socket.destroyed ? Promise.resolve() : new Promise((resolvePromise) => socket.once("close", () => resolvePromise()));
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", () => this.end());
     socket.on("close", () => this.end());
     socket.on("end", () => this.end());
+    // Closed before it was handed over (while waiting for TLS 1.3 tickets): ended, after the
+    // caller has reported the connection.
+    if (socket.destroyed) setImmediate(() => this.end());
   }
 
   private receive(chunk: Buffer): void {

@@ -118,15 +118,49 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
     };
     socket.once("error", fail);
     socket.once("close", () => fail(new HandshakeError("the server closed the connection during the TLS handshake", "ECONNRESET")));
+    const started = Date.now();
+    let ticket = false;
+    socket.once("session", () => (ticket = true));
     socket.once("secureConnect", () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.removeAllListeners("error");
       socket.removeAllListeners("close");
-      resolvePromise({ socket, facts: tlsFacts(socket, settings, servername) });
+      const facts = tlsFacts(socket, settings, servername);
+      if (ticket || facts.version !== "TLSv1.3") return resolvePromise({ socket, facts });
+      awaitTicket(socket, Date.now() - started, () => resolvePromise({ socket, facts }));
     });
   });
+}
+
+/**
+ * After a TLS 1.3 handshake the server sends its session tickets, unasked, once it has the
+ * client's Finished. A command sent before they arrive makes the client's kernel delay its
+ * ACK of them (40 ms on Linux), and a server with Nagle's algorithm on (Postfix) holds its
+ * reply until that ACK: the first reply after STARTTLS came 40 ms late, every session. Sent
+ * after the tickets, the command carries the ACK. The wait is bounded by the handshake's own
+ * time (the tickets are one round trip behind it), so a server that sends none costs about
+ * one round trip, once.
+ */
+function awaitTicket(socket: tls.TLSSocket, handshakeMs: number, done: () => void): void {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(bound);
+    socket.removeListener("session", onTicket);
+    socket.removeListener("close", finish);
+    socket.removeListener("error", finish);
+    done();
+  };
+  // The ticket arrives inside OpenSSL's read: a write from there would be lost, so the
+  // command goes on the next turn of the loop.
+  const onTicket = () => setImmediate(finish);
+  const bound = setTimeout(finish, Math.min(Math.max(handshakeMs, 5), 200));
+  socket.once("session", onTicket);
+  socket.once("close", finish);
+  socket.once("error", finish);
 }
 
 function describeTlsError(error: Error): string {
