@@ -8,6 +8,7 @@ import { listenOnLoopback } from "../sandbox/listen.js";
 import { PREFIX, parseLine } from "../transcript/lines.js";
 import { MAX_REPLY_LINE_BYTES } from "../limits.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
+import { LineBuffer } from "../protocols/line-buffer.js";
 import { divergenceReply, sameClientLine } from "./matching.js";
 
 export { clientPattern } from "./matching.js";
@@ -179,27 +180,26 @@ export async function startReplay(options: {
       for (const line of text.replace(/\r\n$/, "").split("\r\n")) record(`${PREFIX.server}${escapeBytes(Buffer.from(line, "latin1"))}`);
       socket.write(text);
     };
-    let buffer = "";
+    const buffer = new LineBuffer();
     const spotter = protocolFor(SCHEMES[segment.url.split(":")[0]!]?.protocol ?? "smtp")?.createSpotter();
     let waiting: ((line: string | undefined) => void) | undefined;
     const lines: string[] = [];
     let ended = false;
     let tagMap: { recorded: string; client: string } | undefined;
     const onData = (chunk: Buffer) => {
-      buffer += chunk.toString("latin1");
-      let newline: number;
-      let from = 0;
-      while ((newline = buffer.indexOf("\n", from)) >= 0) {
+      // Lines are cut as they complete, and a line arriving a byte at a time is searched
+      // once (LineBuffer), so the work stays linear in what the client sends.
+      buffer.push(chunk);
+      let line: ReturnType<LineBuffer["next"]>;
+      while ((line = buffer.next())) {
         // Compared in the transcript's escaped form: the golden file holds exact bytes that way.
-        const line = escapeBytes(Buffer.from(buffer.slice(from, newline).replace(/\r$/, ""), "latin1"));
-        for (const secret of spotter?.client(line) ?? []) book.add(secret);
-        lines.push(line);
-        from = newline + 1;
+        const shown = escapeBytes(line.raw);
+        for (const secret of spotter?.client(shown) ?? []) book.add(secret);
+        lines.push(shown);
       }
-      buffer = buffer.slice(from);
-      if (buffer.length > MAX_CLIENT_LINE_BYTES) {
+      if (buffer.waiting > MAX_CLIENT_LINE_BYTES) {
         lines.push(`(a line of more than ${MAX_CLIENT_LINE_BYTES} bytes without a line end)`);
-        buffer = "";
+        buffer.clear();
         socket.destroy();
       }
       flush();
