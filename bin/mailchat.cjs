@@ -60,7 +60,7 @@ function bundled() {
   const cacheFile = hash && join(dir, `cli-${hash}-${command}-${process.version}-${process.arch}.v8cache`);
   let cachedData;
   try {
-    if (cacheFile) cachedData = readFileSync(cacheFile);
+    if (cacheFile && trusted(cacheFile)) cachedData = readFileSync(cacheFile);
   } catch {
     // first run of this build: made below
   }
@@ -81,4 +81,14 @@ function bundled() {
     });
   }
   return module.exports;
+}
+
+/**
+ * Code in a cache runs as the user: only a file the user owns and nobody else may write is
+ * used (V8 checks a cache's version and length, not where it came from). Any other is
+ * replaced by a private one.
+ */
+function trusted(file) {
+  const { uid, mode } = statSync(file);
+  return (process.getuid === undefined || uid === process.getuid()) && (mode & 0o022) === 0;
 }

@@ -3,7 +3,7 @@
 // says the same as the modules it was made from.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -33,6 +33,18 @@ test("a corrupted code cache is refused by V8 and made anew; the command's answe
   const corrupted = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
   assert.deepEqual([corrupted.code, corrupted.stdout, corrupted.stderr], [clean.code, clean.stdout, clean.stderr]);
   assert.notEqual(readFileSync(file)[0], 0x41, "the cache was written again");
+});
+
+test("a code cache that others may write is not used: it is replaced by a private one", async () => {
+  const cache = mkdtempSync(join(tmpdir(), "mailchat-code-cache-"));
+  await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  const file = join(cache, readdirSync(cache).find((name) => name.endsWith(".v8cache"))!);
+  chmodSync(file, 0o666);
+  const before = statSync(file).ino;
+  const result = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(statSync(file).mode & 0o077, 0, "written again, private");
+  assert.notEqual(statSync(file).ino, before, "a new file took its place");
 });
 
 test("a cache directory that cannot be written costs the cache, not the run", async () => {
