@@ -3,7 +3,7 @@
 // from one bundled file with V8's code cache when there is one (see scripts/bundle.ts).
 // CommonJS, not an ES module: an ES entry starts Node's module loader, ~6 ms on every run.
 "use strict";
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
 const { createRequire, Module } = require("node:module");
 const { homedir } = require("node:os");
 const { dirname, join } = require("node:path");
@@ -75,6 +75,14 @@ function bundled() {
         const temporary = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
         renameSync(temporary, cacheFile);
+        // Caches of other builds untouched for a week (another install still in use keeps
+        // its own fresh) are never read again.
+        const weekAgo = Date.now() - 7 * 86_400_000;
+        for (const name of readdirSync(dir)) {
+          if (!/^cli-[0-9a-f]+-.*\.v8cache$/.test(name) || name.startsWith(`cli-${hash}-`)) continue;
+          const other = join(dir, name);
+          if (statSync(other).mtimeMs < weekAgo) unlinkSync(other);
+        }
       } catch {
         // a read-only or full disk: run without the cache
       }

@@ -3,7 +3,7 @@
 // says the same as the modules it was made from.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -23,6 +23,24 @@ test("the first run of a command leaves a private code cache named after the bun
   assert.equal(statSync(cache).mode & 0o077, 0);
   const second = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
   assert.deepEqual([second.code, second.stdout, second.stderr], [first.code, first.stdout, first.stderr]);
+});
+
+test("a new build's first run removes other builds' caches unused for a week, and leaves the rest alone", async () => {
+  const cache = mkdtempSync(join(tmpdir(), "mailchat-code-cache-"));
+  const stale = `cli-0123456789abcdef-check-${process.version}-${process.arch}.v8cache`;
+  const recent = `cli-fedcba9876543210-check-${process.version}-${process.arch}.v8cache`;
+  writeFileSync(join(cache, stale), "an earlier build's cache");
+  const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+  utimesSync(join(cache, stale), eightDaysAgo, eightDaysAgo);
+  writeFileSync(join(cache, recent), "another install's cache, in use");
+  writeFileSync(join(cache, "sandbox-keys.pem"), "not a code cache");
+  const result = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  assert.equal(result.code, 0, result.stderr);
+  const names = readdirSync(cache);
+  assert.ok(!names.includes(stale), "the earlier build's cache is gone");
+  assert.ok(names.includes(recent), "another build's recent cache stays");
+  assert.ok(names.includes("sandbox-keys.pem"));
+  assert.equal(names.filter((name) => name.endsWith(".v8cache")).length, 2);
 });
 
 test("a corrupted code cache is refused by V8 and made anew; the command's answer does not change", async () => {
