@@ -184,6 +184,13 @@ Examples:
   $ mailchat run check.mailchat --var host=mx.example.com
   $ mailchat check check.mailchat
 
+Environment:
+  NO_COLOR, FORCE_COLOR   colour off, or on when not a terminal
+  MAILCHAT_CACHE_DIR      where the code cache and the sandbox's keys are kept
+                          (default ~/.cache/mailchat)
+  MAILCHAT_BUNDLE=0       run the compiled modules, not the bundled CLI
+  MAILCHAT_DEBUG=1        the stack of an internal error
+
 Language reference: docs/language.md in the package (node_modules/mailchat/docs/).`,
   );
   return program;
