@@ -5,7 +5,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import { join } from "node:path";
+import { generateCertificates } from "../../src/sandbox/certs.js";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "../helpers/paths.js";
 import { onClientLines, startRawServer } from "../helpers/raw-server.js";
@@ -152,6 +154,32 @@ describe("every wait and every size is bounded", () => {
     assert.match(result.stdout, /agreed to STARTTLS but never answered the TLS ClientHello: a middlebox/);
     assert.ok(result.ms < 8_000, `took ${result.ms} ms`);
   });
+
+  for (const [how, drop] of [
+    ["resets", (socket: TLSSocket) => socket.destroy()],
+    ["closes", (socket: TLSSocket) => socket.end()],
+  ] as const) {
+    test(`a server that ${how} the connection right after the TLS handshake is reported closed, at once`, async () => {
+      const certificates = generateCertificates();
+      const result = await against((socket) => {
+        socket.write("220 mx ESMTP\r\n");
+        onLines(socket, (line) => {
+          if (/^EHLO/i.test(line)) return "250-mx\r\n250 STARTTLS\r\n";
+          if (!/^STARTTLS/i.test(line)) return undefined;
+          socket.removeAllListeners("data");
+          socket.write("220 2.0.0 Ready to start TLS\r\n", () => {
+            const secure = new TLSSocket(socket, { isServer: true, key: certificates.keyPem, cert: certificates.certPem });
+            secure.on("error", () => undefined);
+            secure.once("secure", () => drop(secure));
+          });
+          return undefined;
+        });
+      }, "closes-after-tls");
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /closed/);
+      assert.ok(result.ms < 4_000, `took ${result.ms} ms`);
+    });
+  }
 
   test("a handshake reset after a pinned ClientHello says the server may not accept that version", async () => {
     const result = await against((socket) => socket.once("data", () => socket.resetAndDestroy()), "pinned-tls-reset");
