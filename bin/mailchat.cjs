@@ -56,6 +56,8 @@ function bundled() {
   // after the command: each caches the functions it runs (`check` never compiles the runtime).
   const hash = /^\/\/ mailchat-bundle ([0-9a-f]+)\n/.exec(source)?.[1];
   const command = COMMANDS.includes(args[0]) ? args[0] : "other";
+  // The sandbox's cacheDir() (src/sandbox/certs.ts) names the same place; this file must not
+  // load the CLI to ask it.
   const dir = process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
   const cacheFile = hash && join(dir, `cli-${hash}-${command}-${process.version}-${process.arch}.v8cache`);
   let cachedData;

@@ -82,9 +82,11 @@ export function parseInSlices(tokens: IToken[], file: string): { statements: Scr
     const type = tokens[i]!.tokenType;
     if (lineStart && type === Pipeline) inPipeline = true;
     else if (lineStart && type === End) inPipeline = false;
-    lineStart = type === Newline || type === LineNewline || type === BodyEnd || type === DataBlock;
+    // A message body's lines follow `data` or `bdat` (which hold their own line end): no cut
+    // until its closing `.`.
+    lineStart = type === Newline || type === LineNewline || type === BodyEnd;
     const last = i === tokens.length - 1;
-    if (!last && (i - from < SLICE_TOKENS || inPipeline || !lineStart || type === DataBlock)) continue;
+    if (!last && (i - from < SLICE_TOKENS || inPipeline || !lineStart)) continue;
     parser.input = tokens.slice(from, i + 1);
     const cst = parser.script();
     if (parser.errors.length > 0) return undefined;

@@ -88,11 +88,6 @@ export class AstBuilder extends BaseVisitor {
     return first;
   }
 
-  statementSpan(node: CstNode): A.Span {
-    const tokens = this.allTokens(node).filter((t) => !/^\r?\n$/.test(t.image));
-    return this.spanFrom(tokens[0]!, tokens[tokens.length - 1]!);
-  }
-
   wordTemplate(token: IToken): A.Template {
     return parseTemplate(token.image, (from, to) => this.spanInside(token, from, to), this.diagnostics);
   }
@@ -472,7 +467,7 @@ export class AstBuilder extends BaseVisitor {
       this.diagnostics.push(diagnostic("include-interpolation", "an `include` path cannot hold variables", template.span, "includes are resolved before variables exist"));
     }
     const path = template.parts.map((p) => (p.kind === "text" ? p.text : "")).join("");
-    return { kind: "include", path, span: this.spanFrom(this.token(ctx, "Include")!, this.allTokens(value)[0]!) };
+    return { kind: "include", path, span: this.spanFrom(this.token(ctx, "Include")!, this.firstToken(value.children as Children)!) };
   }
 
   allowStatement(ctx: Children): A.Statement {
