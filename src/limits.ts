@@ -52,3 +52,9 @@ export const MAX_INCLUDE_DEPTH = 16;
 /** A script with everything it includes: a file included twice by each of a chain of files
  *  doubles at every level, so the expanded size is bounded, not only the depth. */
 export const MAX_SCRIPT_BYTES = 8 * 1_048_576;
+
+/** Replies a server sent that no command asked for, held unread: a session that is not
+ *  current has no `expect` reading them, and a server writing `250 …` without pause would
+ *  otherwise fill memory (1.5 GB in 8 s). Past this many, or past the 64 MiB of one message
+ *  reply in all, the connection is dropped as broken. */
+export const MAX_UNASKED_REPLIES = 1_000;

@@ -8,6 +8,7 @@ import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from 
 import { openSasl, type SaslExchange } from "./credentials.js";
 import { LiteralLineFramer } from "./literal-framer.js";
 import { PlainSession, describeCapabilityList, type Capabilities, type Command, type Credentials, type CredentialSpotter, type Exchange, type Protocol, type Reply } from "./types.js";
+import { CommandFraming } from "./command-framing.js";
 
 const COMPLETION = /^(OK|NO|BYE)\b/i;
 /** A line that is one string, quoted or a literal: a SASL challenge (RFC 5804 §2.1). */
@@ -101,11 +102,21 @@ async function authenticate(exchange: Exchange, { mechanism, user, secret }: Cre
   exchange.putBack(await exchange.reply());
 }
 
-/** Commands go out as typed; a line ending in `{n+}` announces a literal whose data (sent by
- *  mailchat for a sized literal) completes the command, so the line itself owes no reply. */
+/** Commands go out as typed; a line ending in `{n+}` announces a literal (RFC 5804 §4) whose
+ *  bytes, and the CRLF after them, complete the command: only the line that ends it owes the
+ *  reply, however many lines the literal's data takes. */
 export class SieveSession extends PlainSession {
+  private readonly framing = new CommandFraming();
+
   override command(line: string): Command {
-    return { wire: line, shown: line, replies: /\{\d+\+\}$/.test(line) ? 0 : 1 };
+    const outcome = this.framing.line(line);
+    const command: Command = { wire: line, shown: line, replies: outcome.ends ? 1 : 0 };
+    if (outcome.continued) command.continues = true;
+    return command;
+  }
+
+  override raw(bytes: Buffer): void {
+    this.framing.bytes(bytes);
   }
 }
 

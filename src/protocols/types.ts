@@ -94,6 +94,9 @@ export interface Command {
   replies: number;
   /** The line announces a synchronizing literal: the server's `+` comes before its data. */
   awaitsGoAhead?: boolean;
+  /** The line continues a command already begun (a literal's data, the text after a
+   *  literal, the answer to a `+`): it starts no command and carries no tag. */
+  continues?: boolean;
 }
 
 /** What a protocol keeps per connection: tags, literals, continuations, LMTP recipients. */
@@ -177,7 +180,7 @@ export class PlainSession implements ProtocolSession {
   taken(): undefined {
     return undefined;
   }
-  raw(): void {}
+  raw(_bytes?: Buffer): void {}
   nextTag(): string {
     return "";
   }

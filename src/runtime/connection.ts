@@ -3,6 +3,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TlsSettings } from "../compile/steps.js";
+import { MAX_MESSAGE_REPLY_BYTES, MAX_UNASKED_REPLIES } from "../limits.js";
 import { FramingError, type Protocol, type Reply, type ReplyFramer } from "../protocols/types.js";
 import type { TlsFacts } from "./events.js";
 import { HandshakeError, handshake } from "./tls.js";
@@ -24,6 +25,9 @@ export class ConnectError extends Error {
 
 export interface ConnectionListener {
   reply(reply: Reply): void;
+  /** The server broke the protocol's bounds; mailchat drops the connection (then `closed`
+   *  follows, by the client). Told when it happens, whether or not a step is waiting. */
+  broken?(error: FramingError): void;
   closed(by: "server" | "client"): void;
 }
 
@@ -31,6 +35,10 @@ export class Connection {
   private socket: Socket | TLSSocket;
   private framer: ReplyFramer;
   private readonly queue: Reply[] = [];
+  /** Bytes of the replies queued, and how many of them no command asked for. */
+  private queuedBytes = 0;
+  private unasked = 0;
+  private readonly unaskedReplies = new WeakSet<Reply>();
   private waiter: ((arrival: Arrival) => void) | undefined;
   private ended = false;
   private framingError: FramingError | undefined;
@@ -129,20 +137,48 @@ export class Connection {
       replies = this.framer.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
-      // The server broke the protocol's bounds: stop reading and tell whoever waits.
-      this.framingError = error;
-      this.socket.destroy();
-      this.settle({ kind: "framing", error });
-      return;
+      return this.broken(error);
     }
     for (const reply of replies) {
       if (this.awaiting > 0) this.awaiting -= 1;
-      else if (!this.lenient) reply.unsolicited = true;
+      else {
+        if (!this.lenient) reply.unsolicited = true;
+        this.unasked += 1;
+        this.unaskedReplies.add(reply);
+      }
       this.listener.reply(reply);
       this.queue.push(reply);
+      this.queuedBytes += reply.bytes;
     }
-    if (this.queue.length > 0 && this.waiter) this.settle({ kind: "reply", reply: this.queue.shift()! });
+    if (this.queue.length > 0 && this.waiter) this.settle({ kind: "reply", reply: this.shift()! });
+    if (this.unasked > MAX_UNASKED_REPLIES || this.queuedBytes > MAX_MESSAGE_REPLY_BYTES) {
+      const what = this.unasked > MAX_UNASKED_REPLIES ? `${this.unasked} replies that no command asked for` : `${this.queuedBytes} bytes of replies that were not read`;
+      this.broken(new FramingError(`the server sent ${what} (limit ${this.unasked > MAX_UNASKED_REPLIES ? MAX_UNASKED_REPLIES : `${MAX_MESSAGE_REPLY_BYTES} bytes`}): a flood, so mailchat dropped the connection`, this.queue[this.queue.length - 1]?.raw[0] ?? Buffer.alloc(0)));
+    }
   }
+
+  /** The server broke the protocol's bounds: stop reading, say so, tell whoever waits. */
+  private broken(error: FramingError): void {
+    this.framingError = error;
+    this.closingByClient = true;
+    this.listener.broken?.(error);
+    this.socket.destroy();
+    this.settle({ kind: "framing", error });
+  }
+
+  private shift(): Reply | undefined {
+    const reply = this.queue.shift();
+    if (!reply) return undefined;
+    this.queuedBytes -= reply.bytes;
+    if (this.unaskedReplies.delete(reply)) this.unasked -= 1;
+    return reply;
+  }
+
+  /** The bounds were broken and no step has been told yet. */
+  get brokenUnread(): FramingError | undefined {
+    return this.framingTold ? undefined : this.framingError;
+  }
+  private framingTold = false;
 
   private end(): void {
     if (this.ended) return;
@@ -155,14 +191,18 @@ export class Connection {
   private settle(arrival: Arrival): void {
     const waiter = this.waiter;
     this.waiter = undefined;
+    if (waiter && arrival.kind === "framing") this.framingTold = true;
     waiter?.(arrival);
   }
 
   /** The next complete reply, or why none came. */
   next(timeoutMs: number): Promise<Arrival> {
-    const queued = this.queue.shift();
+    const queued = this.shift();
     if (queued) return Promise.resolve({ kind: "reply", reply: queued });
-    if (this.framingError) return Promise.resolve({ kind: "framing", error: this.framingError });
+    if (this.framingError) {
+      this.framingTold = true;
+      return Promise.resolve({ kind: "framing", error: this.framingError });
+    }
     if (this.ended) return Promise.resolve({ kind: "closed", partial: this.framer.pending() });
     return new Promise((resolvePromise) => {
       const timer = setTimeout(() => {
@@ -178,8 +218,9 @@ export class Connection {
 
   /** Tells the framer a command line was sent (before its bytes go out), and how many
    *  replies it asks for (0 for a LITERAL+ line, one per recipient after LMTP's data). */
-  sent(line: string, replies = 1): void {
-    this.framer.sent?.(line);
+  sent(line: string, replies = 1, continues = false): void {
+    // A line that continues a command (a literal's data) starts none: it names no tag.
+    if (!continues) this.framer.sent?.(line);
     this.awaiting += replies;
     this.lenient = false;
   }
@@ -198,6 +239,7 @@ export class Connection {
   /** Leaves a reply at the head of the queue for the next `expect`. */
   putBack(reply: Reply): void {
     this.queue.unshift(reply);
+    this.queuedBytes += reply.bytes;
   }
 
   /** Replies received but not yet taken. */
@@ -219,6 +261,8 @@ export class Connection {
    */
   async upgrade(options: { host: string; settings: TlsSettings; ca?: string[]; timeoutMs: number; greets?: boolean }): Promise<{ facts: TlsFacts; dropped: number }> {
     const dropped = this.framer.discard() + this.queue.splice(0).reduce((sum, r) => sum + r.bytes, 0);
+    this.queuedBytes = 0;
+    this.unasked = 0;
     const plain = this.socket;
     plain.removeAllListeners("data");
     plain.removeAllListeners("close");

@@ -68,8 +68,16 @@ export class SessionState {
   port = 0;
   implicitTls = false;
   greeted = false;
+  /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
+  closedByServer = false;
 
   constructor(readonly name: string) {}
+
+  /** A close no step of this session has judged: the server hung up while the session was
+   *  idle, and not on a QUIT/LOGOUT. A close taken by `expect closed` leaves no connection. */
+  get unjudgedClose(): boolean {
+    return this.closedByServer && Boolean(this.connection?.closed) && this.connection!.unread().length === 0 && !/^(?:\S+ )?(?:QUIT|LOGOUT)$/i.test(this.lastSent ?? "");
+  }
 }
 
 export class RunContext {
@@ -226,6 +234,35 @@ export class RunContext {
     return failure;
   }
 
+  /**
+   * Sessions other than the current one are judged as it is: a bounds break (a flood, an
+   * endless line) fails the run at the next step, named, whether or not the session is used
+   * again; a close fails it at the end of the script unless a step of that session took it.
+   */
+  otherSessionFault(atEnd: boolean): StepFailure | undefined {
+    for (const state of this.sessions.values()) {
+      if (state === this.current || !state.connection) continue;
+      const broken = state.connection.brokenUnread;
+      const label = state.name ? `session \`${state.name}\`` : "the first session";
+      if (broken) {
+        const failure: Failure = { message: `${label} (not the one in use): ${broken.message}`, expected: "replies within the protocol's bounds", actual: this.shownBytes(broken.received) };
+        const hint = this.hint({ expected: "", step: "expect", situation: "framing" });
+        if (hint) failure.hint = hint;
+        return new StepFailure(failure);
+      }
+      if (atEnd && state.unjudgedClose) {
+        const last = state.lastReply ? ` after its reply \`${state.lastReply.split("\n").pop()}\`` : "";
+        return new StepFailure({
+          message: `${label}: the server closed the connection before the script's end${last}, and no step of that session accepts it`,
+          expected: "an open connection, or `expect closed`",
+          actual: state.lastReply ?? "(closed)",
+          hint: `a script that expects the close says \`use ${state.name || "NAME"}\` then \`expect closed\``,
+        });
+      }
+    }
+    return undefined;
+  }
+
   /** Why nothing can be sent: the server has gone, and what it said last. */
   closedFailure(what: string): StepFailure {
     const last = this.lastReply ? ` after its reply \`${this.lastReply.split("\n").pop()}\`` : "";
@@ -244,20 +281,23 @@ export class RunContext {
     }
   }
 
-  /** Sends one line (CRLF added), owing `replies` replies; the transcript gets `shown`. */
-  async send(wire: string, shown: string, replies = 1): Promise<void> {
-    const text = this.owe(wire, shown, replies, false);
-    await this.write(`${wire}\r\n`, `\`${text}\``);
+  /** Sends one line (CRLF added), owing `replies` replies; the transcript gets `shown`.
+   *  A line that `continues` a command begun earlier starts no command of its own. */
+  async send(wire: string, shown: string, replies = 1, continues = false): Promise<void> {
+    const text = this.owe(wire, shown, replies, false, continues);
+    // The line is shown as it is handed to the socket: its reply may arrive (and be shown)
+    // before the write's callback runs, most often right after a TLS 1.3 handshake.
     this.lastSent = text;
     this.emit({ type: "client", text, secret: shown !== wire });
+    await this.write(`${wire}\r\n`, `\`${text}\``);
   }
 
   /** Books a command line about to go out: its secrets, the replies it owes, what it answers. */
-  owe(wire: string, shown: string, replies: number, pipelined: boolean): string {
+  owe(wire: string, shown: string, replies: number, pipelined: boolean, continues = false): string {
     for (const secret of this.spotter?.client(wire) ?? []) this.book.add(secret);
     const text = this.shown(shown);
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
-    this.connection.sent(wire, replies);
+    this.connection.sent(wire, replies, continues);
     this.owed += replies;
     for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined });
     if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);

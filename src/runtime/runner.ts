@@ -65,6 +65,8 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
     const stepStarted = Date.now();
     if (step) ctx.emit({ type: "step-start", step: info });
     try {
+      const fault = ctx.otherSessionFault(false);
+      if (fault) throw fault;
       if (step) await runStep(ctx, step, options.route);
       else await settleAll(ctx);
       if (step) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
@@ -159,6 +161,8 @@ async function settleAll(ctx: RunContext): Promise<void> {
     await ctx.settle(DEFAULT_TIMEOUT_MS, true);
   }
   ctx.current = current;
+  const fault = ctx.otherSessionFault(true);
+  if (fault) throw fault;
 }
 
 /** Every open session closed (politely after a pass, at once after a failure). */

@@ -22,7 +22,8 @@ export class ImapSpotter implements CredentialSpotter {
     }
     this.login = undefined;
     if (this.sasl) return this.sasl.response(line);
-    const command = /^(?:\S+\s+)?(LOGIN|AUTHENTICATE)\s+(.*)$/i.exec(line);
+    // Whatever precedes the command: mailchat's tag, a tag typed by the user, or both.
+    const command = /^(?:\S+\s+){0,2}?(LOGIN|AUTHENTICATE)\s+(.*)$/i.exec(line);
     if (!command) return [];
     if (command[1]!.toUpperCase() === "LOGIN") {
       this.login = { args: [] };

@@ -6,8 +6,6 @@ import { LiteralLineFramer } from "../literal-framer.js";
 /** An IMAP line (without literals) may be long — SEARCH results, CAPABILITY — but not endless. */
 export const MAX_IMAP_LINE_BYTES = 1_048_576;
 
-export const LITERAL_AT_END = /\{(\d+)\}$/;
-
 export class ImapFramer extends LiteralLineFramer {
   /** Tags of commands sent and not yet completed: only their tagged lines end a reply. */
   private readonly tags = new Set<string>();

@@ -5,7 +5,8 @@ import { SECRET_PLACEHOLDER } from "../../limits.js";
 import { cramMd5Response, loginResponses, plainResponse, xoauth2Response } from "../../sasl/index.js";
 import { bracketedCodes, type Capabilities, type Command, type Credentials, type Exchange, type Protocol, type ProtocolSession, type Reply } from "../types.js";
 import { ImapSpotter } from "./credentials.js";
-import { ImapFramer, LITERAL_AT_END } from "./framer.js";
+import { CommandFraming } from "../command-framing.js";
+import { ImapFramer } from "./framer.js";
 
 export { ImapFramer, MAX_IMAP_LINE_BYTES } from "./framer.js";
 export { ImapSpotter } from "./credentials.js";
@@ -100,10 +101,38 @@ export async function authenticateSaslLogin(exchange: Exchange, user: string, se
   exchange.putBack(await exchange.reply());
 }
 
+/**
+ * Commands of RFC 9051 and the extensions servers announce (RFC 2177 IDLE, 2971 ID, 4314
+ * ACL, 4978 COMPRESS, 5256 SORT/THREAD, 5464 METADATA, 5465 NOTIFY, 6851 MOVE, 8437
+ * UNAUTHENTICATE, 8508 REPLACE, 9208 QUOTA, …): a line whose first word is none of them and
+ * whose second word is one carries its own tag, as every knowledge-base article types it
+ * (`a1 LOGIN user pass`, `. SELECT INBOX`).
+ */
+const IMAP_COMMANDS = new Set(
+  "APPEND AUTHENTICATE CAPABILITY CHECK CLOSE COMPRESS COPY CREATE DELETE DELETEACL ENABLE ESEARCH EXAMINE EXPUNGE FETCH GETACL GETMETADATA GETQUOTA GETQUOTAROOT ID IDLE LIST LISTRIGHTS LOGIN LOGOUT LSUB MOVE MYRIGHTS NAMESPACE NOOP NOTIFY RENAME REPLACE SEARCH SELECT SETACL SETMETADATA SETQUOTA SORT STARTTLS STATUS STORE SUBSCRIBE THREAD UID UNAUTHENTICATE UNSELECT UNSUBSCRIBE URLFETCH GENURLAUTH RESETKEY CONVERSIONS CONVERT".split(" "),
+);
+
+/** RFC 9051 §9 `x-command`: an experimental command is "X" and an atom (XLIST, XAPPLEPUSHSERVICE). */
+function isCommandName(word: string): boolean {
+  return IMAP_COMMANDS.has(word.toUpperCase()) || /^X[A-Za-z][A-Za-z-]+$/.test(word);
+}
+
+/** RFC 9051 §9: a tag is astring characters other than `+`. */
+const TAG = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
+
+/** The tag the user typed at the start of a line (`a1 LOGIN …`), if it carries one. */
+export function typedTag(line: string): string | undefined {
+  const [first, second] = line.split(" ", 2);
+  if (first === undefined || second === undefined || !TAG.test(first) || isCommandName(first)) return undefined;
+  return isCommandName(second) ? first : undefined;
+}
+
 export class ImapSession implements ProtocolSession {
   private count = 0;
-  /** The previous line announced a synchronizing literal: this line is its data. */
-  private literalPending = false;
+  /** Tags typed by the user, so that mailchat's own never repeat one. */
+  private readonly typed = new Set<string>();
+  /** Where the client stands in its command stream: literals are counted by their bytes. */
+  private readonly framing = new CommandFraming();
   /** The last reply taken was a `+` continuation (AUTHENTICATE, RFC 9051 §7.5): the next
    *  line answers it. */
   private continuationPending = false;
@@ -111,34 +140,44 @@ export class ImapSession implements ProtocolSession {
   lastTag: string | undefined;
 
   command(line: string, capabilities: Capabilities | undefined): Command {
-    const untagged = this.literalPending || this.continuationPending;
-    if (!untagged) this.lastTag = `A${++this.count}`;
-    const wire = untagged ? line : `${this.lastTag} ${line}`;
+    const answersContinuation = this.continuationPending && !this.framing.continuing;
     this.continuationPending = false;
-    this.literalPending = LITERAL_AT_END.test(line);
-    if (!this.literalPending) return { wire, shown: wire, replies: 1 };
-    // RFC 7888: with LITERAL+ the client need not wait, and this line gets no reply of its own.
-    if (capabilities?.has("LITERAL+")) {
-      const plus = wire.replace(/\{(\d+)\}$/, "{$1+}");
-      return { wire: plus, shown: plus, replies: 0 };
+    let wire = line;
+    if (!this.framing.continuing && !answersContinuation) {
+      const typed = typedTag(line);
+      if (typed) this.typed.add(typed.toUpperCase());
+      this.lastTag = typed ?? this.nextTag();
+      if (!typed) wire = `${this.lastTag} ${line}`;
     }
-    return { wire, shown: wire, replies: 1, awaitsGoAhead: true };
+    // RFC 7888: with LITERAL+ the client need not wait for the go-ahead.
+    if (capabilities?.has("LITERAL+")) wire = wire.replace(/\{(\d+)\}$/, "{$1+}");
+    const outcome = this.framing.line(wire);
+    const untagged = outcome.continued || answersContinuation;
+    const command: Command = { wire, shown: wire, replies: outcome.ends ? 1 : 0 };
+    if (untagged) command.continues = true;
+    if (outcome.announced?.synchronizing) {
+      command.replies = 1;
+      command.awaitsGoAhead = true;
+    }
+    return command;
   }
 
   taken(reply: Reply): undefined {
-    this.continuationPending = reply.status === "+";
+    // A literal's go-ahead lets its bytes follow; any other `+` asks for an answer line.
+    this.continuationPending = reply.status === "+" && !this.framing.inLiteral;
     // A literal the server refused (NO/BAD instead of `+`) is not sent.
-    if (reply.status !== "+") this.literalPending = false;
+    if (reply.status !== "+" && this.framing.inLiteral) this.framing.refused();
     return undefined;
   }
 
   raw(bytes: Buffer): void {
-    // A literal (or continuation answer) finished by raw bytes closes its command.
-    if (bytes[bytes.length - 1] === 0x0a) this.literalPending = this.continuationPending = false;
+    this.continuationPending = false;
+    this.framing.bytes(bytes);
   }
 
   nextTag(): string {
-    this.lastTag = `A${++this.count}`;
+    do this.lastTag = `A${++this.count}`;
+    while (this.typed.has(this.lastTag));
     return this.lastTag;
   }
 

@@ -32,7 +32,14 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
           state.lastReply = lines.join("\n");
           ctx.emit({ type: "server", lines }, state);
         },
-        closed: (by) => ctx.emit({ type: "closed", by }, state),
+        broken: (error) => {
+          // The current session's steps report it as they read; another is marked now.
+          if (state !== ctx.current) ctx.emit({ type: "marker", message: `${ctx.book.redact(error.message)}` }, state);
+        },
+        closed: (by) => {
+          if (by === "server") state.closedByServer = true;
+          ctx.emit({ type: "closed", by }, state);
+        },
       },
     };
     if (step.implicitTls) openOptions.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };

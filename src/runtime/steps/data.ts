@@ -41,10 +41,10 @@ export async function data(ctx: RunContext, step: Extract<Step, { kind: "data" }
   const long = lines.filter((line) => Buffer.byteLength(line) > MAX_BODY_LINE_BYTES).length;
   if (long > 0) ctx.note(`${long} body line(s) exceed RFC 5321's ${MAX_BODY_LINE_BYTES} octets; many servers reject such messages`);
   endOfData(ctx);
-  await ctx.write(encodeData(lines), "the message");
   for (const line of lines.map(dotStuff)) ctx.emit({ type: "client", text: ctx.shown(line), secret: false });
   ctx.emit({ type: "client", text: ".", secret: false });
   ctx.lastSent = ".";
+  await ctx.write(encodeData(lines), "the message");
 }
 
 export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "data-file" }>, sendCommand: Send): Promise<void> {
@@ -72,8 +72,8 @@ export async function dataFile(ctx: RunContext, step: Extract<Step, { kind: "dat
   }
   const last = encoder.end();
   endOfData(ctx);
-  await ctx.write(last, "the end of data");
   ctx.emit({ type: "client", text: ctx.shown(`(message from ${name}: ${encoder.lines} lines, ${encoder.bytes} bytes)`), secret: false });
   ctx.emit({ type: "client", text: ".", secret: false });
   ctx.lastSent = ".";
+  await ctx.write(last, "the end of data");
 }

@@ -29,9 +29,9 @@ export async function probeEndOfData(ctx: RunContext, step: Extract<Step, { kind
   ctx.answering = [];
   const connection = ctx.connection!;
   connection.sentRaw([]);
-  await ctx.write(probe, "the probe");
   ctx.emit({ type: "client", text: `(probe) ${ctx.book.show(probe)}`, secret: false });
   ctx.lastSent = "(the probe)";
+  await ctx.write(probe, "the probe");
 
   const refused = (reply: Reply | undefined, when: string) => {
     const said = reply ? ` (${ctx.shownReply(reply).split("\n").pop()})` : "";
@@ -47,8 +47,8 @@ export async function probeEndOfData(ctx: RunContext, step: Extract<Step, { kind
   if (first.kind === "framing") throw new StepFailure({ message: first.error.message, expected: "a reply, or none", actual: ctx.shownBytes(first.error.received), span: step.span });
 
   // Still reading the message: end it canonically (the NOOP line supplied the CRLF).
-  await ctx.write(".\r\n", "the end of data");
   ctx.emit({ type: "client", text: ".", secret: false });
+  await ctx.write(".\r\n", "the end of data");
   const final = await connection.next(step.timeoutMs);
   if (final.kind !== "reply") {
     if (final.kind === "closed") return refused(undefined, "at the end of data: it closed the connection");

@@ -7,7 +7,7 @@ import { StepFailure } from "../failures.js";
 /** A command line as the protocol frames it; a synchronizing literal's `+` is waited for. */
 export async function sendCommand(ctx: RunContext, line: string, timeoutMs: number): Promise<void> {
   const command = ctx.session!.command(line, ctx.capabilities);
-  await ctx.send(command.wire, command.shown, command.replies);
+  await ctx.send(command.wire, command.shown, command.replies, command.continues);
   if (!command.awaitsGoAhead) return;
   const reply = await ctx.take(timeoutMs, "+ (go ahead with the literal)", "send");
   if (reply.status !== "+") {
@@ -27,15 +27,15 @@ export async function sendWithLiteral(ctx: RunContext, line: string, literal: { 
   const data = Buffer.concat([literal.bytes, Buffer.from("\r\n")]);
   ctx.session!.raw(data);
   ctx.owe("", line, 1, false);
-  await ctx.write(data, "the literal");
   if (literal.file) {
     ctx.emit({ type: "client", text: ctx.shown(`(literal from ${literal.file}: ${literal.bytes.length} bytes)`), secret: false });
-    return;
+  } else {
+    const parts = transcriptParts(literal.bytes);
+    // The CRLF ending the literal's last line starts no line of its own.
+    if (parts.length > 1 && parts[parts.length - 1]!.length === 0) parts.pop();
+    for (const part of parts) ctx.emit({ type: "client", text: ctx.book.show(part), secret: false });
   }
-  const parts = transcriptParts(literal.bytes);
-  // The CRLF ending the literal's last line starts no line of its own.
-  if (parts.length > 1 && parts[parts.length - 1]!.length === 0) parts.pop();
-  for (const part of parts) ctx.emit({ type: "client", text: ctx.book.show(part), secret: false });
+  await ctx.write(data, "the literal");
 }
 
 export async function sendRaw(ctx: RunContext, bytes: string): Promise<void> {
@@ -50,9 +50,9 @@ export async function sendRaw(ctx: RunContext, bytes: string): Promise<void> {
   ctx.connection?.sentRaw(lines);
   ctx.session?.raw(buffer);
   const shown = `(raw) ${ctx.book.show(buffer)}`;
-  await ctx.write(buffer, shown);
   ctx.lastSent = shown;
   ctx.emit({ type: "client", text: shown, secret: false });
+  await ctx.write(buffer, shown);
 }
 
 /**
@@ -75,8 +75,8 @@ export async function sendPipeline(ctx: RunContext, lines: string[]): Promise<vo
   }
   const commands = lines.map((line) => ctx.session!.command(line, ctx.capabilities));
   const shown = commands.map((command) => ctx.owe(command.wire, command.shown, command.replies, true));
-  await ctx.write(commands.map((command) => `${command.wire}\r\n`).join(""), `the pipeline of ${commands.length} commands`);
   ctx.emit({ type: "marker", message: `pipeline: ${commands.length} commands in one write` });
   commands.forEach((command, index) => ctx.emit({ type: "client", text: shown[index]!, secret: command.shown !== command.wire }));
   ctx.lastSent = shown[shown.length - 1];
+  await ctx.write(commands.map((command) => `${command.wire}\r\n`).join(""), `the pipeline of ${commands.length} commands`);
 }

@@ -1,0 +1,222 @@
+// Trust, round two (issue 21): the transcript in wire order, literals counted by their bytes,
+// tags typed by the user, and named sessions bounded and judged like the current one. Real
+// TCP and TLS on 127.0.0.1; servers that count bytes as Dovecot does, or misbehave on purpose.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { join } from "node:path";
+import { generateCertificates } from "../../src/sandbox/certs.js";
+import { runCli } from "../helpers/cli.js";
+import { FIXTURES } from "../helpers/paths.js";
+import { onClientLines, startRawServer } from "../helpers/raw-server.js";
+
+const script = (name: string) => join(FIXTURES, "hostile", name, "script.mailchat");
+
+/** Writes `chunk` for as long as the client reads, from a moment after the reply before it. */
+function flood(socket: Socket, chunk: Buffer): void {
+  const pump = () => {
+    while (!socket.destroyed) if (!socket.write(chunk)) return void socket.once("drain", pump);
+  };
+  setTimeout(pump, 50);
+}
+
+/** An SMTP server that says little and waits: the other session of a two-session script. */
+function quietSmtp(socket: Socket): void {
+  socket.write("220 quiet ESMTP\r\n");
+  onClientLines(socket, (line) => socket.write(/^QUIT/i.test(line) ? "221 bye\r\n" : "250 ok\r\n"));
+}
+
+/**
+ * An IMAP server that reads commands as RFC 9051 §4.3 says: a line ending in `{n}` (`+` after
+ * a synchronizing one) is followed by exactly n bytes, and the command ends at the first CRLF
+ * outside literals. It answers each whole command with its own tag and keeps what it read.
+ */
+function strictImap(commands: string[]) {
+  return (socket: Socket) => {
+    socket.write("* OK strict IMAP ready\r\n");
+    let buffer = Buffer.alloc(0);
+    let command = "";
+    let literalLeft = 0;
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        if (literalLeft > 0) {
+          const taken = Math.min(literalLeft, buffer.length);
+          if (taken === 0) return;
+          command += buffer.subarray(0, taken).toString("latin1");
+          buffer = buffer.subarray(taken);
+          literalLeft -= taken;
+          continue;
+        }
+        const lf = buffer.indexOf("\r\n");
+        if (lf < 0) return;
+        const line = buffer.subarray(0, lf).toString("latin1");
+        buffer = buffer.subarray(lf + 2);
+        command += line;
+        const literal = /\{(\d+)(\+?)\}$/.exec(line);
+        if (literal) {
+          command += "\r\n";
+          literalLeft = Number(literal[1]);
+          if (!literal[2]) socket.write("+ go ahead\r\n");
+          continue;
+        }
+        commands.push(command);
+        const [tag, verb = ""] = command.split(" ");
+        command = "";
+        if (!tag || !verb) socket.write(`${tag || "*"} BAD Invalid arguments\r\n`);
+        else if (/^LOGOUT$/i.test(verb)) socket.end(`* BYE bye\r\n${tag} OK Logout completed.\r\n`);
+        else socket.write(`${tag} OK ${verb} completed.\r\n`);
+      }
+    });
+  };
+}
+
+describe("the transcript is in wire order", () => {
+  test("after a TLS 1.3 STARTTLS the command is shown before the reply that answers it, in 20 runs of 20", async () => {
+    const certificates = generateCertificates();
+    const server = await startRawServer((socket) => {
+      socket.write("220 mx ESMTP\r\n");
+      const plain = (chunk: Buffer) => {
+        const line = chunk.toString("latin1");
+        if (/^EHLO/i.test(line)) socket.write("250-mx\r\n250 STARTTLS\r\n");
+        if (!/^STARTTLS/i.test(line)) return;
+        socket.removeListener("data", plain);
+        socket.write("220 2.0.0 Ready to start TLS\r\n", () => {
+          const secure = new TLSSocket(socket, { isServer: true, key: certificates.keyPem, cert: certificates.certPem, minVersion: "TLSv1.3" });
+          secure.on("error", () => undefined);
+          // The reply goes out the moment the command arrives, before the client's write
+          // callback can run.
+          onClientLines(secure, (command) => secure.write(/^QUIT/i.test(command) ? "221 bye\r\n" : "250-mx\r\n250 SIZE 1000\r\n"));
+        });
+      };
+      socket.on("data", plain);
+    });
+    try {
+      for (let run = 0; run < 20; run++) {
+        const result = await runCli(["run", script("wire-order-tls13"), "--var", `port=${server.port}`]);
+        assert.equal(result.code, 0, result.stdout);
+        const afterTls = result.stdout.slice(result.stdout.lastIndexOf("C: EHLO client.test"));
+        assert.match(afterTls, /^C: EHLO client\.test\nS: 250-mx\nS: 250 SIZE 1000\n/, `run ${run + 1}: the EHLO after STARTTLS is not followed by its reply\n${result.stdout}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("literals are counted by their bytes", () => {
+  test("a literal finished by `send raw` and ended by an empty `send` is one command; MULTIAPPEND continues after a literal", async () => {
+    const commands: string[] = [];
+    const server = await startRawServer(strictImap(commands));
+    try {
+      const result = await runCli(["run", script("literal-over-two-lines"), "--var", `port=${server.port}`]);
+      assert.equal(result.code, 0, result.stdout);
+      assert.deepEqual(commands, ["A1 APPEND box {13}\r\nSubject: hi\r\n", "A2 APPEND box {5}\r\nhello {6}\r\nworld!", "A3 LOGOUT"]);
+      // The empty line that ends the first command goes untagged.
+      assert.doesNotMatch(result.stdout, /C: A\d+ *\n/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("a tag typed by the user", () => {
+  test("goes out as typed, must come back on the completion, and its LOGIN password is masked in every report", async () => {
+    const commands: string[] = [];
+    const server = await startRawServer(strictImap(commands));
+    try {
+      for (const reporter of ["pretty", "json", "tap", "junit"]) {
+        commands.length = 0;
+        const result = await runCli(["run", script("typed-imap-tag"), "--var", `port=${server.port}`, "--reporter", reporter]);
+        assert.equal(result.code, 0, result.stdout);
+        assert.doesNotMatch(result.stdout, /Sup3r-Secret/, reporter);
+        assert.deepEqual(commands, ['a1 LOGIN "alice@mailchat.test" "Sup3r-Secret!"', ". SELECT INBOX", "A2 NOOP", "a2 LOGOUT"]);
+      }
+      const pretty = await runCli(["run", script("typed-imap-tag"), "--var", `port=${server.port}`]);
+      assert.match(pretty.stdout, /C: a1 LOGIN "alice@mailchat\.test" "\*{8}"\n/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a completion that carries another tag does not complete the typed one", async () => {
+    const server = await startRawServer((socket) => {
+      socket.write("* OK ready\r\n");
+      onClientLines(socket, () => socket.write("A1 OK not yours\r\n"));
+    });
+    try {
+      const result = await runCli(["run", script("typed-imap-tag"), "--var", `port=${server.port}`]);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /C: a1 LOGIN/);
+      assert.match(result.stdout, /no final line|not complete/);
+      assert.doesNotMatch(result.stdout, /Sup3r-Secret/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("a session that is not current is bounded and judged", () => {
+  test("a flood of SMTP replies nobody asked for fails the run, naming the session, in bounded memory", async () => {
+    const flooded = await startRawServer((socket) => {
+      socket.write("220 flood ESMTP\r\n");
+      socket.once("data", () => {
+        socket.write("250 hello\r\n");
+        flood(socket, Buffer.from("250 more\r\n".repeat(10_000)));
+      });
+    });
+    const quiet = await startRawServer(quietSmtp);
+    try {
+      const result = await runCli(["run", script("other-session-smtp-flood"), "--var", `port=${flooded.port}`, "--var", `quiet=${quiet.port}`]);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /session `flooded` \(not the one in use\): the server sent \d+ replies that no command asked for/);
+      assert.ok(result.peakMiB < 200, `peak ${result.peakMiB} MiB`);
+      assert.ok(result.ms < 10_000, `took ${result.ms} ms`);
+    } finally {
+      await flooded.close();
+      await quiet.close();
+    }
+  });
+
+  test("an IMAP flood of untagged lines breaks the bounds: reported as mailchat's drop, not the server's close, and fails the run", async () => {
+    const flooded = await startRawServer((socket) => {
+      socket.write("* OK ready\r\n");
+      onClientLines(socket, (line) => {
+        socket.write(`${line.split(" ")[0]} OK done\r\n`);
+        flood(socket, Buffer.from("* 1 EXISTS\r\n".repeat(20_000)));
+      });
+    });
+    const quiet = await startRawServer(quietSmtp);
+    try {
+      const result = await runCli(["run", script("other-session-imap-flood"), "--var", `port=${flooded.port}`, "--var", `quiet=${quiet.port}`], { timeoutMs: 60_000 });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /session `flooded` \(not the one in use\): .*(lines|bytes)/);
+      assert.doesNotMatch(result.stdout, /\*: session flooded\n\*: closed by server/);
+    } finally {
+      await flooded.close();
+      await quiet.close();
+    }
+  });
+
+  test("a close by the server of a session not in use fails the run at the end, naming it", async () => {
+    const dropping = await startRawServer((socket) => {
+      socket.write("220 mx ESMTP\r\n");
+      socket.once("data", () => {
+        socket.write("250 hello\r\n");
+        setTimeout(() => socket.end(), 300);
+      });
+    });
+    const quiet = await startRawServer(quietSmtp);
+    try {
+      const result = await runCli(["run", script("other-session-closed"), "--var", `port=${dropping.port}`, "--var", `quiet=${quiet.port}`]);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stdout, /session `dropped`: the server closed the connection before the script's end after its reply `250 hello`/);
+      const accepted = await runCli(["run", script("other-session-close-accepted"), "--var", `port=${dropping.port}`, "--var", `quiet=${quiet.port}`]);
+      assert.equal(accepted.code, 0, accepted.stdout);
+    } finally {
+      await dropping.close();
+      await quiet.close();
+    }
+  });
+});
