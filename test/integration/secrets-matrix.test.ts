@@ -9,12 +9,13 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CRAM_CHALLENGE, startAuthServer, type AuthMode, type AuthProtocol } from "../helpers/auth-servers.js";
 import { runCli } from "../helpers/cli.js";
-import { CLI } from "../helpers/paths.js";
+import { CLI, FIXTURES } from "../helpers/paths.js";
+import { onClientLines, startRawServer } from "../helpers/raw-server.js";
 
 const USER = "alice@example.test";
 const SECRETS = { special: 'Canary"\\<&>wörd-7', plain: "plaincanary42" };
@@ -185,4 +186,112 @@ for (const [secretName, secret] of Object.entries(SECRETS)) {
 test("the matrix that was checked", (t) => {
   t.diagnostic(`${checked.length} cells:\n${checked.join("\n")}`);
   assert.equal(checked.length, Object.keys(SECRETS).length * (MECHANISMS.length * 2 + 1));
+});
+
+// Issue 21, item 8: a server that echoes the password a character at a time, each character
+// in an encoding (HTML numeric references, \u and \u{…}, %XX and \xHH of its UTF-8 bytes), or
+// mixed with literal characters. Each form is one line of the refusal, `LABEL: FORM end`; every
+// output must show `LABEL: ******** end`, the whole form masked and nothing of it left.
+const ECHOED = 'Canary"\\<&>wörd-7🐤';
+const hex = (value: number, width = 0) => value.toString(16).padStart(width, "0");
+const utf8Bytes = (ch: string) => [...Buffer.from(ch, "utf8")];
+const codeOf = (ch: string) => ch.codePointAt(0)!;
+const utf16Units = (ch: string) => Array.from({ length: ch.length }, (_, i) => ch.charCodeAt(i));
+const PER_CHARACTER: Array<[string, (ch: string) => string]> = [
+  ["html-decimal", (ch) => `&#${codeOf(ch)};`],
+  ["html-decimal-zeros-no-semicolon", (ch) => `&#000${codeOf(ch)}`],
+  ["html-hex", (ch) => `&#x${hex(codeOf(ch))};`],
+  ["html-hex-upper-zeros-no-semicolon", (ch) => `&#X00${hex(codeOf(ch)).toUpperCase()}`],
+  ["js-u", (ch) => utf16Units(ch).map((unit) => `\\u${hex(unit, 4)}`).join("")],
+  ["js-u-upper", (ch) => utf16Units(ch).map((unit) => `\\u${hex(unit, 4).toUpperCase()}`).join("")],
+  ["js-u-braces", (ch) => `\\u{${hex(codeOf(ch))}}`],
+  ["js-u-braces-zeros", (ch) => `\\u{000${hex(codeOf(ch)).toUpperCase()}}`],
+  ["url-utf8", (ch) => utf8Bytes(ch).map((byte) => `%${hex(byte, 2).toUpperCase()}`).join("")],
+  ["url-utf8-lower", (ch) => utf8Bytes(ch).map((byte) => `%${hex(byte, 2)}`).join("")],
+  ["x-utf8", (ch) => utf8Bytes(ch).map((byte) => `\\x${hex(byte, 2)}`).join("")],
+  ["x-utf8-upper", (ch) => utf8Bytes(ch).map((byte) => `\\x${hex(byte, 2).toUpperCase()}`).join("")],
+];
+
+/** Pieces joined; a bare HTML reference (no `;`) followed by a digit or letter would read
+ *  on into it, so there it gets its `;`, as a browser needs. */
+function spell(pieces: string[]): string {
+  return pieces.map((piece, i) => (/&#[xX]?[0-9a-fA-F]+$/.test(piece) && /^[0-9a-zA-Z]/.test(pieces[i + 1] ?? "") ? `${piece};` : piece)).join("");
+}
+
+function echoedForms(secret: string): Array<[string, string]> {
+  const chars = [...secret];
+  const forms: Array<[string, string]> = PER_CHARACTER.map(([label, encode]) => [label, spell(chars.map(encode))]);
+  const rotate = (literalEvery: number) => spell(chars.map((ch, i) => (literalEvery > 0 && i % literalEvery === 0 ? ch : PER_CHARACTER[i % PER_CHARACTER.length]![1](ch))));
+  forms.push(["mixed-every-encoding", rotate(0)], ["mixed-half-literal", rotate(2)], ["mixed-third-literal", rotate(3)]);
+  for (const [label, encode] of PER_CHARACTER) forms.push([`mixed-${label}-odd-literal`, spell(chars.map((ch, i) => (i % 2 === 1 ? ch : encode(ch))))]);
+  return forms;
+}
+
+/** An SMTP server that answers AUTH PLAIN with `code` and one line a form of the password. */
+function startEchoingServer(code: number) {
+  return startRawServer((socket) => {
+    socket.write("220 mx ESMTP\r\n");
+    let awaitingResponse = false;
+    const refuse = (response: string) => {
+      const password = Buffer.from(response, "base64").toString("utf8").split("\0")[2] ?? "";
+      const lines = echoedForms(password).map(([label, form]) => `${label}: ${form} end`);
+      socket.write(lines.map((line, i) => `${code}${i === lines.length - 1 ? " " : "-"}5.7.8 ${line}\r\n`).join(""));
+    };
+    onClientLines(socket, (line) => {
+      if (awaitingResponse) {
+        awaitingResponse = false;
+        refuse(line);
+      } else if (/^EHLO /i.test(line)) socket.write("250-mx\r\n250 AUTH PLAIN\r\n");
+      else if (/^AUTH PLAIN \S/i.test(line)) refuse(line.slice("AUTH PLAIN ".length));
+      else if (/^AUTH PLAIN$/i.test(line)) {
+        awaitingResponse = true;
+        socket.write("334 \r\n");
+      } else if (/^QUIT/i.test(line)) socket.end("221 bye\r\n");
+      else socket.write("502 5.5.2 no\r\n");
+    });
+  });
+}
+
+function assertMaskedPerCharacter(where: string, text: string): void {
+  const excerpt = (at: number) => text.slice(Math.max(0, at - 300), at + 300);
+  assert.ok(!text.includes(ECHOED), `${where}: the secret was written:\n${excerpt(text.indexOf(ECHOED))}`);
+  for (const [label, form] of echoedForms(ECHOED)) {
+    for (const written of [form, form.replace(/\\/g, "\\\\"), JSON.stringify(form).slice(1, -1)]) {
+      assert.ok(!text.includes(written), `${where}: the ${label} form was written:\n${excerpt(text.indexOf(written))}`);
+    }
+    assert.ok(text.includes(`${label}: ******** end`), `${where}: the ${label} line is not shown masked whole:\n${excerpt(text.indexOf(`${label}:`))}`);
+  }
+}
+
+test("a password echoed a character at a time, in any encoding or mixed, is masked in every output", async () => {
+  const scriptDir = mkdtempSync(join(tmpdir(), "mailchat-per-character-"));
+  const file = join(scriptDir, "echoed.mailchat");
+  copyFileSync(join(FIXTURES, "secrets", "echoed-per-character", "script.mailchat"), file);
+  const run = async (code: number, args: string[]) => {
+    const server = await startEchoingServer(code);
+    try {
+      return await runCli(["run", file, "--var", `port=${server.port}`, "--secret", `password=${ECHOED}`, ...args]);
+    } finally {
+      await server.close();
+    }
+  };
+  // The refusal the script expects: the run passes and records its golden transcript.
+  const recorded = await run(535, ["--golden", "--update"]);
+  assert.equal(recorded.code, 0, recorded.stdout + recorded.stderr);
+  assertMaskedPerCharacter("golden file", read(`${file}.golden`));
+  // A refusal it does not expect (454): the reply is the failure's actual text everywhere.
+  const reports = ["json", "junit", "tap", "html"].flatMap((kind) => [`--report-${kind}`, join(scriptDir, `report.${kind}`)]);
+  const pretty = await run(454, reports);
+  assert.equal(pretty.code, 1, pretty.stdout + pretty.stderr);
+  assertMaskedPerCharacter("pretty stdout", pretty.stdout);
+  for (const kind of ["json", "junit", "tap"]) assertMaskedPerCharacter(`${kind} report`, read(join(scriptDir, `report.${kind}`)));
+  for (const reporter of ["json", "tap"]) {
+    const result = await run(454, ["--reporter", reporter]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assertMaskedPerCharacter(`--reporter ${reporter}`, result.stdout);
+  }
+  for (const [where, text] of [["pretty stderr", pretty.stderr], ["html report", read(join(scriptDir, "report.html"))]] as const) {
+    assert.ok(!text.includes(ECHOED), `${where}: the secret was written`);
+    for (const [label, form] of echoedForms(ECHOED)) assert.ok(!text.includes(form), `${where}: the ${label} form was written`);
+  }
 });
