@@ -58,3 +58,9 @@ export const MAX_SCRIPT_BYTES = 8 * 1_048_576;
  *  otherwise fill memory (1.5 GB in 8 s). Past this many, or past the 64 MiB of one message
  *  reply in all, the connection is dropped as broken. */
 export const MAX_UNASKED_REPLIES = 1_000;
+
+/** After a farewell (QUIT, LOGOUT) the server closes the connection: RFC 5321 §4.1.1.10,
+ *  RFC 1939 §6, RFC 9051 §6.1.3. mailchat waits this long for that close before closing its
+ *  own side, so the transcript says who closed the same way every run (when both hurry, the
+ *  order of the two FINs is a race, and a golden file would drift at random). */
+export const FAREWELL_CLOSE_MS = 500;

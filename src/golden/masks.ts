@@ -25,6 +25,8 @@ export const BUILT_IN_MASKS: ReadonlyArray<Mask & { name: string }> = [
   // Message-ids and session ids in headers and replies.
   { name: "message-id", regex: /(message-id:\s*)<[^>\s]+>/gi, replacement: "$1<message-id>" },
   { name: "session-id", regex: /\b(session|sess|sid|conn(?:ection)?[-_ ]?id)([=: ]+)[A-Za-z0-9._-]{6,}/gi, replacement: "$1$2<session-id>" },
+  // Dovecot's LMTP and LDA name each delivery's session: "250 2.0.0 <bob@x> r1IWIIrlFGtnGwAAg+zDdQ Saved".
+  { name: "dovecot-delivery-id", regex: /(<[^>\s]*> )[A-Za-z0-9+/]{22}( Saved\b)/g, replacement: "$1<session-id>$2" },
   // Timings: Dovecot "(0.001 + 0.000 secs)", "in 12 ms", "0.3 seconds".
   { name: "timing", regex: /\(\d+\.\d+(?: \+ \d+\.\d+)* secs?\)|\b\d+(?:\.\d+)? ?(?:ms|secs?|seconds)\b/g, replacement: "<time>" },
   // A bare clock time left over: "23:17:01".

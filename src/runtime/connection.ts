@@ -3,7 +3,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TlsSettings } from "../compile/steps.js";
-import { MAX_MESSAGE_REPLY_BYTES, MAX_UNASKED_REPLIES } from "../limits.js";
+import { FAREWELL_CLOSE_MS, MAX_MESSAGE_REPLY_BYTES, MAX_UNASKED_REPLIES } from "../limits.js";
 import { FramingError, type Protocol, type Reply, type ReplyFramer } from "../protocols/types.js";
 import type { TlsFacts } from "./events.js";
 import { HandshakeError, handshake } from "./tls.js";
@@ -291,10 +291,20 @@ export class Connection {
     }
   }
 
-  /** Closes our side; resolves once the socket is gone (bounded: destroy after 2 s). */
-  close(): Promise<void> {
+  /** Closes our side; resolves once the socket is gone (bounded: destroy after 2 s). After a
+   *  farewell the server's own close is awaited first (bounded), as the RFCs have it close. */
+  async close(options: { afterFarewell?: boolean } = {}): Promise<void> {
+    if (options.afterFarewell && !this.ended) {
+      await new Promise<void>((resolvePromise) => {
+        const timer = setTimeout(resolvePromise, FAREWELL_CLOSE_MS);
+        void this.gone.then(() => {
+          clearTimeout(timer);
+          resolvePromise();
+        });
+      });
+    }
     return new Promise((resolvePromise) => {
-      this.closingByClient = true;
+      if (!this.ended) this.closingByClient = true;
       const timer = setTimeout(() => this.socket.destroy(), 2_000);
       void this.gone.then(() => {
         clearTimeout(timer);

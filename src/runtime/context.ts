@@ -76,7 +76,12 @@ export class SessionState {
   /** A close no step of this session has judged: the server hung up while the session was
    *  idle, and not on a QUIT/LOGOUT. A close taken by `expect closed` leaves no connection. */
   get unjudgedClose(): boolean {
-    return this.closedByServer && Boolean(this.connection?.closed) && this.connection!.unread().length === 0 && !/^(?:\S+ )?(?:QUIT|LOGOUT)$/i.test(this.lastSent ?? "");
+    return this.closedByServer && Boolean(this.connection?.closed) && this.connection!.unread().length === 0 && !this.saidFarewell;
+  }
+
+  /** The last command sent ends the session (QUIT, LOGOUT): the server is to close. */
+  get saidFarewell(): boolean {
+    return /^(?:\S+ )?(?:QUIT|LOGOUT)$/i.test(this.lastSent ?? "");
   }
 }
 

@@ -144,7 +144,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return;
     case "close":
       await ctx.settle(DEFAULT_TIMEOUT_MS);
-      await ctx.connection?.close();
+      await ctx.connection?.close({ afterFarewell: ctx.current.saidFarewell });
       ctx.connection = undefined;
       return;
     default:
@@ -169,7 +169,7 @@ async function settleAll(ctx: RunContext): Promise<void> {
 async function closeAll(ctx: RunContext, polite: boolean): Promise<void> {
   for (const state of ctx.sessions.values()) {
     if (!state.connection) continue;
-    await (polite ? state.connection.close() : state.connection.destroy());
+    await (polite ? state.connection.close({ afterFarewell: state.saidFarewell }) : state.connection.destroy());
     state.connection = undefined;
   }
 }

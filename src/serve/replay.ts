@@ -283,7 +283,9 @@ export async function startReplay(options: {
         // give it a moment, then end the session either way.
         if (step.by === "client") await Promise.race([readLine(), new Promise((done) => setTimeout(done, 1_000).unref())]);
         record(`${PREFIX.event}closed by ${step.by}`);
-        socket.end();
+        // The last replies are flushed before the session counts as served: `--once` stops
+        // the server then, and a stop destroys what is still open.
+        await endFlushed(socket);
         return true;
       }
       let received = await readLine();
@@ -321,11 +323,23 @@ export async function startReplay(options: {
       if (pop3 && isMultiLineCommand(comparable)) list = "expected";
     }
     endList();
-    socket.end();
+    await endFlushed(socket);
     return true;
   };
 
   server = createServer(serve);
   const port = await listenOnLoopback(server, options.port ?? 0);
   return { port, stop };
+}
+
+/** Ends our side once what was written has gone (bounded: a client that never reads). */
+function endFlushed(socket: Socket): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(resolvePromise, 2_000);
+    timer.unref();
+    socket.end(() => {
+      clearTimeout(timer);
+      resolvePromise();
+    });
+  });
 }

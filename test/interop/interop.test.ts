@@ -127,6 +127,58 @@ if (missing) {
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
 
+    // Issue 21: a golden comparison of an unchanged server must not fail at random. Each
+    // script runs 20 times; after the golden masks (and the secret book) every transcript
+    // must equal the first, and the first difference is printed.
+    test("each interop script gives the same transcript, after masks, in 20 runs of 20", async () => {
+      const { readFileSync } = await import("node:fs");
+      const { compile } = await import("../../src/compile/compile.js");
+      const { run: runScript } = await import("../../src/runtime/runner.js");
+      const { transcriptOf } = await import("../../src/golden/transcript.js");
+      const { maskTranscript } = await import("../../src/golden/masks.js");
+      const { SecretBook } = await import("../../src/secrets/book.js");
+      const ca = [readFileSync(servers.caFile, "utf8")];
+      const password = USERS.alice;
+      const table: Array<[string, Record<string, string | number>]> = [
+        ["submit", { port: servers.ports.submission, password, subject }],
+        ["pop3-stls-retr", { port: servers.ports.pop3, password, subject }],
+        ["imap-starttls-fetch", { port: servers.ports.imap, password, subject }],
+        ["imaps-login", { port: servers.ports.imaps, password }],
+        ["pop3s-login", { port: servers.ports.pop3s, password }],
+        ["pipeline-bdat", { port: servers.ports.smtp }],
+        ["lmtp-two-recipients", { port: servers.ports.lmtp }],
+        ["smtp-wrong-password", { port: servers.ports.submission }],
+        ["pop3-wrong-password", { port: servers.ports.pop3 }],
+        ["imap-wrong-password", { port: servers.ports.imap }],
+        ["sieve-putscript", { port: servers.ports.sieve, password }],
+        ["sieve-bad-script", { port: servers.ports.sieve, password }],
+        ["tls12-only", { port: servers.ports.smtpsTls12 }],
+        ["tls13-against-tls12-only", { port: servers.ports.smtpsTls12 }],
+      ];
+      const differences: string[] = [];
+      for (const [name, vars] of table) {
+        const compiled = compile(script(name), { vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])) });
+        assert.ok(compiled.script, `${name} does not compile`);
+        let first: string[] | undefined;
+        for (let attempt = 1; attempt <= 20; attempt++) {
+          const events: import("../../src/runtime/events.js").RunEvent[] = [];
+          const secrets = new SecretBook(false);
+          await runScript(compiled.script, { emit: (event) => events.push(event), ca, secrets });
+          const lines = maskTranscript(transcriptOf(events).map((line) => secrets.redact(line)), compiled.script.masks);
+          if (!first) {
+            first = lines;
+            continue;
+          }
+          const at = lines.findIndex((line, index) => line !== first![index]);
+          if (at < 0 && lines.length === first.length) continue;
+          const index = at < 0 ? Math.min(lines.length, first.length) : at;
+          differences.push(`${name}, run ${attempt} of 20, transcript line ${index + 1}:\n  run 1: ${first[index] ?? "(end)"}\n  run ${attempt}: ${lines[index] ?? "(end)"}`);
+          break;
+        }
+      }
+      assert.deepEqual(differences, [], differences.join("\n"));
+    });
+
     test("TLS pinning against a server limited to TLS 1.2", async () => {
       const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
       assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);
