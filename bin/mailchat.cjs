@@ -3,14 +3,26 @@
 // from one bundled file with V8's code cache when there is one (see scripts/bundle.ts).
 // CommonJS, not an ES module: an ES entry starts Node's module loader, ~6 ms on every run.
 "use strict";
-const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
 const { createRequire, Module } = require("node:module");
 const { homedir } = require("node:os");
-const { dirname, join } = require("node:path");
+const { dirname, join, resolve } = require("node:path");
 const { Script } = require("node:vm");
 
 // Each command keeps a code cache of its own (test/unit/bin-commands pins this list to the CLI's).
 const COMMANDS = ["run", "check", "import", "explain", "serve", "recipes", "sandbox"];
+
+// The code cache: V8 checks a cache's version, flags and length, not its content, and a few
+// changed bytes (a disk error, a half-written file, a copy from elsewhere) crash Node or run
+// damaged code. So a cache file is MAGIC, then the sha256 of its name and its data (the name
+// says the build, command, Node and architecture it is for), then V8's data; it is used only
+// when the sum is right, and only from a directory and a file no one but the user can write
+// (code in it runs as the user). Any doubt, and any error, means running without it: the cache
+// can cost a run its speed, never its answer.
+const MAGIC = Buffer.from("mailchat-v8cache-1\n", "latin1");
+const HEADER = MAGIC.length + 32;
+const MAX_CACHE = 64 * 1024 * 1024; // V8's cache of the whole bundle is under 2 MB
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
 
 // `mailchat --version` answers without loading the CLI: scripts and CI call it to see what
 // they have, and it should cost no more than starting Node.
@@ -58,47 +70,110 @@ function bundled() {
   const command = COMMANDS.includes(args[0]) ? args[0] : "other";
   // The sandbox's cacheDir() (src/sandbox/certs.ts) names the same place; this file must not
   // load the CLI to ask it.
-  const dir = process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
-  const cacheFile = hash && join(dir, `cli-${hash}-${command}-${process.version}-${process.arch}.v8cache`);
-  let cachedData;
-  try {
-    if (cacheFile && trusted(cacheFile)) cachedData = readFileSync(cacheFile);
-  } catch {
-    // first run of this build: made below
-  }
+  const dir = resolve(process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat"));
+  const name = hash && `cli-${hash}-${command}-${process.version}-${process.arch}.v8cache`;
+  const cachedData = name ? readCache(dir, name) : undefined;
   const script = new Script(Module.wrap(source), { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+  if (name && (cachedData === undefined || script.cachedDataRejected)) {
     // Made at exit, so it holds every function this run compiled, not only the top level.
-    process.once("exit", () => {
-      try {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const temporary = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
-        renameSync(temporary, cacheFile);
-        // Caches of other builds untouched for a week (another install still in use keeps
-        // its own fresh) are never read again.
-        const weekAgo = Date.now() - 7 * 86_400_000;
-        for (const name of readdirSync(dir)) {
-          if (!/^cli-[0-9a-f]+-.*\.v8cache$/.test(name) || name.startsWith(`cli-${hash}-`)) continue;
-          const other = join(dir, name);
-          if (statSync(other).mtimeMs < weekAgo) unlinkSync(other);
-        }
-      } catch {
-        // a read-only or full disk: run without the cache
-      }
-    });
+    process.once("exit", () => writeCache(dir, name, hash, script));
   }
   return module.exports;
 }
 
+function digest(name, data) {
+  return require("node:crypto").createHash("sha256").update(`${name}\n`).update(data).digest();
+}
+
+/** V8's data from the cache file `name` in dir, or undefined when there is none to trust. */
+function readCache(dir, name) {
+  try {
+    if (!privateDir(dir)) return undefined;
+    // No link followed; O_NONBLOCK: a FIFO put there must not hang the command.
+    const fd = openSync(join(dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    let file;
+    try {
+      const stat = fstatSync(fd);
+      if (!privateFile(stat) || stat.size <= HEADER || stat.size > MAX_CACHE) return undefined;
+      file = Buffer.allocUnsafe(stat.size);
+      let done = 0;
+      for (let n = 1; done < file.length && n > 0; done += n) n = readSync(fd, file, done, file.length - done, null);
+      if (done !== file.length) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+    const data = file.subarray(HEADER);
+    const intact = file.subarray(0, MAGIC.length).equals(MAGIC) && file.subarray(MAGIC.length, HEADER).equals(digest(name, data));
+    return intact ? data : undefined;
+  } catch {
+    return undefined; // none yet (made at exit), or unreadable
+  }
+}
+
+/** Writes the script's cache as `name` in dir, when dir is private; never throws. */
+function writeCache(dir, name, hash, script) {
+  let temporary;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!privateDir(dir)) return;
+    const data = script.createCachedData();
+    // A new file of a name no one can guess, never through a link; renamed into place whole.
+    const path = join(dir, `${name}.${require("node:crypto").randomBytes(8).toString("hex")}.tmp`);
+    const fd = openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    temporary = path;
+    try {
+      writeFileSync(fd, MAGIC);
+      writeFileSync(fd, digest(name, data));
+      writeFileSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, join(dir, name));
+    temporary = undefined;
+    // Caches of other builds untouched for a week (another install still in use keeps its own
+    // fresh) are never read again; nor are the temporary files of runs killed while writing.
+    const weekAgo = Date.now() - 7 * 86_400_000;
+    for (const entry of readdirSync(dir)) {
+      const match = /^cli-([0-9a-f]+)-.*\.v8cache(\.[0-9a-f]+\.tmp)?$/.exec(entry);
+      if (!match || (match[1] === hash && !match[2])) continue;
+      const other = join(dir, entry);
+      if (lstatSync(other).mtimeMs < weekAgo) unlinkSync(other);
+    }
+  } catch {
+    // a read-only or full disk: run without the cache
+  } finally {
+    if (temporary) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
 /**
- * Code in a cache runs as the user: only a file the user owns and nobody else may write is
- * used (V8 checks a cache's version and length, not where it came from). Any other is
- * replaced by a private one.
+ * Whether dir is a directory, not a link, that the user owns and no one else may write (a
+ * sticky /tmp is still written by others), below directories that others could not use to put
+ * another in its place: each owned by the user or root, none writable by all unless sticky.
+ * One above that its group may write is let be: ~/.cache made under umask 002 is, and its group
+ * is most often the user's own. Windows has no owner or mode to check: no cache there.
  */
-function trusted(file) {
-  const { uid, mode } = statSync(file);
-  return (process.getuid === undefined || uid === process.getuid()) && (mode & 0o022) === 0;
+function privateDir(dir) {
+  if (process.getuid === undefined || O_NOFOLLOW === undefined) return false;
+  const uid = process.getuid();
+  const own = lstatSync(dir);
+  if (!own.isDirectory() || own.uid !== uid || (own.mode & 0o022) !== 0) return false;
+  for (let path = realpathSync.native(dirname(dir)); ; path = dirname(path)) {
+    const { uid: owner, mode } = statSync(path);
+    if ((owner !== uid && owner !== 0) || ((mode & 0o002) !== 0 && (mode & 0o1000) === 0)) return false;
+    if (dirname(path) === path) return true;
+  }
+}
+
+/** A regular file the user owns and no one else may write. */
+function privateFile(stat) {
+  return stat.isFile() && stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
 }
