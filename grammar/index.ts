@@ -3,7 +3,7 @@ import type { IRecognitionException, ILexingError, IToken } from "chevrotain";
 import type { Script, Span } from "./ast.js";
 import { closest, diagnostic, type Diagnostic } from "./diagnostic.js";
 import { mailchatParser } from "./parser.js";
-import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, BodyEnd, DataBlock, End, LineNewline, Newline, Pipeline, Word } from "./tokens.js";
+import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, BdatBlock, BodyEnd, DataBlock, End, LineNewline, Newline, Pipeline, Word } from "./tokens.js";
 import { AstBuilder } from "./visitor.js";
 
 export type { Script, Statement, Matcher, Span, Template, TemplatePart } from "./ast.js";
@@ -47,16 +47,47 @@ function parsingDiagnostic(file: string, source: string, error: IRecognitionExce
   const offset = Number.isNaN(token.startOffset) ? Math.max(source.length - 1, 0) : token.startOffset;
   const image = token.image.replace(/\r?\n$/, "");
   const span = spanAt(file, source, offset, image.length, token.startLine, token.startColumn);
+  // A body takes every line up to its `.`: one left open runs to the end of the script, and
+  // the last `data` or `bdat` opened it.
   if (error.token.tokenType.name === "EOF" && error.message.includes("end of the message body")) {
-    const opening = tokens.filter((t) => t.tokenType === DataBlock).pop()!;
-    return diagnostic("unclosed-data", "this `data` body is not closed by a line holding a single `.`", spanAt(file, source, opening.startOffset, 4, opening.startLine, opening.startColumn), "end the message with a line holding only `.`");
+    const opening = tokens.findLast((t) => t.tokenType === DataBlock || t.tokenType === BdatBlock);
+    if (opening) {
+      const word = opening.tokenType === DataBlock ? "data" : "bdat";
+      return diagnostic(`unclosed-${word}`, `this \`${word}\` body is not closed by a line holding a single \`.\``, spanAt(file, source, opening.startOffset, 4, opening.startLine, opening.startColumn), "end the message with a line holding only `.`");
+    }
   }
+  const unclosed = error.message.startsWith("expected `end` in `pipeline`") ? unclosedPipeline(file, source, error.token, tokens) : undefined;
+  if (unclosed) return unclosed;
   if (error.message.startsWith("expected a statement")) {
     const suggestion = closest(image, STATEMENT_KEYWORDS);
     return diagnostic("syntax", `\`${image}\` is not a statement`, span, suggestion ? `did you mean \`${suggestion}\`?` : `statements: ${STATEMENT_KEYWORDS.join(", ")}`);
   }
   const suggestion = token.tokenType === Word ? closest(image, KEYWORDS) : undefined;
   return diagnostic("syntax", error.message, span, suggestion ? `did you mean \`${suggestion}\`?` : undefined);
+}
+
+function atLineStart(tokens: IToken[], i: number): boolean {
+  const before = tokens[i - 1]?.tokenType;
+  return before === undefined || before === Newline || before === LineNewline || before === BodyEnd || before === DataBlock || before === BdatBlock;
+}
+
+/**
+ * A `pipeline` that meets something other than a `send` and has no `end` line after it is
+ * unclosed: said at its start, with what stopped it. (With an `end` further on, the stray
+ * line is the mistake, and the parser's message at that line says so.)
+ */
+function unclosedPipeline(file: string, source: string, found: IToken, tokens: IToken[]): Diagnostic | undefined {
+  const at = found.tokenType.name === "EOF" || Number.isNaN(found.startOffset) ? Infinity : found.startOffset;
+  let opening: IToken | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.startOffset >= at) {
+      if (token.tokenType === End && atLineStart(tokens, i)) return undefined;
+    } else if (token.tokenType === Pipeline && atLineStart(tokens, i)) opening = token;
+  }
+  if (!opening) return undefined;
+  const stopped = at === Infinity ? "the script ends first" : `line ${found.startLine} holds \`${found.image.replace(/\r?\n$/, "").trim() || "something else"}\`, and a \`pipeline\` holds only \`send\` lines`;
+  return diagnostic("unclosed-pipeline", "this `pipeline` is not closed by a line holding `end`", spanAt(file, source, opening.startOffset, opening.image.length, opening.startLine, opening.startColumn), `${stopped}: write \`end\` after its last \`send\``);
 }
 
 /** Statements parsed together: a long script's tree is built and dropped a slice at a time. */

@@ -230,6 +230,14 @@ export class AstBuilder extends BaseVisitor {
       const template = parseTemplate(unescapeString(body, spanOf, this.diagnostics), spanOf, this.diagnostics);
       literal = sized[1] !== undefined ? { kind: "file", path: template, span: this.spanInside(text, at, kept.length) } : { kind: "text", text: template, span: this.spanInside(text, at, kept.length) };
       kept = kept.slice(0, sized.index);
+    } else {
+      const open = unclosedLiteral(kept);
+      if (open !== undefined) {
+        const help = comment && !kept.endsWith('"')
+          ? "a `#` after white space starts a comment, even in the literal: write it `\\x23`"
+          : 'write `{"TEXT"}` or `{file "PATH"}` last on the line';
+        this.diagnostics.push(diagnostic("unclosed-literal", "this sized literal is not closed by `}` at the end of the line", this.spanInside(text, open, kept.length), help));
+      }
     }
     const line = parseTemplate(kept, (from, to) => this.spanInside(text, from, to), this.diagnostics);
     const statement: A.Statement = { kind: "send", line, span: this.spanFrom(keyword, text) };
@@ -501,6 +509,32 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** `… {file "PATH"}` or `… {"TEXT"}` at the end of a `send` line. */
 const SIZED_LITERAL = /[ \t]*\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}$/;
+
+/**
+ * Where `{"` or `{file "` opens a sized literal that runs to the end of the line unclosed: its
+ * string, or the `}` after it, missing (a script cut short, a `#` taken for a comment). Only a
+ * `{` after white space and outside the line's quoted strings counts: in IMAP and ManageSieve
+ * a `{` there can only begin a literal.
+ */
+function unclosedLiteral(line: string): number | undefined {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === "\\") i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === "{" && (line[i - 1] === " " || line[i - 1] === "\t") && unclosedAt(line, i)) return i;
+  }
+  return undefined;
+}
+
+const UNCLOSED_LITERAL = /\{(?:file[ \t]+)?"(?:[^"\\]|\\.)*(?:"|\\?)$/y;
+
+function unclosedAt(line: string, at: number): boolean {
+  UNCLOSED_LITERAL.lastIndex = at;
+  return UNCLOSED_LITERAL.test(line);
+}
 
 /** The longest wait a timer can hold: 2^31-1 ms. */
 export const MAX_WAIT_MS = 2_147_483_647;

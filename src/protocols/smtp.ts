@@ -201,6 +201,8 @@ export function encodeData(lines: readonly string[]): string {
  * become CRLF, a line starting with "." gets one more (RFC 5321 §4.5.2). Linear in the bytes,
  * without splitting the message into strings; a well-formed chunk (CRLF lines, no leading
  * dot) goes out as itself, uncopied: the pieces returned are cut only where bytes change.
+ * Without `dotStuffing` (BDAT, RFC 3030 §3) only the line ends change, and the message has
+ * no end-of-data line.
  */
 export class DataEncoder {
   private atLineStart = true;
@@ -208,6 +210,8 @@ export class DataEncoder {
   private pendingCr = false;
   lines = 0;
   bytes = 0;
+
+  constructor(private readonly dotStuffing = true) {}
 
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -222,7 +226,7 @@ export class DataEncoder {
     }
     if (this.atLineStart && pos < length) {
       this.atLineStart = false;
-      if (chunk[pos] === 0x2e) {
+      if (chunk[pos] === 0x2e && this.dotStuffing) {
         if (pos > start) out.push(chunk.subarray(start, pos));
         out.push(DOT);
         start = pos;
@@ -264,7 +268,7 @@ export class DataEncoder {
         this.atLineStart = true;
         break;
       }
-      if (chunk[next] === 0x2e) {
+      if (chunk[next] === 0x2e && this.dotStuffing) {
         if (next > start) out.push(chunk.subarray(start, next));
         out.push(DOT);
         start = next;
@@ -280,8 +284,10 @@ export class DataEncoder {
     if (this.pendingCr) {
       this.pendingCr = false;
       this.bytes += 1;
-      return Buffer.from("\n.\r\n");
+      return Buffer.from(this.dotStuffing ? "\n.\r\n" : "\n");
     }
+    // BDAT sends the last line as it is: the chunk's size says where the message ends.
+    if (!this.dotStuffing) return Buffer.alloc(0);
     if (!this.atLineStart) {
       this.lines += 1;
       this.bytes += 2;

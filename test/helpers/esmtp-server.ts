@@ -1,7 +1,8 @@
 // A small ESMTP server on a real socket for what nodemailer's smtp-server does not speak:
 // CHUNKING/BDAT (RFC 3030) and BINARYMIME, with PIPELINING offered or not, and a mode that
 // ends a message on a bare-LF `\n.\n` as smuggling-prone servers do. It records what
-// arrived: each socket read, the BDAT lines, each message's bytes.
+// arrived: each socket read, the BDAT lines, each message's bytes (or, with `discard`, only
+// how many: a large message is counted as it comes and kept nowhere).
 import type { Socket } from "node:net";
 import { startRawServer, type RawServer } from "./raw-server.js";
 
@@ -11,6 +12,8 @@ export interface EsmtpOptions {
   binarymime?: boolean;
   /** End DATA at `\n.\n` too (what Postfix without smtpd_forbid_bare_newline does). */
   bareLfEndsData?: boolean;
+  /** BDAT chunks counted and dropped as they arrive; socket reads not recorded. */
+  discard?: boolean;
 }
 
 export interface EsmtpServer extends RawServer {
@@ -18,33 +21,43 @@ export interface EsmtpServer extends RawServer {
   reads: string[];
   bdat: string[];
   messages: Buffer[];
+  /** Each BDAT message's size in bytes. */
+  octets: number[];
 }
 
 export async function startEsmtpServer(options: EsmtpOptions): Promise<EsmtpServer> {
   const reads: string[] = [];
   const bdat: string[] = [];
   const messages: Buffer[] = [];
-  const server = await startRawServer((socket) => serve(socket, options, { reads, bdat, messages }));
-  return Object.assign(server, { reads, bdat, messages });
+  const octets: number[] = [];
+  const server = await startRawServer((socket) => serve(socket, options, { reads, bdat, messages, octets }));
+  return Object.assign(server, { reads, bdat, messages, octets });
 }
 
-function serve(socket: Socket, options: EsmtpOptions, record: Pick<EsmtpServer, "reads" | "bdat" | "messages">): void {
-  let buffer = Buffer.alloc(0);
-  let mode: "command" | "data" | { chunk: number; last: boolean } = "command";
+function serve(socket: Socket, options: EsmtpOptions, record: Pick<EsmtpServer, "reads" | "bdat" | "messages" | "octets">): void {
+  let buffer: Buffer = Buffer.alloc(0);
+  let mode: "command" | "data" | { chunk: number; left: number; last: boolean } = "command";
   let message: Buffer[] = [];
+  let size = 0;
   const reply = (text: string) => socket.write(`${text}\r\n`);
   socket.write("220 esmtp.test ESMTP test server\r\n");
   socket.on("data", (chunk: Buffer) => {
-    record.reads.push(chunk.toString("latin1"));
-    buffer = Buffer.concat([buffer, chunk]);
+    if (!options.discard) record.reads.push(chunk.toString("latin1"));
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
     for (;;) {
       if (typeof mode === "object") {
-        if (buffer.length < mode.chunk) return;
-        message.push(buffer.subarray(0, mode.chunk));
-        buffer = buffer.subarray(mode.chunk);
+        // Taken as it comes, so a large chunk is never joined again and again.
+        const take = Math.min(mode.left, buffer.length);
+        if (!options.discard) message.push(buffer.subarray(0, take));
+        buffer = buffer.subarray(take);
+        mode.left -= take;
+        size += take;
+        if (mode.left > 0) return;
         if (mode.last) {
           record.messages.push(Buffer.concat(message));
+          record.octets.push(size);
           message = [];
+          size = 0;
           reply("250 2.0.0 Ok: queued as BDAT1");
         } else reply(`250 2.0.0 ${mode.chunk} octets received`);
         mode = "command";
@@ -76,7 +89,7 @@ function serve(socket: Socket, options: EsmtpOptions, record: Pick<EsmtpServer, 
         record.bdat.push(line);
         const [, size, last] = /^BDAT (\d+)( LAST)?$/i.exec(line) ?? [];
         if (size === undefined) reply("501 5.5.4 Syntax: BDAT size [LAST]");
-        else mode = { chunk: Number(size), last: Boolean(last) };
+        else mode = { chunk: Number(size), left: Number(size), last: Boolean(last) };
       } else if (verb === "QUIT") {
         socket.end("221 2.0.0 Bye\r\n");
         return;

@@ -1,8 +1,11 @@
 // PIPELINING, CHUNKING/BDAT and the end-of-data probe, run through the CLI against real
 // sockets: a small ESMTP server (test/helpers/esmtp-server.ts) for BDAT, the sandbox for the
-// smuggling endings. Scripts are fixtures in test/fixtures/depth/.
+// smuggling endings. Scripts are fixtures in test/fixtures/depth/, or written beside the
+// message a `bdat file` test makes.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { startEsmtpServer, type EsmtpOptions } from "../helpers/esmtp-server.js";
@@ -79,6 +82,63 @@ describe("bdat", () => {
     assert.equal(code, 0, stdout);
     assert.deepEqual(server.bdat, ["BDAT 5", "BDAT 5", "BDAT 1 LAST"]);
     assert.deepEqual(server.messages[0], Buffer.from("ab\ncd\x00\xffef\r\n", "latin1"));
+  });
+
+  /** A script in a directory of its own sending FILE with `bdat file … chunk SIZE`, and the file. */
+  function bdatFileScript(content: Buffer | ((path: string) => void), chunk: string): { script: string; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), "mailchat-bdat-"));
+    const file = join(dir, "message.eml");
+    if (typeof content === "function") content(file);
+    else writeFileSync(file, content);
+    const script = join(dir, "bdat.mailchat");
+    writeFileSync(script, ["param port", "connect smtp://127.0.0.1:${port}", "expect 220", "send EHLO client.test", "expect 250 capability CHUNKING", "send MAIL FROM:<a@mailchat.test>", "expect 250", "send RCPT TO:<b@mailchat.test>", "expect 250", `bdat file "message.eml" chunk ${chunk}`, "expect 250", "send QUIT", "expect 221", ""].join("\n"));
+    return { script, dir };
+  }
+
+  async function runBdatFile(content: Buffer | ((path: string) => void), chunk: string, options: EsmtpOptions) {
+    const { script, dir } = bdatFileScript(content, chunk);
+    const server = await startEsmtpServer({ chunking: true, ...options });
+    try {
+      const result = await runCli(["run", script, "--var", `port=${server.port}`], { timeoutMs: 60_000 });
+      return { ...result, server };
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("a text file's line ends go as CRLF (LF, CR and CRLF alike), chunks cut at their size whatever the line ends", async () => {
+    const { code, stdout, server } = await runBdatFile(Buffer.from("a\nbc\r\n.d\re\r\r\nf\r", "latin1"), "3", {});
+    assert.equal(code, 0, stdout);
+    assert.equal(server.messages[0]!.toString("latin1"), "a\r\nbc\r\n.d\r\ne\r\n\r\nf\r\n");
+    assert.deepEqual(server.bdat, ["BDAT 3", "BDAT 3", "BDAT 3", "BDAT 3", "BDAT 3", "BDAT 3", "BDAT 1 LAST"]);
+  });
+
+  test("an empty file is one `BDAT 0 LAST`", async () => {
+    const { code, stdout, server } = await runBdatFile(Buffer.alloc(0), "1k", {});
+    assert.equal(code, 0, stdout);
+    assert.deepEqual(server.bdat, ["BDAT 0 LAST"]);
+  });
+
+  test("a file of 80 MB in chunks of 16 MiB: the client's memory holds about one chunk, not several", async () => {
+    const megabytes = 80;
+    const chunkMiB = 16;
+    const writeMessage = (path: string) => {
+      const block = Buffer.from(`${"x".repeat(76)}\r\n`.repeat(13_797));
+      const fd = openSync(path, "w");
+      for (let written = 0; written < megabytes * 1_000_000; written += block.length) writeSync(fd, block);
+      closeSync(fd);
+    };
+    // The same session with a message of a few bytes: the process's own footprint.
+    const baseline = await runBdatFile(Buffer.from("Subject: small\r\n\r\nhi\r\n"), `${chunkMiB}m`, { discard: true });
+    assert.equal(baseline.code, 0, baseline.stdout);
+    const big = await runBdatFile(writeMessage, `${chunkMiB}m`, { discard: true });
+    assert.equal(big.code, 0, big.stdout);
+    assert.equal(big.server.bdat.length, Math.ceil(big.server.octets[0]! / (chunkMiB * 1_048_576)));
+    assert.ok(big.server.octets[0]! >= megabytes * 1_000_000);
+    // Measured: about the baseline plus one chunk (it was 7.5 chunks before the chunk buffer
+    // was reused). Two chunks over the baseline is the bound.
+    if (big.peakMiB > 0 && baseline.peakMiB > 0) assert.ok(big.peakMiB < baseline.peakMiB + 2 * chunkMiB, `peak ${big.peakMiB.toFixed(0)} MiB, baseline ${baseline.peakMiB.toFixed(0)} MiB`);
   });
 
   test("sends nothing when the server did not offer CHUNKING, or BINARYMIME for `binary`", async () => {

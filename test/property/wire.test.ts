@@ -28,13 +28,13 @@ test(`data bodies are CRLF-only, dot-stuffed, with one canonical end (${RUNS} bo
   );
 });
 
-test(`data file: the streaming encoder gives what encodeData gives for the same lines, however the file is chunked (seed ${SEED})`, () => {
+test(`data file and bdat file: the streaming encoder gives what encodeData gives for the same lines (bdat: CRLF line ends alone), however the file is chunked (seed ${SEED})`, () => {
   check(
-    fc.property(fc.array(fc.tuple(bodyLine, fc.constantFrom("\n", "\r\n", "\r")), { maxLength: 20 }), fc.boolean(), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), (ended, finalEol, sizes) => {
+    fc.property(fc.array(fc.tuple(bodyLine, fc.constantFrom("\n", "\r\n", "\r")), { maxLength: 20 }), fc.boolean(), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), fc.boolean(), (ended, finalEol, sizes, bdat) => {
       // Each line its own line end, as a file edited on several systems has them.
       const text = ended.map(([line, eol], i) => (i < ended.length - 1 || finalEol ? line + eol : line)).join("");
       const file = Buffer.from(text, "latin1");
-      const encoder = new DataEncoder();
+      const encoder = new DataEncoder(!bdat);
       const parts: Buffer[] = [];
       for (let offset = 0, i = 0; offset < file.length; i += 1) {
         const size = sizes[i % sizes.length]!;
@@ -45,7 +45,8 @@ test(`data file: the streaming encoder gives what encodeData gives for the same 
       // A file of no lines is an empty message; lines are what readline would have read.
       const read = file.toString("latin1").split(/\r\n|\n|\r/);
       if (read[read.length - 1] === "") read.pop();
-      const expected = encodeData(read);
+      // BDAT (RFC 3030 §3): no dot-stuffing, no end-of-data line, the last line as it ends.
+      const expected = bdat ? file.toString("latin1").replace(/\r\n|\n|\r/g, "\r\n") : encodeData(read);
       assert.equal(Buffer.concat(parts).toString("latin1"), expected);
     }),
     Math.ceil(RUNS / 5),

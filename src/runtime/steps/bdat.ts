@@ -1,15 +1,20 @@
-// `bdat` and `bdat file` (RFC 3030): the message in sized chunks, `BDAT n` and the bytes in
-// one write, each chunk's 250 checked, `LAST` on the final one, whose reply (one per accepted
-// recipient in LMTP) the script's next `expect` takes. No dot-stuffing and no end-of-data
-// line: the size says where the chunk ends.
-import { createReadStream } from "node:fs";
+// `bdat` and `bdat file` (RFC 3030): the message in sized chunks, each `BDAT n` line and its
+// bytes sent together, each chunk's 250 checked, `LAST` on the final one, whose reply (one per
+// accepted recipient in LMTP) the script's next `expect` takes. No dot-stuffing and no
+// end-of-data line: the size says where the chunk ends. A file goes through one chunk buffer,
+// used again for each chunk: memory holds one chunk, however large the message.
+import { open } from "node:fs/promises";
 import type { Step } from "../../compile/steps.js";
+import { DataEncoder } from "../../protocols/smtp.js";
 import type { RunContext } from "../context.js";
 import type { Failure } from "../events.js";
 import { StepFailure } from "../failures.js";
 
 /** Without a `chunk` size a file goes in chunks of this size; a `bdat` body in one chunk. */
 export const DEFAULT_FILE_CHUNK_BYTES = 1_048_576;
+
+/** A file is read, and a chunk written, this much at a time. */
+const PIECE_BYTES = 256 * 1024;
 
 /** The capabilities BDAT needs, checked before a byte of the message is sent. */
 function requireOffered(ctx: RunContext, names: string[]): void {
@@ -26,70 +31,94 @@ function requireOffered(ctx: RunContext, names: string[]): void {
   }
 }
 
-/** Bare LF and bare CR → CRLF, across reads: a CR ending one read may start a CRLF. */
-class CrlfNormaliser {
-  private pendingCr = false;
-  push(chunk: Buffer): Buffer {
-    let text = chunk.toString("latin1");
-    if (this.pendingCr) text = `\r${text}`;
-    this.pendingCr = text.endsWith("\r");
-    if (this.pendingCr) text = text.slice(0, -1);
-    return Buffer.from(text.replace(/\r\n|\n|\r/g, "\r\n"), "latin1");
-  }
-  end(): Buffer {
-    return this.pendingCr ? Buffer.from("\r\n") : Buffer.alloc(0);
-  }
+/** Room before a chunk's bytes for its `BDAT n [LAST]` line, written there when it is sent. */
+const COMMAND_ROOM = 32;
+
+/** A chunk's bytes, valid until the next chunk is asked for (its buffer is used again). */
+interface Chunk {
+  /** COMMAND_ROOM bytes, then the chunk's. */
+  buffer: Buffer;
+  bytes: Buffer;
+  /** No byte follows it: the chunk that carries LAST. */
+  last: boolean;
 }
 
-/** Cuts a stream of buffers into chunks of exactly `size` bytes (the last may be shorter). */
-async function* chunksOf(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  for await (const piece of source) {
-    let rest = piece;
-    while (heldBytes + rest.length >= size) {
-      const take = size - heldBytes;
-      held.push(rest.subarray(0, take));
-      yield Buffer.concat(held);
-      held = [];
-      heldBytes = 0;
-      rest = rest.subarray(take);
-    }
-    if (rest.length > 0) {
-      held.push(rest);
-      heldBytes += rest.length;
+/**
+ * Cuts a stream of buffers into chunks of exactly `size` bytes (the last may be shorter),
+ * copied into one buffer that every chunk reuses, so a message of any length holds one chunk
+ * in memory. A full chunk is given once a byte after it is known, so whether it is the last
+ * is known without reading the next chunk first. The pieces may be reused by their source
+ * once the next are asked for: each is copied before then.
+ */
+async function* chunksOf(source: AsyncIterable<readonly Buffer[]> | Iterable<readonly Buffer[]>, size: number): AsyncGenerator<Chunk> {
+  let buffer: Buffer | undefined;
+  let filled = 0;
+  const chunk = (last: boolean): Chunk => {
+    buffer ??= Buffer.allocUnsafe(COMMAND_ROOM);
+    return { buffer, bytes: buffer.subarray(COMMAND_ROOM, COMMAND_ROOM + filled), last };
+  };
+  for await (const pieces of source) {
+    for (const piece of pieces) {
+      let at = 0;
+      while (at < piece.length) {
+        if (filled === size) {
+          yield chunk(false);
+          filled = 0;
+        }
+        buffer ??= Buffer.allocUnsafe(COMMAND_ROOM + size);
+        // TypedArray#set: a file with bare LFs comes as two pieces a line, and set() copies
+        // a short piece several times faster than Buffer#copy.
+        const copied = Math.min(piece.length - at, size - filled);
+        buffer.set(at === 0 && copied === piece.length ? piece : piece.subarray(at, at + copied), COMMAND_ROOM + filled);
+        filled += copied;
+        at += copied;
+      }
     }
   }
-  if (heldBytes > 0) yield Buffer.concat(held);
+  yield chunk(true);
+}
+
+/** A file's bytes, read into one buffer used again for each read. */
+async function* reads(path: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Sends the chunks, one `BDAT` each, the last with `LAST`; `show` says how a chunk is shown. */
-async function sendChunks(ctx: RunContext, chunks: AsyncIterable<Buffer>, timeoutMs: number, show: (chunk: Buffer, index: number) => string): Promise<void> {
+async function sendChunks(ctx: RunContext, chunks: AsyncIterable<Chunk>, timeoutMs: number, show: (chunk: Chunk, index: number) => string): Promise<void> {
   let index = 0;
-  let previous: Buffer | undefined;
-  const send = async (chunk: Buffer, last: boolean) => {
-    const command = `BDAT ${chunk.length}${last ? " LAST" : ""}`;
+  for await (const chunk of chunks) {
+    const command = `BDAT ${chunk.bytes.length}${chunk.last ? " LAST" : ""}`;
     // The final chunk owes what an end of data owes: one reply, or one per recipient (LMTP).
-    const text = ctx.owe(command, command, last ? ctx.session!.endOfData() : 1, false);
-    await ctx.write(Buffer.concat([Buffer.from(`${command}\r\n`), chunk]), `\`${command}\``);
+    const text = ctx.owe(command, command, chunk.last ? ctx.session!.endOfData() : 1, false);
+    // The command is written into the room before the bytes, and the whole goes out a slice
+    // at a time, each write awaited: the socket (and TLS) holds one slice, nothing is copied.
+    const line = `${command}\r\n`;
+    const from = COMMAND_ROOM - line.length;
+    chunk.buffer.write(line, from, "latin1");
+    const wire = chunk.buffer.subarray(from, COMMAND_ROOM + chunk.bytes.length);
+    for (let at = 0; at < wire.length; at += PIECE_BYTES) await ctx.write(wire.subarray(at, at + PIECE_BYTES), `\`${command}\``);
     ctx.emit({ type: "client", text, secret: false });
     ctx.emit({ type: "client", text: show(chunk, index), secret: false });
     ctx.lastSent = text;
     index += 1;
-    if (last) return;
+    if (chunk.last) return;
     const reply = await ctx.take(timeoutMs, "250 (the chunk accepted)", "bdat");
-    if (reply.status === "250") return;
+    if (reply.status === "250") continue;
     const failure: Failure = { message: `the server refused chunk ${index} (\`${command}\`): expected 250, got ${reply.status ?? "no code"}; the message was not completed`, expected: "250", actual: ctx.shownReply(reply) };
     const hint = ctx.hint({ expected: "250", step: "bdat", reply: ctx.shownLines(reply) });
     if (hint) failure.hint = hint;
     throw new StepFailure(failure);
-  };
-  // A chunk is sent once the next is known, so the final one carries LAST.
-  for await (const chunk of chunks) {
-    if (previous) await send(previous, false);
-    previous = chunk;
   }
-  await send(previous ?? Buffer.alloc(0), true);
 }
 
 export async function bdat(ctx: RunContext, step: Extract<Step, { kind: "bdat" }>): Promise<void> {
@@ -98,30 +127,29 @@ export async function bdat(ctx: RunContext, step: Extract<Step, { kind: "bdat" }
   const nul = lines.findIndex((line) => line.includes("\0"));
   if (nul >= 0) throw new StepFailure({ message: `body line ${nul + 1} holds a NUL byte: \`bdat\` sends text, and RFC 5321 §4.5.2 forbids NUL in it; use \`bdat file … binary\` with BODY=BINARYMIME for binary content`, expected: "a body without NUL", actual: ctx.shown(lines[nul]!), span: step.span });
   const message = Buffer.from(lines.map((line) => `${line}\r\n`).join(""), "utf8");
-  async function* whole(): AsyncGenerator<Buffer> {
-    if (!step.chunkBytes) return void (yield message);
-    for (let at = 0; at < message.length; at += step.chunkBytes) yield message.subarray(at, at + step.chunkBytes);
-  }
-  await sendChunks(ctx, whole(), step.timeoutMs, (chunk) => ctx.book.show(chunk));
+  // Without a `chunk` size the body goes in one chunk.
+  const chunks = chunksOf([[message]], step.chunkBytes ?? Math.max(message.length, 1));
+  await sendChunks(ctx, chunks, step.timeoutMs, (chunk) => ctx.book.show(chunk.bytes));
 }
 
 export async function bdatFile(ctx: RunContext, step: Extract<Step, { kind: "bdat-file" }>): Promise<void> {
   requireOffered(ctx, step.binary ? ["CHUNKING", "BINARYMIME"] : ["CHUNKING"]);
   const name = step.path.split("/").pop();
   const size = step.chunkBytes ?? DEFAULT_FILE_CHUNK_BYTES;
-  async function* bytes(): AsyncGenerator<Buffer> {
-    const normaliser = new CrlfNormaliser();
-    for await (const read of createReadStream(step.path, { highWaterMark: Math.min(size, 1_048_576) }) as AsyncIterable<Buffer>) {
+  async function* bytes(): AsyncGenerator<readonly Buffer[]> {
+    // Line ends made CRLF in the buffers as read: no dot-stuffing, no end-of-data line.
+    const encoder = new DataEncoder(false);
+    for await (const read of reads(step.path, PIECE_BYTES)) {
       // BINARYMIME sends the bytes untouched; text goes with CRLF line ends (RFC 3030 §3).
-      yield step.binary ? read : normaliser.push(read);
+      yield step.binary ? [read] : encoder.push(read);
     }
-    if (!step.binary) yield normaliser.end();
+    if (!step.binary) yield [encoder.end()];
   }
   let total = 0;
   try {
     await sendChunks(ctx, chunksOf(bytes(), size), step.timeoutMs, (chunk, index) => {
-      total += chunk.length;
-      return ctx.shown(`(chunk ${index + 1} of ${name}: ${chunk.length} bytes${step.binary ? ", binary" : ""})`);
+      total += chunk.bytes.length;
+      return ctx.shown(`(chunk ${index + 1} of ${name}: ${chunk.bytes.length} bytes${step.binary ? ", binary" : ""})`);
     });
   } catch (error) {
     if (error instanceof StepFailure) throw error;
