@@ -106,10 +106,11 @@ async function sendChunks(ctx: RunContext, chunks: AsyncIterable<Chunk>, timeout
     const from = COMMAND_ROOM - line.length;
     chunk.buffer.write(line, from, "latin1");
     const wire = chunk.buffer.subarray(from, COMMAND_ROOM + chunk.bytes.length);
-    for (let at = 0; at < wire.length; at += PIECE_BYTES) await ctx.write(wire.subarray(at, at + PIECE_BYTES), `\`${command}\``);
+    // Shown as it goes to the socket: the server may answer before the last write's callback.
     ctx.emit({ type: "client", text, secret: false });
     ctx.emit({ type: "client", text: show(chunk, index), secret: false });
     ctx.lastSent = text;
+    for (let at = 0; at < wire.length; at += PIECE_BYTES) await ctx.write(wire.subarray(at, at + PIECE_BYTES), `\`${command}\``);
     index += 1;
     if (chunk.last) return;
     const reply = await ctx.take(timeoutMs, "250 (the chunk accepted)", "bdat");
