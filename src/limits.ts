@@ -64,3 +64,23 @@ export const MAX_UNASKED_REPLIES = 1_000;
  *  own side, so the transcript says who closed the same way every run (when both hurry, the
  *  order of the two FINs is a race, and a golden file would drift at random). */
 export const FAREWELL_CLOSE_MS = 500;
+
+/** `serve`: bytes of client commands received and not yet answered beyond which serve stops
+ *  reading the socket (it resumes as the replay takes them). Replies the client leaves unread
+ *  pause it too, from the first write that returns false until 'drain'. */
+export const SERVE_INPUT_HIGH_BYTES = 65_536;
+
+/** `serve`: commands waiting past this, though reading was paused, end the connection. */
+export const SERVE_MAX_QUEUED_INPUT_BYTES = 1_048_576;
+
+/** `serve`: a client that reads none of the replies waiting for it for this long (it writes
+ *  and never reads) is disconnected: nothing it could still send would be answered. */
+export const SERVE_STALL_TIMEOUT_MS = 5_000;
+
+/** `serve`: a client that sends nothing while its next command is awaited is disconnected.
+ *  RFC 5321 §4.5.3.2.7 asks an SMTP server to wait at least 5 minutes for a command. */
+export const SERVE_IDLE_TIMEOUT_MS = 300_000;
+
+/** `serve`: once a session is over and serve has closed its side, how long the client has to
+ *  close too; what it sends meanwhile is not read. */
+export const SERVE_CLOSE_GRACE_MS = 2_000;

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { PROTOCOL_NAMES } from "../protocols/index.js";
 import { REPORTER_NAMES } from "../report/reporter.js";
+import { SERVE_IDLE_TIMEOUT_MS, SERVE_STALL_TIMEOUT_MS } from "../limits.js";
 import { EXIT } from "../runtime/events.js";
 import { PROFILES } from "../sandbox/profiles.js";
 
@@ -52,6 +53,24 @@ Examples:
   $ mailchat check recipes/*.mailchat --var host=mx.example.com
 
 Exit status: 0 every script is valid, 2 a script is invalid.`;
+
+const SERVE_EXAMPLES = `
+Examples:
+  $ mailchat serve check.mailchat.golden --port 2525
+  $ mailchat serve check.mailchat.golden --once --ca-out ca.pem
+  $ mailchat serve check.mailchat.golden --once --record what-my-client-sent.golden
+
+A client that stops reading its replies is read no further; one that leaves them unread for
+${SERVE_STALL_TIMEOUT_MS / 1000} s, sends nothing for ${SERVE_IDLE_TIMEOUT_MS / 60_000} minutes, or fails its TLS handshake is disconnected, with a note.
+
+Exit status:
+  0    every connection matched the recording (without --once: when Ctrl-C or
+       SIGTERM stops serve)
+  1    a connection diverged from the recording or was cut off
+  2    the command line or the golden file is invalid
+  3    the port cannot be listened on
+  130  --once only: Ctrl-C or SIGTERM stopped serve before every recorded
+       connection was served`;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -145,10 +164,10 @@ export function buildProgram(): Command {
     .option("--tls-cert <file>", "certificate (PEM) for STARTTLS and implicit TLS (default: generated, with a CA)")
     .option("--tls-key <file>", "its private key (PEM)")
     .option("--ca-out <file>", "where to write the generated CA certificate")
-    .option("--once", "serve each recorded connection once, then exit 0 (matched) or 1 (diverged)")
+    .option("--once", "serve each recorded connection once, then exit 0 (matched) or 1 (diverged or cut off)")
     .option("--record <file>", "also write what the clients really sent, with the replies they got, as a golden transcript (atomically, when serve stops)")
     .option("--strict", "compare client lines byte for byte (by default command case, EHLO names, ESMTP parameters such as SIZE=, IMAP tags and message headers may differ)")
-    .addHelpText("after", "\nExamples:\n  $ mailchat serve check.mailchat.golden --port 2525\n  $ mailchat serve check.mailchat.golden --once --ca-out ca.pem\n  $ mailchat serve check.mailchat.golden --once --record what-my-client-sent.golden")
+    .addHelpText("after", SERVE_EXAMPLES)
     .action(async (golden: string, options: Record<string, unknown>) => {
       const { serveCommand } = await import("./serve.js");
       process.exitCode = await serveCommand(golden, options);

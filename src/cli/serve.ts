@@ -15,6 +15,9 @@ export interface ServeOptions {
   record?: string;
 }
 
+/** The status of a command cut short by Ctrl-C (or SIGTERM), as `run` gives it: 128 + SIGINT. */
+const INTERRUPTED = 130;
+
 function fail(message: string): number {
   process.stderr.write(`mailchat: ${message}\n`);
   return EXIT.invalid;
@@ -72,6 +75,10 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     onEvent: (event) => {
       if (event.type === "session-start") process.stdout.write(`*: connection ${event.segment + 1}: replaying ${event.url}\n`);
       if (event.type === "session-end" && event.ok) process.stdout.write(`✔ connection ${event.segment + 1} matched the recording\n`);
+      if (event.type === "session-end" && event.note) {
+        diverged = true;
+        process.stdout.write(`✘ connection ${event.segment + 1} ended: ${event.note}\n`);
+      }
       if (event.type === "divergence") {
         diverged = true;
         const d = event.divergence;
@@ -84,12 +91,23 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     return undefined;
   });
   if (!replay) return EXIT.connectionFailed;
+  // SIGINT or SIGTERM: close the listener and every connection now. Without --once that is
+  // how serve stops; with --once it cuts the recorded sessions short (status 130). Heard
+  // before serve says it listens: whoever waits for that line may signal at once.
+  let interrupted = false;
+  const status = () => (interrupted && options.once ? INTERRUPTED : diverged ? EXIT.expectationFailed : EXIT.ok);
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    process.stdout.write(`${signal}: serve stops${options.once ? " before every recorded connection was served" : ""}\n`);
+    done();
+    // Whatever still holds the event loop, serve is gone within the second.
+    setTimeout(() => process.exit(status()), 500).unref();
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
   process.stdout.write(`serving ${file} on 127.0.0.1:${replay.port} (${segments.length} recorded connection${segments.length === 1 ? "" : "s"})\n`);
   if (caPem) process.stdout.write(`CA certificate: ${caFile}\n`);
   process.stdout.write(options.once ? "serving each recorded connection once\n" : "Ctrl-C stops the server\n");
-  const interrupt = () => done();
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
   await finished;
   await replay.stop();
   if (options.record) {
@@ -103,5 +121,5 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
       return EXIT.invalid;
     }
   }
-  return diverged ? EXIT.expectationFailed : EXIT.ok;
+  return status();
 }

@@ -3,13 +3,13 @@
 // (masks and `********` match anything), STARTTLS upgrades with a generated certificate.
 // The first divergence is reported with its place in the golden file.
 import { createServer, type Server, type Socket } from "node:net";
-import { TLSSocket, createSecureContext, type SecureContext } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "../sandbox/listen.js";
 import { PREFIX, parseLine } from "../transcript/lines.js";
-import { MAX_REPLY_LINE_BYTES } from "../limits.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
-import { LineBuffer } from "../protocols/line-buffer.js";
+import type { CredentialSpotter } from "../protocols/types.js";
 import { divergenceReply, sameClientLine } from "./matching.js";
+import { ClientConnection, DEFAULT_TIMEOUTS, SessionEnded, type ConnectionTimeouts } from "./connection.js";
 
 export { clientPattern } from "./matching.js";
 import { protocolFor } from "../protocols/index.js";
@@ -17,10 +17,6 @@ import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook } from "../secrets/book.js";
 import { replyFromLine } from "../protocols/credentials.js";
 import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
-
-/** A client line longer than this (a client that never ends its line) ends the session:
- *  RFC 5321 §4.5.3.1.4 allows 512 octets for a command; IMAP lines run longer. */
-const MAX_CLIENT_LINE_BYTES = 16 * MAX_REPLY_LINE_BYTES;
 
 export type ReplayLine =
   | { kind: "server"; text: string; line: number }
@@ -44,7 +40,9 @@ export interface Divergence {
 
 export type ReplayEvent =
   | { type: "session-start"; segment: number; url: string }
-  | { type: "session-end"; segment: number; ok: boolean }
+  /** `note`: why serve ended the session outside the recording (a client that stopped
+   *  reading, flooded, fell silent, failed its TLS handshake). */
+  | { type: "session-end"; segment: number; ok: boolean; note?: string }
   | { type: "divergence"; divergence: Divergence };
 
 export function parseGolden(text: string): ReplaySegment[] {
@@ -142,114 +140,82 @@ export async function startReplay(options: {
   strict?: boolean;
   /** `--record`: each session as it went, in transcript lines (the client's own lines). */
   record?: (segment: number, line: string) => void;
+  /** The waits of each connection (src/limits.ts by default); tests shorten them. */
+  timeouts?: Partial<ConnectionTimeouts>;
 }): Promise<ReplayServer> {
   const book = options.secrets ?? new SecretBook();
   const context: SecureContext = createSecureContext({ cert: options.certificate.certPem, key: options.certificate.keyPem });
-  const tops = new Map<Socket, Socket>();
+  const timeouts: ConnectionTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const open = new Set<ClientConnection>();
   let next = 0;
   let server: Server;
   let stopping: Promise<void> | undefined;
 
+  // Stopping closes the listener and destroys every connection at once (TLS and the socket
+  // under it): nothing waits on a client.
   const stop = () =>
     (stopping ??= new Promise<void>((resolvePromise) => {
-      for (const top of tops.values()) top.destroy();
       server.close(() => resolvePromise());
+      for (const client of open) client.end("server", "serve stopped");
     }));
 
   const serve = (raw: Socket) => {
-    // Replies go out line by line: no Nagle wait on the client's delayed ACK between them.
+    // Replies leave as soon as a turn of the event loop has written them (ClientConnection):
+    // no Nagle wait on the client's delayed ACK between them.
     raw.setNoDelay(true);
-    raw.on("error", () => undefined);
-    tops.set(raw, raw);
-    raw.once("close", () => tops.delete(raw));
     const index = next++;
     const segment = options.segments[index % options.segments.length]!;
     options.onEvent({ type: "session-start", segment: index, url: segment.url });
     options.record?.(index, `${PREFIX.event}connect ${segment.url}`);
-    void play(raw, segment, index).then((ok) => {
-      options.onEvent({ type: "session-end", segment: index, ok });
+    void play(raw, segment, index).then(({ ok, note }) => {
+      options.onEvent({ type: "session-end", segment: index, ok, ...(note ? { note } : {}) });
       if (options.once && (index + 1 >= options.segments.length || !ok)) void stop();
     });
   };
 
-  const play = async (raw: Socket, segment: ReplaySegment, index: number): Promise<boolean> => {
-    let socket: Socket = raw;
+  /** One connection: the session, then its end, however it ends. */
+  const play = async (raw: Socket, segment: ReplaySegment, index: number): Promise<{ ok: boolean; note?: string }> => {
     // What the client sent and what it was answered, as transcript lines, masked as they go.
     const record = (line: string) => options.record?.(index, book.redact(line));
+    const spotter = protocolFor(SCHEMES[segment.url.split(":")[0]!]?.protocol ?? "smtp")?.createSpotter();
+    const parse = (bytes: Buffer) => {
+      // Compared in the transcript's escaped form: the golden file holds exact bytes that way.
+      const shown = escapeBytes(bytes);
+      for (const secret of spotter?.client(shown) ?? []) book.add(secret);
+      return shown;
+    };
+    const client = new ClientConnection(raw, parse, timeouts);
+    open.add(client);
+    raw.once("close", () => open.delete(client));
+    try {
+      return { ok: await converse(client, segment, index, record, spotter) };
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) throw error;
+      record(`${PREFIX.event}closed by ${error.by} (${error.note})`);
+      return { ok: false, note: error.note };
+    } finally {
+      client.finish();
+    }
+  };
+
+  /** The recorded session against one client: true when it went as recorded. */
+  const converse = async (client: ClientConnection, segment: ReplaySegment, index: number, record: (line: string) => void, spotter: CredentialSpotter | undefined): Promise<boolean> => {
     const answer = (text: string) => {
       for (const line of text.replace(/\r\n$/, "").split("\r\n")) record(`${PREFIX.server}${escapeBytes(Buffer.from(line, "latin1"))}`);
-      socket.write(text);
+      client.write(text);
     };
-    const buffer = new LineBuffer();
-    const spotter = protocolFor(SCHEMES[segment.url.split(":")[0]!]?.protocol ?? "smtp")?.createSpotter();
-    let waiting: ((line: string | undefined) => void) | undefined;
-    const lines: string[] = [];
-    let ended = false;
     let tagMap: { recorded: string; client: string } | undefined;
-    const onData = (chunk: Buffer) => {
-      // Lines are cut as they complete, and a line arriving a byte at a time is searched
-      // once (LineBuffer), so the work stays linear in what the client sends.
-      buffer.push(chunk);
-      let line: ReturnType<LineBuffer["next"]>;
-      while ((line = buffer.next())) {
-        // Compared in the transcript's escaped form: the golden file holds exact bytes that way.
-        const shown = escapeBytes(line.raw);
-        for (const secret of spotter?.client(shown) ?? []) book.add(secret);
-        lines.push(shown);
-      }
-      if (buffer.waiting > MAX_CLIENT_LINE_BYTES) {
-        lines.push(`(a line of more than ${MAX_CLIENT_LINE_BYTES} bytes without a line end)`);
-        buffer.clear();
-        socket.destroy();
-      }
-      flush();
+    const readLine = async () => {
+      const line = await client.readLine();
+      if (line !== undefined) record(`${PREFIX.client}${line}`);
+      return line;
     };
-    const flush = () => {
-      if (!waiting) return;
-      if (lines.length > 0) {
-        const w = waiting;
-        waiting = undefined;
-        w(lines.shift());
-      } else if (ended) {
-        const w = waiting;
-        waiting = undefined;
-        w(undefined);
-      }
+    const secure = async () => {
+      const tlsSocket = await client.upgrade(context);
+      record(`${PREFIX.event}tls ${tlsSocket.getProtocol() ?? "TLS"} ${tlsSocket.getCipher()?.standardName ?? tlsSocket.getCipher()?.name ?? ""}`.trimEnd());
     };
-    const attach = (s: Socket) => {
-      s.on("data", onData);
-      s.once("end", () => {
-        ended = true;
-        flush();
-      });
-      s.once("close", () => {
-        ended = true;
-        flush();
-      });
-    };
-    const readLine = () =>
-      new Promise<string | undefined>((resolvePromise) => {
-        waiting = (line) => {
-          if (line !== undefined) record(`${PREFIX.client}${line}`);
-          resolvePromise(line);
-        };
-        flush();
-      });
-    const secure = () =>
-      new Promise<void>((resolvePromise) => {
-        socket.removeListener("data", onData);
-        const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext: context });
-        tops.set(raw, tlsSocket);
-        tlsSocket.on("error", () => tlsSocket.destroy());
-        tlsSocket.once("secure", () => {
-          record(`${PREFIX.event}tls ${tlsSocket.getProtocol() ?? "TLS"} ${tlsSocket.getCipher()?.standardName ?? tlsSocket.getCipher()?.name ?? ""}`.trimEnd());
-          socket = tlsSocket;
-          attach(tlsSocket);
-          resolvePromise();
-        });
-      });
     if (segment.implicitTls) await secure();
-    else attach(raw);
+    else client.attach();
 
     const scheme = segment.url.split(":")[0]!;
     const pop3 = /^pop3/.test(scheme);
@@ -270,7 +236,7 @@ export async function startReplay(options: {
         if (list === "open" && bytes[0] === 0x2e) bytes = Buffer.concat([Buffer.from("."), bytes]); // RFC 1939 §3 dot-stuffing
         if (list === "expected") list = /^\+OK/.test(text) ? "open" : undefined;
         record(`${PREFIX.server}${escapeBytes(bytes)}`);
-        socket.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
+        client.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
         continue;
       }
       endList();
@@ -283,9 +249,6 @@ export async function startReplay(options: {
         // give it a moment, then end the session either way.
         if (step.by === "client") await Promise.race([readLine(), new Promise((done) => setTimeout(done, 1_000).unref())]);
         record(`${PREFIX.event}closed by ${step.by}`);
-        // The last replies are flushed before the session counts as served: `--once` stops
-        // the server then, and a stop destroys what is still open.
-        await endFlushed(socket);
         return true;
       }
       let received = await readLine();
@@ -317,29 +280,15 @@ export async function startReplay(options: {
         options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(received ?? "(the client closed the connection)") } });
         // The client hears why, in its protocol, before the session ends.
         if (received !== undefined) answer(`${book.redact(divergenceReply(scheme, expected, clientTag))}\r\n`);
-        socket.end();
         return false;
       }
       if (pop3 && isMultiLineCommand(comparable)) list = "expected";
     }
     endList();
-    await endFlushed(socket);
     return true;
   };
 
   server = createServer(serve);
   const port = await listenOnLoopback(server, options.port ?? 0);
   return { port, stop };
-}
-
-/** Ends our side once what was written has gone (bounded: a client that never reads). */
-function endFlushed(socket: Socket): Promise<void> {
-  return new Promise((resolvePromise) => {
-    const timer = setTimeout(resolvePromise, 2_000);
-    timer.unref();
-    socket.end(() => {
-      clearTimeout(timer);
-      resolvePromise();
-    });
-  });
 }

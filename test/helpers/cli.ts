@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** VmHWM: the high-water mark of resident memory, as the kernel counts it. */
-function peakOf(pid: number | undefined): number {
+export function peakOf(pid: number | undefined): number {
   try {
     const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
     return kb ? Number(kb) / 1024 : 0;
