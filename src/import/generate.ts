@@ -293,26 +293,52 @@ class Generator {
     if (/^DATA$/i.test(text) && /^354\b/.test(this.serverText(0) ?? "")) {
       this.index += 1;
       this.out.push("data");
-      for (;;) {
-        const line = this.next();
-        if (!line) {
-          this.out.push(".");
-          this.unplaced.push({ line: entry.line, text: "DATA", why: "the message body never ended with ." });
-          return;
-        }
-        if (line.kind !== "client") continue;
-        if (line.text === ".") break;
-        if (line.text === "..") {
-          // The message line "." cannot stand in a data block (it would end it).
-          this.unplaced.push({ line: line.line, text: line.text, why: "a message line holding a single dot cannot be written in a `data` block; use `data file`" });
-          continue;
-        }
-        this.out.push(bodyLine(line.text));
-      }
-      this.out.push(".");
-      return;
+      return this.body(entry);
     }
+    // Several commands before any reply: the client pipelined them (RFC 2920).
+    if (this.clientText(0) !== undefined && /^(?:MAIL|RCPT|DATA|RSET|NOOP|VRFY|BDAT)\b/i.test(text)) return this.pipeline(entry);
     this.out.push(sendLine(entry.text));
+  }
+
+  /**
+   * A group of commands sent before their replies: a `pipeline` block, then the replies'
+   * `expect`s; a group ending in DATA gets its `data` block after the 354.
+   */
+  private pipeline(first: Extract<Entry, { kind: "client" }>): void {
+    const group = [first.text.trim()];
+    for (let next = this.peek(); next?.kind === "client"; next = this.peek()) {
+      this.index += 1;
+      group.push(next.text.trim());
+    }
+    this.out.push("pipeline", ...group.map((command) => `  ${sendLine(command)}`), "end");
+    this.lastClient = group[group.length - 1];
+    for (let i = 0; i < group.length && this.peek()?.kind === "server"; i++) this.reply();
+    const last = this.out[this.out.length - 1] ?? "";
+    if (/^DATA$/i.test(group[group.length - 1]!) && /^expect 354\b/.test(last)) {
+      this.out.push("data");
+      this.body(first);
+    }
+  }
+
+  /** The message body's client lines up to its `.`, after `data`. */
+  private body(entry: Extract<Entry, { kind: "client" }>): void {
+    for (;;) {
+      const line = this.next();
+      if (!line) {
+        this.out.push(".");
+        this.unplaced.push({ line: entry.line, text: "DATA", why: "the message body never ended with ." });
+        return;
+      }
+      if (line.kind !== "client") continue;
+      if (line.text === ".") break;
+      if (line.text === "..") {
+        // The message line "." cannot stand in a data block (it would end it).
+        this.unplaced.push({ line: line.line, text: line.text, why: "a message line holding a single dot cannot be written in a `data` block; use `data file`" });
+        continue;
+      }
+      this.out.push(bodyLine(line.text));
+    }
+    this.out.push(".");
   }
 
   private pop3Client(entry: Extract<Entry, { kind: "client" }>): void {

@@ -3,6 +3,7 @@
 import type { ProtocolName } from "../compile/steps.js";
 import { SCHEMES } from "../protocols/index.js";
 import { parseLine } from "../transcript/lines.js";
+import { clientLogShape, readClientLog } from "./client-log.js";
 
 export type Entry =
   /** `bytes`: the exact bytes of a golden line (escaped there); `raw`: a `send raw` line. */
@@ -15,7 +16,7 @@ export type Entry =
   | { kind: "closed"; line: number }
   | { kind: "unplaced"; text: string; line: number; why: string };
 
-export type Format = "golden" | "swaks" | "openssl" | "labelled" | "telnet";
+export type Format = "golden" | "swaks" | "openssl" | "labelled" | "client-log" | "telnet";
 
 /** The labels people put before each side of a session: `C:`/`S:`, `CLIENT:`/`SERVER:`,
  *  `<Client>:`/`<Server>:`, `>`/`<`, in any case. */
@@ -44,13 +45,23 @@ export interface Transcript {
   entries: Entry[];
 }
 
+/** A client's debug log: most of its lines carry one kind of direction mark after a prefix. */
+function isClientLog(lines: string[]): boolean {
+  const shape = clientLogShape(lines);
+  return Boolean(shape && shape.count >= 3 && (shape.share >= 0.25 || shape.count >= 20));
+}
+
 export function detectFormat(text: string): Format {
   if (/^[CS*]: /m.test(text) && !/^(?!\s*$)(?![CS*]: |#)/m.test(text)) return "golden";
   // Labelled sides, whatever the labels; a line without one (`... TLS handshake ...`) does
   // not make the paste unlabelled, it is reported as not placed.
   const sides = labelledSides(text.split(/\r?\n/));
   if (sides.client > 0 && sides.server > 0 && sides.client + sides.server >= 2 * sides.other) return "labelled";
-  if (/^(?:<-|<~| ->| ~>|===|<\*\*| \*\*>)/m.test(text)) return "swaks";
+  // swaks marks its own lines (`=== Trying`, ` -> ` with a space first); other tools' arrows
+  // (msmtp's `-->`, Ruby's quoted `<- "…"`) are client logs.
+  if (/^(?:=== |<\*\* | \*\*> | ->| ~>)/m.test(text)) return "swaks";
+  if (isClientLog(text.split(/\r?\n/))) return "client-log";
+  if (/^(?:<-|<~|<\*\*)/m.test(text)) return "swaks";
   if (/^CONNECTED\(\d+\)|^---$|s_client|^(?:Verify return code|SSL-Session|New, TLS)/m.test(text)) return "openssl";
   return "telnet";
 }
@@ -390,7 +401,9 @@ export function readTranscript(text: string, options: { protocol?: ProtocolName 
         ? lines.filter((l) => /^<[-~*]/.test(l)).map((l) => l.replace(/^<[-~*]\*?\s*/, ""))
         : format === "labelled"
           ? lines.filter((l) => SERVER_LABEL.test(l)).map((l) => l.replace(SERVER_LABEL, ""))
-          : lines;
+          : format === "client-log"
+            ? readClientLog(lines, clientLogShape(lines)!.kind).serverTexts
+            : lines;
   const protocol = options.protocol ?? protocolFromPort(lines) ?? inferProtocol(stripped);
   switch (format) {
     case "labelled":
@@ -402,6 +415,10 @@ export function readTranscript(text: string, options: { protocol?: ProtocolName 
     }
     case "swaks":
       return { format, protocol, implicitTls: false, entries: parseSwaks(lines) };
+    case "client-log": {
+      const log = readClientLog(lines, clientLogShape(lines)!.kind);
+      return { format, protocol, implicitTls: log.implicitTls, entries: log.entries };
+    }
     case "openssl": {
       const parsed = parseOpenssl(lines, protocol);
       const transcript: Transcript = { format, protocol, implicitTls: parsed.implicitTls, entries: reclaimRefused(parsed.entries) };
