@@ -34,7 +34,7 @@ smtp_clients() {
     "curl -v --ssl-reqd --cacert $CA --url smtp://$HOST:$P_submission --login-options AUTH=LOGIN --user '$ALICE:wrong-password' --mail-from $ALICE --mail-rcpt $ALICE --upload-file $WORK/message.eml"
   capture curl smtp-relay-refused smtp smtp none - - refused 554 none \
     "curl -v --url smtp://$HOST:$P_smtp --mail-from sender@outside.example --mail-rcpt $OUTSIDE --upload-file $WORK/message.eml"
-  capture curl smtps-implicit smtps smtps implicit PLAIN "$ALICE" success - ca-file \
+  capture curl smtps-implicit smtps smtps implicit CRAM-MD5 "$ALICE" success - ca-file \
     "curl -v --cacert $CA --url smtps://$HOST:$P_smtps --user '$ALICE:$PASS' --mail-from $ALICE --mail-rcpt $BOB --upload-file $WORK/message.eml"
 
   # openssl s_client: the commands are typed (fed with pauses); -crlf makes the line ends CRLF
@@ -50,25 +50,25 @@ smtp_clients() {
     "$FEED 0.5 'EHLO client.example' 'AUTH PLAIN $(b64 "\0$ALICE\0$PASS")' 'MAIL FROM:<$ALICE>' 'RCPT TO:<$ALICE>' 'DATA' 'Subject: gnutls-cli' '' 'typed by hand' '.' 'QUIT' | gnutls-cli --crlf --starttls-proto=smtp --x509cafile=$CA --port=$P_submission $HOST"
 
   # Python smtplib
-  capture python-smtplib submission-starttls-auth submission submission starttls PLAIN "$ALICE" success - ca-file \
+  capture python-smtplib submission-starttls-auth submission submission starttls CRAM-MD5 "$ALICE" success - ca-file \
     "python3 $C/smtplib_send.py starttls $HOST $P_submission $CA $ALICE $PASS $ALICE $ALICE" $C/smtplib_send.py
-  capture python-smtplib submission-wrong-password submission submission starttls PLAIN "$ALICE" refused 535 ca-file \
+  capture python-smtplib submission-wrong-password submission submission starttls CRAM-MD5 "$ALICE" refused 535 ca-file \
     "python3 $C/smtplib_send.py starttls $HOST $P_submission $CA $ALICE wrong-password $ALICE $ALICE" $C/smtplib_send.py
   capture python-smtplib smtp-relay-refused smtp smtp none - - refused 554 none \
     "python3 $C/smtplib_send.py plain $HOST $P_smtp $CA - - sender@outside.example $OUTSIDE" $C/smtplib_send.py
   capture python-smtplib smtp-unknown-user smtp smtp none - - refused 550 none \
     "python3 $C/smtplib_send.py plain $HOST $P_smtp $CA - - sender@outside.example $UNKNOWN" $C/smtplib_send.py
-  capture python-smtplib smtps-implicit smtps smtps implicit PLAIN "$ALICE" success - ca-file \
+  capture python-smtplib smtps-implicit smtps smtps implicit CRAM-MD5 "$ALICE" success - ca-file \
     "python3 $C/smtplib_send.py ssl $HOST $P_smtps $CA $ALICE $PASS $ALICE $ALICE" $C/smtplib_send.py
   capture python-smtplib lmtp-two-recipients lmtp lmtp none - - success - none \
     "python3 $C/smtplib_send.py lmtp $HOST $P_lmtp $CA - - sender@outside.example $ALICE bob@mailchat.test" $C/smtplib_send.py
 
   # Perl Net::SMTP
-  capture perl-net-smtp submission-starttls-auth submission submission starttls PLAIN "$ALICE" success - ca-file \
+  capture perl-net-smtp submission-starttls-auth submission submission starttls CRAM-MD5 "$ALICE" success - ca-file \
     "perl $C/net_smtp.pl starttls $HOST $P_submission $CA $ALICE $PASS $ALICE $ALICE" $C/net_smtp.pl
   capture perl-net-smtp smtp-relay-refused smtp smtp none - - refused 554 none \
     "perl $C/net_smtp.pl plain $HOST $P_smtp $CA - - sender@outside.example $OUTSIDE" $C/net_smtp.pl
-  capture perl-net-smtp smtps-implicit-wrong-password smtps smtps implicit PLAIN "$ALICE" refused 535 ca-file \
+  capture perl-net-smtp smtps-implicit-wrong-password smtps smtps implicit CRAM-MD5 "$ALICE" refused 535 ca-file \
     "perl $C/net_smtp.pl ssl $HOST $P_smtps $CA $ALICE wrong-password $ALICE $ALICE" $C/net_smtp.pl
 
   # Ruby net/smtp
@@ -80,11 +80,11 @@ smtp_clients() {
     "ruby $C/net_smtp.rb ssl $HOST $P_smtps $CA $ALICE $PASS cram_md5 $ALICE $ALICE" $C/net_smtp.rb
 
   # PHPMailer: SMTPDebug 4 (low level), 3 (connection), 2 (client and server)
-  capture php-phpmailer submission-starttls-auth-debug4 submission submission starttls LOGIN "$ALICE" success - ca-file \
+  capture php-phpmailer submission-starttls-auth-debug4 submission submission starttls CRAM-MD5 "$ALICE" success - ca-file \
     "php $C/phpmailer_send.php tls $HOST $P_submission $CA $ALICE $PASS 4 $ALICE $ALICE" $C/phpmailer_send.php
-  capture php-phpmailer submission-wrong-password-debug3 submission submission starttls LOGIN "$ALICE" refused 535 ca-file \
+  capture php-phpmailer submission-wrong-password-debug3 submission submission starttls CRAM-MD5 "$ALICE" refused 535 ca-file \
     "php $C/phpmailer_send.php tls $HOST $P_submission $CA $ALICE wrong-password 3 $ALICE $ALICE" $C/phpmailer_send.php
-  capture php-phpmailer smtps-implicit-debug2 smtps smtps implicit LOGIN "$ALICE" success - ca-file \
+  capture php-phpmailer smtps-implicit-debug2 smtps smtps implicit CRAM-MD5 "$ALICE" success - ca-file \
     "php $C/phpmailer_send.php ssl $HOST $P_smtps $CA $ALICE $PASS 2 $ALICE $ALICE" $C/phpmailer_send.php
 
   # nodemailer
@@ -111,7 +111,7 @@ smtp_clients() {
   capture postfix-smtp-source smtp-helo smtp smtp none - - success - none \
     "smtp-source -v -c -m 1 -s 1 -l 200 -M client.example -f sender@outside.example -t $ALICE 127.0.0.1:$P_smtp"
   capture postfix-posttls-finger submission-starttls-probe submission submission starttls - - success - ca-file \
-    "posttls-finger -l secure -F $CA -L verbose,summary '[127.0.0.1]:$P_submission'"
+    "posttls-finger -l secure -F $CA -L verbose,summary '[127.0.0.1]:$P_submission' localhost"
 }
 
 mutt_scenarios() {
@@ -126,7 +126,7 @@ set certificate_file="$CA"
 set hostname="client.example"
 EOF
   mkdir -p "$WORK/mutt"
-  LOG_FILE=$WORK/mutt/.muttdebug0 capture mutt submission-starttls-auth-debug5 submission submission starttls PLAIN "$ALICE" success - ca-file \
+  LOG_FILE=$WORK/mutt/.muttdebug0 capture mutt submission-starttls-auth-debug5 submission submission starttls CRAM-MD5 "$ALICE" success - ca-file \
     "HOME=$WORK/mutt mutt -n -F $rc -d 5 -s 'mailchat corpus: mutt' $ALICE < $WORK/body.txt"
 }
 
@@ -152,13 +152,13 @@ pop_imap_clients() {
   # curl: IMAP and POP3
   capture curl imap-starttls-fetch imap imap starttls PLAIN "$BOB" success - ca-file \
     "curl -v --ssl-reqd --cacert $CA --user '$BOB:$BOBPASS' 'imap://$HOST:$P_imap/INBOX;MAILINDEX=1'"
-  capture curl imaps-wrong-password imaps imaps implicit LOGIN "$ALICE" refused NO ca-file \
+  capture curl imaps-wrong-password imaps imaps implicit PLAIN "$ALICE" refused NO ca-file \
     "curl -v --cacert $CA --user '$ALICE:wrong-password' 'imaps://$HOST:$P_imaps/INBOX'"
-  capture curl pop3-stls-list pop3 pop3 starttls USER "$BOB" success - ca-file \
+  capture curl pop3-stls-list pop3 pop3 starttls PLAIN "$BOB" success - ca-file \
     "curl -v --ssl-reqd --cacert $CA --user '$BOB:$BOBPASS' pop3://$HOST:$P_pop3/"
-  capture curl pop3s-retr pop3s pop3s implicit USER "$BOB" success - ca-file \
+  capture curl pop3s-retr pop3s pop3s implicit PLAIN "$BOB" success - ca-file \
     "curl -v --cacert $CA --user '$BOB:$BOBPASS' pop3s://$HOST:$P_pop3s/1"
-  capture curl pop3s-wrong-password pop3s pop3s implicit USER "$ALICE" refused -ERR ca-file \
+  capture curl pop3s-wrong-password pop3s pop3s implicit PLAIN "$ALICE" refused -ERR ca-file \
     "curl -v --cacert $CA --user '$ALICE:wrong-password' pop3s://$HOST:$P_pop3s/"
 
   # openssl s_client and gnutls-cli
@@ -208,7 +208,7 @@ pop_imap_clients() {
     "python3 $C/poplib_session.py stls $HOST $P_pop3 $CA $BOB $BOBPASS" $C/poplib_session.py
   capture perl-net-pop3 pop3-stls-list-retr-dele pop3 pop3 starttls USER "$BOB" success - ca-file \
     "perl $C/net_pop3.pl stls $HOST $P_pop3 $CA $BOB $BOBPASS" $C/net_pop3.pl
-  capture curl pop3s-dele pop3s pop3s implicit USER "$BOB" success - ca-file \
+  capture curl pop3s-dele pop3s pop3s implicit PLAIN "$BOB" success - ca-file \
     "curl -v --cacert $CA --user '$BOB:$BOBPASS' --request DELE --head pop3s://$HOST:$P_pop3s/1"
 }
 
@@ -227,9 +227,9 @@ real_scenarios() {
     "swaks --server $HOST:$P_submission --tls --tls-verify --tls-ca-path $CA --auth PLAIN --auth-user $ALICE --auth-password $PASS --from $ALICE --to $ALICE --helo client.example"
   capture swaks smtp-relay-refused-postfix smtp smtp none - - refused 554 none \
     "swaks --server $HOST:$P_smtp --from sender@outside.example --to $OUTSIDE --helo client.example"
-  capture curl submission-wrong-password-postfix submission submission starttls PLAIN "$ALICE" refused 535 ca-file \
+  capture curl submission-wrong-password-postfix submission submission starttls CRAM-MD5 "$ALICE" refused 535 ca-file \
     "curl -v --ssl-reqd --cacert $CA --url smtp://$HOST:$P_submission --user '$ALICE:wrong-password' --mail-from $ALICE --mail-rcpt $ALICE --upload-file $WORK/message.eml"
-  capture python-smtplib smtps-implicit-postfix smtps smtps implicit PLAIN "$ALICE" success - ca-file \
+  capture python-smtplib smtps-implicit-postfix smtps smtps implicit CRAM-MD5 "$ALICE" success - ca-file \
     "python3 $C/smtplib_send.py ssl $HOST $P_smtps $CA $ALICE $PASS $ALICE $BOB" $C/smtplib_send.py
   capture msmtp submission-starttls-auth-postfix submission submission starttls PLAIN "$ALICE" success - ca-file \
     "msmtp --debug --host=$HOST --port=$P_submission --tls=on --tls-starttls=on --tls-trust-file=$CA --auth=plain --user=$ALICE --passwordeval='echo $PASS' --from=$ALICE $BOB < $WORK/message.eml"
@@ -241,7 +241,7 @@ real_scenarios() {
     "python3 $C/smtplib_send.py lmtp $HOST $P_lmtp $CA - - sender@outside.example $UNKNOWN" $C/smtplib_send.py
   capture perl-mail-imapclient imaps-select-fetch-dovecot imaps imaps implicit LOGIN "$BOB" success - ca-file \
     "perl $C/mail_imapclient.pl ssl $HOST $P_imaps $CA $BOB $BOBPASS" $C/mail_imapclient.pl
-  capture curl pop3s-wrong-password-dovecot pop3s pop3s implicit USER "$BOB" refused -ERR ca-file \
+  capture curl pop3s-wrong-password-dovecot pop3s pop3s implicit CRAM-MD5 "$BOB" refused -ERR ca-file \
     "curl -v --cacert $CA --user '$BOB:wrong-password' pop3s://$HOST:$P_pop3s/"
   fetchmail_rc imaps
   capture fetchmail imaps-fetch-dovecot imaps imaps implicit LOGIN "$BOB" success - ca-file \
