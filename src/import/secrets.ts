@@ -17,6 +17,9 @@ export interface SecretReference {
   line: number;
 }
 
+/** `pass SECRET`, `password: SECRET`, `passwd=SECRET` in what a tool prints of itself. */
+const TOOL_PASSWORD = /\b(?:pass|password|passwd)\b\s*[:=]?\s*(["']?)([^\s"',;]+)\1/gi;
+
 /** The credentials of a paste, in order of first appearance. */
 export function spotSecrets(transcript: Transcript): Array<{ value: string; line: number }> {
   const found: Array<{ value: string; line: number }> = [];
@@ -29,6 +32,14 @@ export function spotSecrets(transcript: Transcript): Array<{ value: string; line
       spotter = protocolFor(protocol)?.createSpotter();
     }
     if (entry.kind === "server") spotter?.server(replyFromLine(entry.text));
+    // A tool's own chatter may name the password it uses (`s-nail: Credentials: host …,
+    // user …, pass SECRET`): never copied into a comment or onto standard error.
+    if (entry.kind === "unplaced") {
+      for (const match of entry.text.matchAll(TOOL_PASSWORD)) {
+        const value = match[2]!;
+        if (value.length >= 3 && !found.some((f) => f.value === value)) found.push({ value, line: entry.line });
+      }
+    }
     if (entry.kind !== "client") continue;
     const lines = entry.raw ? entry.raw.toString("latin1").split(/\r?\n/) : [entry.text];
     for (const line of lines) {
