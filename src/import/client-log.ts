@@ -21,6 +21,8 @@ const PREFIXES = [
   /^(?:DEBUG|INFO|TRACE|WARN(?:ING)?|ERROR|NOTICE)\b:?[ \t]*/,
   /^\[[A-Za-z0-9_#.:-]{4,}\][ \t]*/,
   /^[A-Za-z][\w:]*=GLOB\(0x[0-9a-f]+\)/,
+  // curl's progress meter, printed on the same terminal line as its next trace line.
+  /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+[-:\d]+\s+[-:\d]+\s+[-:\d]+\s+\d+/,
 ];
 
 interface MarkKind {
@@ -145,10 +147,11 @@ const CONNECTED = [
   /PeerAddr (\S+) PeerPort (\d+)/,
   /[Cc]onnect(?:ing)?(?: to)?:? \(?'([^']+)', (\d+)\)?/,
   /Trying \[?([^\]\s]+?)\]?:(\d+)/,
+  /Connecting to '\[?([^\]\s']+?)\]?:(\d+)'/,
 ];
 
 /** Words a tool prints when TLS starts: before the greeting, they mean implicit TLS. */
-const TLS_WORDS = /\bssl:\/\/|SSL connection using|TLS session parameters|TLS connection started|Secure connection established|IO::Socket::SSL|Established secure TCP|TLS handshake|SSL_connect|tls_starttls = off/i;
+const TLS_WORDS = /\bssl:\/\/|SSL connection using|TLS session parameters|TLS connection started|Secure connection established|IO::Socket::SSL|Established secure TCP|TLS handshake|SSL_connect|tls_starttls = off|Handshake was completed/i;
 
 export function readClientLog(lines: string[], kind: string): ClientLog {
   const entries: Entry[] = [];
@@ -195,11 +198,11 @@ export function readClientLog(lines: string[], kind: string): ClientLog {
     }
     if (!m) {
       // A line aligned under the one before it continues it (PHPMailer's multi-line replies).
-      if (previous && /^\s+\S/.test(line) && !/^\s*[*{}]/.test(line) && (marked[i - 1] || /^\s+\S/.test(lines[i - 1] ?? ""))) {
+      if (previous === "server" && /^\s+\S/.test(line) && (marked[i - 1] || /^\s+\S/.test(lines[i - 1] ?? ""))) {
         const text = line.trim();
-        if (previous === "server" ? REPLY.test(text) : true) {
-          entries.push({ kind: previous, text, line: n });
-          if (previous === "server") serverTexts.push(text);
+        if (REPLY.test(text)) {
+          entries.push({ kind: "server", text, line: n });
+          serverTexts.push(text);
           return;
         }
       }
