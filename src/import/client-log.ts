@@ -121,7 +121,8 @@ export function clientLogShape(lines: string[]): { kind: string; share: number; 
   const counts = new Map<string, number>();
   let filled = 0;
   lines.forEach((line, i) => {
-    if (!line.trim()) return;
+    // curl -v's own trace (`* Connected …`, `} [5 bytes data]`) is the tool talking.
+    if (!line.trim() || /^(?:\* |[{}] \[)/.test(line)) return;
     filled += 1;
     const marked = markOf(line, i + 1);
     if (marked) counts.set(marked.kind, (counts.get(marked.kind) ?? 0) + 1);
@@ -157,7 +158,8 @@ export function readClientLog(lines: string[], kind: string): ClientLog {
   const entries: Entry[] = [];
   const marked: Array<Marked | undefined> = lines.map((line, i) => {
     const found = markOf(line, i + 1);
-    return found?.kind === kind ? found : undefined;
+    // Perl's Net::Cmd prints a challenge again, decoded: its own words, not the server's.
+    return found?.kind === kind && !/^\(decoded\)/.test(found.text) ? found : undefined;
   });
   // Which mark is the server's: the one whose texts read as replies.
   const replyShare = new Map<string, { replies: number; all: number }>();
