@@ -91,7 +91,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
         diverged = true;
         const d = event.divergence;
         const which = d.clientLine ? `the client's line ${d.clientLine}` : "the client";
-        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line} (${which} is not what the recording has next)\n  expected: C: ${d.expected}\n  received:    ${d.received}\n`);
+        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line} (${which}${d.why ? "" : " is not what the recording has next"})\n  expected: C: ${d.expected}\n  received:    ${d.received}\n`);
         if (d.why) process.stdout.write(`  why:      ${d.why}\n`);
         process.stdout.write(
           options.record

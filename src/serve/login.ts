@@ -223,3 +223,11 @@ export function authCancelled(family: Family, tag: string | undefined): string {
   if (family === "pop3") return "-ERR Authentication cancelled.";
   return "501 5.7.0 Authentication cancelled";
 }
+
+/** The protocol's answer to QUIT or LOGOUT. */
+export function goodbye(family: Family, tag: string | undefined): string[] {
+  if (family === "imap") return ["* BYE Logging out", `${tag ?? "*"} OK Logout completed.`];
+  if (family === "pop3") return ["+OK Logging out."];
+  if (family === "sieve") return ['OK "Logout completed."'];
+  return ["221 2.0.0 Bye"];
+}

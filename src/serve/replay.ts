@@ -17,7 +17,7 @@ import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook } from "../secrets/book.js";
 import { replyFromLine } from "../protocols/credentials.js";
 import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
-import { authCancelled, authFailure, clientLogin, converseLogin, familyOf, recordedLogin } from "./login.js";
+import { authCancelled, authFailure, clientLogin, converseLogin, familyOf, goodbye, recordedLogin } from "./login.js";
 import { harmlessAnswer, offer, replayableMechanisms, verbOf } from "./offer.js";
 
 export type ReplayLine =
@@ -304,6 +304,22 @@ export async function startReplay(options: {
         if (why) {
           if (!credentials.cancelled || credentials.user !== undefined) answer([credentials.cancelled ? authCancelled(family, clientTag) : authFailure(family, clientTag)]);
           diverge(step, line, why);
+          // As a server would, serve lets the client try again (every try fails: smtplib tries
+          // its next mechanism) and say goodbye; anything else ends the session.
+          for (let next = await readLine(); next !== undefined; next = await readLine()) {
+            const tag = family === "imap" ? IMAP_TAG.exec(next)?.[1] : undefined;
+            if (clientLogin(family, next)?.supported) {
+              const again = await converseLogin(family, next, { prompt: (text) => answer([text]), read: readLine });
+              if (again.password) book.add(again.password);
+              answer([authFailure(family, tag)]);
+            } else if (verbOf(family, next) === "QUIT" || verbOf(family, next) === "LOGOUT") {
+              answer(goodbye(family, tag));
+              break;
+            } else {
+              answer([divergenceReply(scheme, "nothing but QUIT after a refused login", tag)]);
+              break;
+            }
+          }
           return false;
         }
         if (clientTag && login.tag) tagMap = { recorded: login.tag, client: clientTag };
