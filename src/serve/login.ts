@@ -49,8 +49,12 @@ function imapArguments(text: string): string[] | undefined {
   const out: string[] = [];
   const word = /\s*("(?:[^"\\]|\\.)*"|[^\s"{]+)/y;
   let match: RegExpExecArray | null;
-  while ((match = word.exec(text))) out.push(unquote(match[1]!));
-  return word.lastIndex === 0 && text.trim() !== "" ? undefined : out;
+  let consumed = 0;
+  while ((match = word.exec(text))) {
+    out.push(unquote(match[1]!));
+    consumed = word.lastIndex;
+  }
+  return text.slice(consumed).trim() === "" ? out : undefined;
 }
 
 function decode(text: string): string | undefined {

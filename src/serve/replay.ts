@@ -1,7 +1,10 @@
 // `mailchat serve`: plays the server side of a golden transcript. Each client connection gets
 // the next recorded connection; server lines are sent as recorded, client lines must match
 // (masks and `********` match anything), STARTTLS upgrades with a generated certificate.
-// The first divergence is reported with its place in the golden file.
+// Unless strict, capabilities offer only the logins serve can replay (offer.ts), questions a
+// client asks on its own are answered from the recording, and a login in another plain form
+// gets the recorded outcome (login.ts). The first divergence is reported with its place in
+// the golden file.
 import { createServer, type Server, type Socket } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "../sandbox/listen.js";

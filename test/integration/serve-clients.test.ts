@@ -1,7 +1,10 @@
 // Real mail clients complete a session against `mailchat serve` replaying a recording made by
 // `mailchat run --golden --update` of the matching example: swaks, curl (smtp, imap, pop3),
 // openssl s_client and Python's smtplib, imaplib and poplib, each with its own EHLO name,
-// parameters, tags and message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
+// parameters, tags and message headers; then the same clients, and msmtp, against recordings
+// made by other scripts (examples/first and recipes), choosing their own login forms and
+// asking their own capability questions. Under CI=true a missing client fails; elsewhere its
+// test is skipped.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
