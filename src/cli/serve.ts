@@ -90,8 +90,8 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
       if (event.type === "divergence") {
         diverged = true;
         const d = event.divergence;
-        const which = d.clientLine ? `the client's line ${d.clientLine}` : "the client";
-        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line} (${which}${d.why ? "" : " is not what the recording has next"})\n  expected: C: ${d.expected}\n  received:    ${d.received}\n`);
+        const which = d.clientLine ? `  (the client's line ${d.clientLine} of this connection)` : "";
+        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line}\n  expected: C: ${d.expected}\n  received:    ${d.received}${which}\n`);
         if (d.why) process.stdout.write(`  why:      ${d.why}\n`);
         process.stdout.write(
           options.record

@@ -223,6 +223,7 @@ export async function startReplay(options: {
     const { mechanisms: keep } = replayableMechanisms(family, recorded, strict);
     const withheld = new Set<string>();
     const said = new Set<string>();
+    const noted = new Set<string>();
     const noteWithheld = () => {
       const fresh = [...withheld].filter((m) => !said.has(m));
       if (fresh.length === 0) return;
@@ -290,7 +291,11 @@ export async function startReplay(options: {
         if (!reply) break;
         answer(reply.lines);
         noteWithheld();
-        note(`${reply.note}: \`${line}\` (the recording has \`${step.text}\` next, line ${step.line})`);
+        // Each kind of answer is noted once per connection: a NOOP flood is not a flood of notes.
+        if (!noted.has(reply.note)) {
+          noted.add(reply.note);
+          note(`${reply.note}: \`${line}\` (the recording has \`${step.text}\` next, line ${step.line}; further ones are not noted)`);
+        }
         line = await readLine();
       }
       // A login in another of the protocol's forms is answered with the recorded outcome.
