@@ -59,6 +59,13 @@ Examples:
   $ mailchat serve check.mailchat.golden --port 2525
   $ mailchat serve check.mailchat.golden --once --ca-out ca.pem
   $ mailchat serve check.mailchat.golden --once --record what-my-client-sent.golden
+  $ mailchat serve check.mailchat.golden --once --secret password="$PASSWORD"
+
+Capabilities list only the SASL mechanisms serve can replay. A client may log in any plain
+way its protocol has (IMAP LOGIN or AUTHENTICATE PLAIN, POP3 USER/PASS or AUTH PLAIN/LOGIN,
+SMTP AUTH PLAIN or LOGIN) where the recording logged in another: it gets the recorded
+outcome. Questions the recording does not hold (EHLO, CAPA, CAPABILITY, NOOP, ID …) are
+answered from it; each such answer is noted.
 
 A client that stops reading its replies is read no further; one that leaves them unread for
 ${SERVE_STALL_TIMEOUT_MS / 1000} s, sends nothing for ${SERVE_IDLE_TIMEOUT_MS / 60_000} minutes, or fails its TLS handshake is disconnected, with a note.
@@ -166,7 +173,8 @@ export function buildProgram(): Command {
     .option("--ca-out <file>", "where to write the generated CA certificate")
     .option("--once", "serve each recorded connection once, then exit 0 (matched) or 1 (diverged or cut off)")
     .option("--record <file>", "also write what the clients really sent, with the replies they got, as a golden transcript (atomically, when serve stops)")
-    .option("--strict", "compare client lines byte for byte (by default command case, EHLO names, ESMTP parameters such as SIZE=, IMAP tags and message headers may differ)")
+    .option("--strict", "compare client lines byte for byte (by default command case, EHLO names, ESMTP parameters such as SIZE=, IMAP tags, message headers and the login form may differ, and questions such as CAPA or NOOP are answered)")
+    .option("--secret <name=value>", "a password clients must log in with (checked whatever login form they use; masked in every output; repeatable)", collectVar)
     .addHelpText("after", SERVE_EXAMPLES)
     .action(async (golden: string, options: Record<string, unknown>) => {
       const { serveCommand } = await import("./serve.js");

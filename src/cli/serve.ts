@@ -13,6 +13,7 @@ export interface ServeOptions {
   once?: boolean;
   strict?: boolean;
   record?: string;
+  secret?: Record<string, string>;
 }
 
 /** The status of a command cut short by Ctrl-C (or SIGTERM), as `run` gives it: 128 + SIGINT. */
@@ -32,6 +33,10 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     return fail(`cannot read ${file}: ${describeFsError(error)}`);
   }
   const segments = parseGolden(text);
+  const { SecretBook } = await import("../secrets/book.js");
+  const secrets = new SecretBook();
+  const passwords = Object.values(options.secret ?? {});
+  for (const value of passwords) secrets.add(value);
   if (segments.length === 0) return fail(`${file} holds no recorded connection (no \`*: connect\` line): record one with \`mailchat run SCRIPT --golden --update\``);
   const port = options.port === undefined ? 0 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(`--port takes a port number, got \`${options.port}\``);
@@ -71,6 +76,8 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     certificate,
     once: Boolean(options.once),
     strict: Boolean(options.strict),
+    secrets,
+    ...(passwords.length > 0 ? { passwords } : {}),
     ...(options.record ? { record } : {}),
     onEvent: (event) => {
       if (event.type === "session-start") process.stdout.write(`*: connection ${event.segment + 1}: replaying ${event.url}\n`);
@@ -79,10 +86,18 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
         diverged = true;
         process.stdout.write(`✘ connection ${event.segment + 1} ended: ${event.note}\n`);
       }
+      if (event.type === "note") process.stdout.write(`*: connection ${event.segment + 1}: ${event.text}\n`);
       if (event.type === "divergence") {
         diverged = true;
         const d = event.divergence;
-        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line}\n  expected: C: ${d.expected}\n  received:    ${d.received}\n`);
+        const which = d.clientLine ? `  (the client's line ${d.clientLine} of this connection)` : "";
+        process.stdout.write(`✘ connection ${d.segment + 1} diverged at ${file}:${d.line}\n  expected: C: ${d.expected}\n  received:    ${d.received}${which}\n`);
+        if (d.why) process.stdout.write(`  why:      ${d.why}\n`);
+        process.stdout.write(
+          options.record
+            ? `  this client's own session is being recorded in ${options.record}: serve that file to test the client as it is\n`
+            : `  to test this client as it is, record its own session: mailchat serve ${file} --once --record CLIENT.golden\n`,
+        );
       }
       if (options.once && event.type === "session-end" && (!event.ok || event.segment + 1 >= segments.length)) done();
     },

@@ -35,8 +35,12 @@ export function canonicalCommand(line: string): string {
   // The address is the transaction; SIZE=, BODY=, SMTPUTF8, RET= … are the client's choice.
   const path = /^(MAIL\s+FROM|RCPT\s+TO):\s*(<[^>]*>)/i.exec(line.trim());
   if (path) return `${path[1]!.toUpperCase().replace(/\s+/, " ")}:${path[2]!.toLowerCase()}`;
-  // IMAP: a quoted string without specials is the same string as an atom (RFC 9051 §4.3).
-  return [upper, ...rest].join(" ").replace(/"([^"\\\s(){%*\]]*)"/g, "$1");
+  // IMAP: a quoted string without specials is the same string as an atom (RFC 9051 §4.3),
+  // and one FETCH item is the same in parentheses or not (RFC 9051 §9, `fetch`).
+  return [upper, ...rest]
+    .join(" ")
+    .replace(/"([^"\\\s(){%*\]]*)"/g, "$1")
+    .replace(/^((?:UID )?FETCH \S+ )\(([^()\s]+)\)$/i, "$1$2");
 }
 
 export function sameClientLine(recorded: string, received: string, strict: boolean): boolean {

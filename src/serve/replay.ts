@@ -1,7 +1,10 @@
 // `mailchat serve`: plays the server side of a golden transcript. Each client connection gets
 // the next recorded connection; server lines are sent as recorded, client lines must match
 // (masks and `********` match anything), STARTTLS upgrades with a generated certificate.
-// The first divergence is reported with its place in the golden file.
+// Unless strict, capabilities offer only the logins serve can replay (offer.ts), questions a
+// client asks on its own are answered from the recording, and a login in another plain form
+// gets the recorded outcome (login.ts). The first divergence is reported with its place in
+// the golden file.
 import { createServer, type Server, type Socket } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { listenOnLoopback } from "../sandbox/listen.js";
@@ -17,6 +20,8 @@ import { SCHEMES } from "../protocols/schemes.js";
 import { SecretBook } from "../secrets/book.js";
 import { replyFromLine } from "../protocols/credentials.js";
 import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
+import { authCancelled, authFailure, clientLogin, converseLogin, familyOf, goodbye, recordedLogin } from "./login.js";
+import { harmlessAnswer, offer, replayableMechanisms, verbOf } from "./offer.js";
 
 export type ReplayLine =
   | { kind: "server"; text: string; line: number }
@@ -36,6 +41,10 @@ export interface Divergence {
   line: number;
   expected: string;
   received: string;
+  /** The client's line number in its session (1 for its first line). */
+  clientLine?: number;
+  /** Why the line does not do, beyond not matching (credentials, a cancelled login). */
+  why?: string;
 }
 
 export type ReplayEvent =
@@ -43,7 +52,10 @@ export type ReplayEvent =
   /** `note`: why serve ended the session outside the recording (a client that stopped
    *  reading, flooded, fell silent, failed its TLS handshake). */
   | { type: "session-end"; segment: number; ok: boolean; note?: string }
-  | { type: "divergence"; divergence: Divergence };
+  | { type: "divergence"; divergence: Divergence }
+  /** What serve did outside the recording: a capability withheld, a question it answered,
+   *  a login in another form. */
+  | { type: "note"; segment: number; text: string };
 
 export function parseGolden(text: string): ReplaySegment[] {
   const segments: ReplaySegment[] = [];
@@ -79,34 +91,6 @@ const FILLERS: Record<string, () => string> = {
   "<id>": () => "replay0000000.1",
 };
 
-/**
- * The answer to a command that changes nothing, when the recording has another command at
- * this point: NOOP in every protocol, CAPABILITY in IMAP (from the capabilities recorded so
- * far). Undefined when the command is the recorded one, or not such a command.
- */
-function independentAnswer(scheme: string, received: string, recorded: ReplayLine[], at: number, expected: string): string | undefined {
-  const [tag = "", verb = ""] = /^imap/.test(scheme) ? received.split(/\s+/) : ["", received.split(/\s+/)[0] ?? ""];
-  const command = verb.toUpperCase();
-  const recordedCommand = (/^imap/.test(scheme) ? expected.split(/\s+/)[1] : expected.split(/\s+/)[0])?.toUpperCase();
-  if (command === recordedCommand) return undefined;
-  if (command === "NOOP") {
-    if (/^imap/.test(scheme)) return `${tag} OK NOOP completed.\r\n`;
-    if (/^pop3/.test(scheme)) return "+OK\r\n";
-    if (scheme === "sieve") return 'OK "NOOP completed."\r\n';
-    return "250 2.0.0 Ok\r\n";
-  }
-  if (command === "CAPABILITY" && /^imap/.test(scheme)) {
-    // The capabilities recorded last before this point.
-    for (let i = at - 1; i >= 0; i--) {
-      const line = recorded[i]!;
-      if (line.kind !== "server") continue;
-      const latest = /^\* CAPABILITY (.*)$/i.exec(line.text)?.[1] ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line.text)?.[1];
-      if (latest) return `* CAPABILITY ${latest}\r\n${tag} OK Capability completed.\r\n`;
-    }
-  }
-  return undefined;
-}
-
 /** The recorded client line at `at` is the first line of a message body (after a 354). */
 function isMessageBody(lines: ReplayLine[], at: number): boolean {
   const previous = lines[at - 1];
@@ -136,8 +120,11 @@ export async function startReplay(options: {
   once?: boolean;
   /** Secrets a client sends (spotted by their place in the protocol) are masked in reports. */
   secrets?: SecretBook;
-  /** Compare client lines byte for byte (no tolerance for case, EHLO names, parameters). */
+  /** Compare client lines byte for byte (no tolerance for case, EHLO names, parameters,
+   *  other login forms or questions the recording does not hold). */
   strict?: boolean;
+  /** `--secret` values: a client's login password must be one of them (when given). */
+  passwords?: string[];
   /** `--record`: each session as it went, in transcript lines (the client's own lines). */
   record?: (segment: number, line: string) => void;
   /** The waits of each connection (src/limits.ts by default); tests shorten them. */
@@ -200,36 +187,60 @@ export async function startReplay(options: {
 
   /** The recorded session against one client: true when it went as recorded. */
   const converse = async (client: ClientConnection, segment: ReplaySegment, index: number, record: (line: string) => void, spotter: CredentialSpotter | undefined): Promise<boolean> => {
-    const answer = (text: string) => {
-      for (const line of text.replace(/\r\n$/, "").split("\r\n")) record(`${PREFIX.server}${escapeBytes(Buffer.from(line, "latin1"))}`);
-      client.write(text);
+    const scheme = segment.url.split(":")[0]!;
+    const family = familyOf(scheme);
+    const strict = Boolean(options.strict);
+    const recorded = segment.lines;
+    const note = (text: string) => options.onEvent({ type: "note", segment: index, text: book.redact(text) });
+    /** Lines serve makes up (prompts, plain answers): sent, recorded, seen by the spotter. */
+    const answer = (lines: string[]) => {
+      for (const line of lines) {
+        spotter?.server(replyFromLine(line));
+        record(`${PREFIX.server}${escapeBytes(Buffer.from(line, "latin1"))}`);
+      }
+      client.write(lines.map((line) => `${line}\r\n`).join(""));
     };
     let tagMap: { recorded: string; client: string } | undefined;
+    let received = 0;
     const readLine = async () => {
       const line = await client.readLine();
-      if (line !== undefined) record(`${PREFIX.client}${line}`);
+      if (line !== undefined) {
+        received += 1;
+        record(`${PREFIX.client}${line}`);
+      }
       return line;
     };
+    let tls = segment.implicitTls;
     const secure = async () => {
       const tlsSocket = await client.upgrade(context);
+      tls = true;
       record(`${PREFIX.event}tls ${tlsSocket.getProtocol() ?? "TLS"} ${tlsSocket.getCipher()?.standardName ?? tlsSocket.getCipher()?.name ?? ""}`.trimEnd());
     };
     if (segment.implicitTls) await secure();
     else client.attach();
 
-    const scheme = segment.url.split(":")[0]!;
-    const pop3 = /^pop3/.test(scheme);
+    // Capabilities list only the SASL mechanisms serve can replay; what is left out is said once.
+    const { mechanisms: keep } = replayableMechanisms(family, recorded, strict);
+    const withheld = new Set<string>();
+    const said = new Set<string>();
+    const noted = new Set<string>();
+    const noteWithheld = () => {
+      const fresh = [...withheld].filter((m) => !said.has(m));
+      if (fresh.length === 0) return;
+      for (const m of fresh) said.add(m);
+      note(`withheld from the capabilities: ${fresh.join(", ")} (the recording cannot answer ${fresh.length === 1 ? "that mechanism" : "those mechanisms"}; offered: ${[...keep].join(", ") || "none"})`);
+    };
+
+    const pop3 = family === "pop3";
     /** POP3: the list a multi-line command opened, whose "." the recording does not hold. */
     let list: "expected" | "open" | undefined;
     const endList = () => {
-      if (list === "open") answer(".\r\n");
+      if (list === "open") answer(["."]);
       list = undefined;
     };
-    const recorded = segment.lines;
-    for (let at = 0; at < recorded.length; at++) {
-      const step = recorded[at]!;
-      if (step.kind === "server") {
-        let text = step.text;
+    /** Recorded server lines, as offered: IMAP tags mapped, masks filled, capabilities filtered. */
+    const sendRecorded = (texts: string[], after: string | undefined) => {
+      for (let text of offer(family, texts, after, keep, withheld)) {
         if (tagMap && text.startsWith(`${tagMap.recorded} `)) text = `${tagMap.client}${text.slice(tagMap.recorded.length)}`;
         spotter?.server(replyFromLine(text));
         let bytes = unescapeBytes(fillMasks(text));
@@ -237,6 +248,25 @@ export async function startReplay(options: {
         if (list === "expected") list = /^\+OK/.test(text) ? "open" : undefined;
         record(`${PREFIX.server}${escapeBytes(bytes)}`);
         client.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
+      }
+      noteWithheld();
+    };
+    const diverge = (step: { text: string; line: number }, got: string | undefined, why?: string) => {
+      const divergence: Divergence = { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(got ?? "(the client closed the connection)") };
+      if (got !== undefined) divergence.clientLine = received;
+      if (why) divergence.why = book.redact(why);
+      options.onEvent({ type: "divergence", divergence });
+    };
+
+    for (let at = 0; at < recorded.length; at++) {
+      const step = recorded[at]!;
+      if (step.kind === "server") {
+        const previous = recorded[at - 1];
+        const after = previous?.kind === "client" ? verbOf(family, previous.text) : undefined;
+        const group: string[] = [];
+        for (; recorded[at]?.kind === "server"; at++) group.push((recorded[at] as { text: string }).text);
+        at -= 1;
+        sendRecorded(group, after);
         continue;
       }
       endList();
@@ -246,40 +276,89 @@ export async function startReplay(options: {
       }
       if (step.kind === "closed") {
         // The recording's client closed; a real client may wait for the server to (s_client):
-        // give it a moment, then end the session either way.
+        // give it a moment, then end the session either way. Closed by the server: serve
+        // closes after its last reply (finish() flushes it first).
         if (step.by === "client") await Promise.race([readLine(), new Promise((done) => setTimeout(done, 1_000).unref())]);
         record(`${PREFIX.event}closed by ${step.by}`);
         return true;
       }
-      let received = await readLine();
-      // Commands that change nothing (NOOP, IMAP CAPABILITY) may come where the recording has
-      // none: they are answered from the recording, and the session goes on.
-      while (!options.strict && received !== undefined && step.kind === "client") {
-        const reply = independentAnswer(scheme, received, recorded, at, step.text);
+      let line = await readLine();
+      // Questions that change nothing (EHLO again, CAPA, CAPABILITY, NOOP, ID …) may come where
+      // the recording has none: they are answered from the recording, and the session goes on.
+      while (!strict && line !== undefined) {
+        const tag = family === "imap" ? (IMAP_TAG.exec(line)?.[1] ?? "*") : "";
+        const reply = harmlessAnswer({ family, received: line, tag, lines: recorded, at, tls, keep }, step.text);
         if (!reply) break;
-        answer(reply);
-        received = await readLine();
+        answer(reply.lines);
+        noteWithheld();
+        // Each kind of answer is noted once per connection: a NOOP flood is not a flood of notes.
+        if (!noted.has(reply.note)) {
+          noted.add(reply.note);
+          note(`${reply.note}: \`${line}\` (the recording has \`${step.text}\` next, line ${step.line}; further ones are not noted)`);
+        }
+        line = await readLine();
+      }
+      // A login in another of the protocol's forms is answered with the recorded outcome.
+      const login = !strict && line !== undefined ? recordedLogin(family, recorded, at) : undefined;
+      const theirs = login && line !== undefined ? clientLogin(family, line) : undefined;
+      if (login && theirs?.supported && line !== undefined) {
+        const clientTag = family === "imap" ? IMAP_TAG.exec(line)?.[1] : undefined;
+        const credentials = await converseLogin(family, line, { prompt: (text) => answer([text]), read: readLine });
+        if (credentials.password) book.add(credentials.password);
+        let why: string | undefined;
+        if (credentials.cancelled) why = "the client cancelled its login (or left during it)";
+        else if (login.user && credentials.user !== undefined && credentials.user.toLowerCase() !== login.user.toLowerCase()) why = `the client logged in as \`${credentials.user}\`; the recording as \`${login.user}\``;
+        else if (options.passwords?.length && !options.passwords.includes(credentials.password ?? "")) why = "the client's password is not the --secret value given to serve";
+        if (why) {
+          if (!credentials.cancelled || credentials.user !== undefined) answer([credentials.cancelled ? authCancelled(family, clientTag) : authFailure(family, clientTag)]);
+          diverge(step, line, why);
+          // As a server would, serve lets the client try again (every try fails: smtplib tries
+          // its next mechanism) and say goodbye; anything else ends the session.
+          for (let next = await readLine(); next !== undefined; next = await readLine()) {
+            const tag = family === "imap" ? IMAP_TAG.exec(next)?.[1] : undefined;
+            if (clientLogin(family, next)?.supported) {
+              const again = await converseLogin(family, next, { prompt: (text) => answer([text]), read: readLine });
+              if (again.password) book.add(again.password);
+              answer([authFailure(family, tag)]);
+            } else if (verbOf(family, next) === "QUIT" || verbOf(family, next) === "LOGOUT") {
+              answer(goodbye(family, tag));
+              break;
+            } else {
+              answer([divergenceReply(scheme, "nothing but QUIT after a refused login", tag)]);
+              break;
+            }
+          }
+          return false;
+        }
+        if (clientTag && login.tag) tagMap = { recorded: login.tag, client: clientTag };
+        sendRecorded(
+          login.outcome.map((o) => o.text),
+          verbOf(family, step.text),
+        );
+        if (theirs.form !== login.form) note(`the client logged in with ${theirs.form} where the recording has ${login.form} (line ${step.line}): answered with the recorded outcome`);
+        at = login.end - 1;
+        continue;
       }
       let expected = step.text;
-      if (expected.startsWith("(message from ") || (!options.strict && isMessageBody(recorded, at))) {
+      if (expected.startsWith("(message from ") || (!strict && isMessageBody(recorded, at))) {
         // A message body: clients write their own headers (Date, Message-ID), so the body is
         // taken up to its "." and the recording's body lines are skipped.
-        let line = received;
         while (line !== undefined && line !== ".") line = await readLine();
         while (at < recorded.length && !isEndOfBody(recorded, at)) at += 1;
         continue;
       }
       const recordedTag = IMAP_TAG.exec(expected)?.[1];
-      const clientTag = received !== undefined ? IMAP_TAG.exec(received)?.[1] : undefined;
+      const clientTag = line !== undefined ? IMAP_TAG.exec(line)?.[1] : undefined;
       if (recordedTag && /^A\d+$/.test(recordedTag) && clientTag) {
         tagMap = { recorded: recordedTag, client: clientTag };
         expected = expected.slice(recordedTag.length + 1);
       }
-      const comparable = tagMap && recordedTag === tagMap.recorded && received ? received.slice(tagMap.client.length + 1) : received;
-      if (comparable === undefined || !sameClientLine(expected, comparable, Boolean(options.strict))) {
-        options.onEvent({ type: "divergence", divergence: { segment: index, line: step.line, expected: book.redact(step.text), received: book.redact(received ?? "(the client closed the connection)") } });
+      const comparable = tagMap && recordedTag === tagMap.recorded && line ? line.slice(tagMap.client.length + 1) : line;
+      if (comparable === undefined || !sameClientLine(expected, comparable, strict)) {
+        const why = login && theirs && !theirs.supported ? `serve answers a login in place of the recorded one only in the forms it can carry itself (${theirs.form} is not one)` : undefined;
+        diverge(step, line, why);
         // The client hears why, in its protocol, before the session ends.
-        if (received !== undefined) answer(`${book.redact(divergenceReply(scheme, expected, clientTag))}\r\n`);
+        if (line !== undefined) answer([book.redact(divergenceReply(scheme, expected, clientTag))]);
         return false;
       }
       if (pop3 && isMultiLineCommand(comparable)) list = "expected";

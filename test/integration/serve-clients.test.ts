@@ -1,7 +1,10 @@
 // Real mail clients complete a session against `mailchat serve` replaying a recording made by
 // `mailchat run --golden --update` of the matching example: swaks, curl (smtp, imap, pop3),
 // openssl s_client and Python's smtplib, imaplib and poplib, each with its own EHLO name,
-// parameters, tags and message headers. Under CI=true a missing client fails; elsewhere its test is skipped.
+// parameters, tags and message headers; then the same clients, and msmtp, against recordings
+// made by other scripts (examples/first and recipes), choosing their own login forms and
+// asking their own capability questions. Under CI=true a missing client fails; elsewhere its
+// test is skipped.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -162,5 +165,204 @@ print("done")
 `,
     );
     await against(allProtocols, "python", (s) => client(python, [program, String(s.port), s.ca, USER, PASSWORD]));
+  });
+});
+
+// The issue a new user met: a recording made by one script (an example or a recipe, not a
+// script tailored to the client), then a real client pointed at it. Each client picks its own
+// login form and asks its own capability questions; serve answers them from the recording.
+describe("real clients against recordings made by the examples and recipes", () => {
+  const recordings: Record<string, string> = {};
+  before(async () => {
+    for (const [name, folder] of [
+      ["first.mailchat", "examples"],
+      ["imap-login.mailchat", "recipes"],
+      ["pop3-login.mailchat", "recipes"],
+      ["submission-auth-login.mailchat", "recipes"],
+    ] as const) {
+      const script = join(dir, `other-${name}`);
+      copyFileSync(join(REPO_ROOT, folder, name), script);
+      const result = await runCli(["run", "--sandbox", "--golden", "--update", script]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      recordings[name] = `${script}.golden`;
+    }
+  });
+  const python = () => ["/usr/bin/python3", "/usr/local/bin/python3"].find((path) => existsSync(path));
+  const needPython = (t: { skip(message: string): void }): string | undefined => {
+    const found = python();
+    if (found) return found;
+    if (process.env.CI === "true") assert.fail("python3 is missing: .ci/run installs it");
+    t.skip("python3 is not installed");
+    return undefined;
+  };
+  const message = () => {
+    const file = join(dir, "other-message.txt");
+    writeFileSync(file, `From: <${USER}>\r\nTo: <${USER}>\r\nSubject: mailchat test\r\n\r\nhello\r\n`);
+    return file;
+  };
+
+  test("curl (smtp, then imap) against examples/first.mailchat: AUTH PLAIN and AUTHENTICATE PLAIN in place of the recorded LOGINs", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    const file = message();
+    let served = "";
+    await against(recordings["first.mailchat"]!, "curl-first", (s) => {
+      const common = ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, "--user", `${USER}:${PASSWORD}`];
+      const smtp = client("/usr/bin/curl", [...common, `smtp://localhost:${s.port}`, "--mail-from", USER, "--mail-rcpt", USER, "--upload-file", file]);
+      if (smtp.code !== 0) return { code: smtp.code, output: `smtp: ${smtp.output}` };
+      const imap = client("/usr/bin/curl", [...common, `imap://localhost:${s.port}/INBOX`, "--request", "FETCH 1 BODY.PEEK[HEADER]"]);
+      served = imap.output;
+      return imap;
+    });
+    assert.match(served, /\* 1 FETCH \(BODY\[HEADER\]/);
+  });
+
+  test("curl's choices are noted: mechanisms withheld, logins in another form, questions answered", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    const file = message();
+    const served = await serve(recordings["submission-auth-login.mailchat"]!, "curl-notes");
+    const result = client("/usr/bin/curl", ["--silent", "--show-error", "--ssl-reqd", "--cacert", served.ca, "--user", `${USER}:${PASSWORD}`, `smtp://localhost:${served.port}`, "--mail-from", USER, "--mail-rcpt", USER, "--upload-file", file]);
+    const server = await served.exit;
+    assert.equal(result.code, 0, `${result.output}\n${server.stdout}`);
+    assert.equal(server.code, 0, server.stdout);
+    assert.match(server.stdout, /withheld from the capabilities: CRAM-MD5, XOAUTH2/);
+    assert.match(server.stdout, /logged in with AUTH PLAIN where the recording has AUTH LOGIN \(line \d+\)/);
+  });
+
+  test("curl pop3 against recipes/pop3-login.mailchat: CAPA after STLS, AUTH PLAIN for USER/PASS", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    await against(recordings["pop3-login.mailchat"]!, "curl-pop3", (s) =>
+      client("/usr/bin/curl", ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, "--user", `${USER}:${PASSWORD}`, `pop3://localhost:${s.port}/`, "--request", "STAT", "--head"]),
+    );
+  });
+
+  test("curl imap against recipes/imap-login.mailchat: CAPABILITY before and after STARTTLS, a NOOP of its own", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    await against(recordings["imap-login.mailchat"]!, "curl-imap", (s) =>
+      client("/usr/bin/curl", ["--silent", "--show-error", "--ssl-reqd", "--cacert", s.ca, "--user", `${USER}:${PASSWORD}`, `imap://localhost:${s.port}/INBOX`, "--request", "NOOP"]),
+    );
+  });
+
+  test("Python smtplib and imaplib against examples/first.mailchat, each choosing its own login", async (t) => {
+    const py = needPython(t);
+    if (!py) return;
+    const program = join(dir, "first-clients.py");
+    writeFileSync(
+      program,
+      `import imaplib, smtplib, ssl, sys
+port, ca, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+context = ssl.create_default_context(cafile=ca)
+with smtplib.SMTP("localhost", port) as smtp:
+    smtp.starttls(context=context)
+    smtp.login(user, password)
+    smtp.sendmail(user, [user], "From: <%s>\\r\\nTo: <%s>\\r\\nSubject: mailchat test\\r\\n\\r\\nhello\\r\\n" % (user, user))
+imap = imaplib.IMAP4("localhost", port)
+imap.starttls(ssl_context=context)
+imap.login(user, password)
+typ, data = imap.select("INBOX")
+typ, data = imap.fetch(data[0].decode(), "(BODY.PEEK[HEADER])")
+assert b"Subject: mailchat test" in data[0][1], data
+imap.logout()
+print("done")
+`,
+    );
+    await against(recordings["first.mailchat"]!, "python-first", (s) => client(py, [program, String(s.port), s.ca, USER, PASSWORD]));
+  });
+
+  test("Python imaplib against recipes/imap-login.mailchat and poplib against recipes/pop3-login.mailchat", async (t) => {
+    const py = needPython(t);
+    if (!py) return;
+    const imap = join(dir, "imap-login.py");
+    writeFileSync(
+      imap,
+      `import imaplib, ssl, sys
+imap = imaplib.IMAP4("localhost", int(sys.argv[1]))
+imap.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
+imap.login(sys.argv[3], sys.argv[4])
+imap.select("INBOX")
+imap.logout()
+`,
+    );
+    const pop = join(dir, "pop3-login.py");
+    writeFileSync(
+      pop,
+      `import poplib, ssl, sys
+pop = poplib.POP3("localhost", int(sys.argv[1]))
+pop.stls(context=ssl.create_default_context(cafile=sys.argv[2]))
+pop.user(sys.argv[3])
+pop.pass_(sys.argv[4])
+pop.stat()
+pop.quit()
+`,
+    );
+    await against(recordings["imap-login.mailchat"]!, "python-imap", (s) => client(py, [imap, String(s.port), s.ca, USER, PASSWORD]));
+    await against(recordings["pop3-login.mailchat"]!, "python-pop3", (s) => client(py, [pop, String(s.port), s.ca, USER, PASSWORD]));
+  });
+
+  test("swaks and msmtp against recipes/submission-auth-login.mailchat, each choosing its own mechanism", async (t) => {
+    if (!available("/usr/bin/swaks", t)) return;
+    await against(recordings["submission-auth-login.mailchat"]!, "swaks-auto", (s) =>
+      client("/usr/bin/swaks", ["--server", "localhost", "--port", String(s.port), "--tls", "--tls-ca-path", s.ca, "--auth", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", USER]),
+    );
+    await against(recordings["submission-auth-login.mailchat"]!, "swaks-plain", (s) =>
+      client("/usr/bin/swaks", ["--server", "localhost", "--port", String(s.port), "--tls", "--tls-ca-path", s.ca, "--auth", "PLAIN", "--auth-user", USER, "--auth-password", PASSWORD, "--from", USER, "--to", USER]),
+    );
+    if (!available("/usr/bin/msmtp", t)) return;
+    const file = message();
+    await against(recordings["submission-auth-login.mailchat"]!, "msmtp", (s) =>
+      client("/usr/bin/msmtp", [`--host=localhost`, `--port=${s.port}`, "--tls=on", "--tls-starttls=on", `--tls-trust-file=${s.ca}`, "--auth=on", `--user=${USER}`, `--passwordeval=echo ${PASSWORD}`, `--from=${USER}`, USER], readFileSync(file, "utf8")),
+    );
+  });
+
+  test("openssl s_client -starttls imap against recipes/imap-login.mailchat: its own CAPABILITY, a typed LOGIN", async (t) => {
+    if (!available("/usr/bin/openssl", t)) return;
+    const typed = [`a LOGIN ${USER} ${PASSWORD}`, "b SELECT INBOX", "c LOGOUT", ""].join("\n");
+    await against(recordings["imap-login.mailchat"]!, "s_client-imap", (s) => {
+      const result = client("/usr/bin/openssl", ["s_client", "-starttls", "imap", "-connect", `localhost:${s.port}`, "-CAfile", s.ca, "-quiet", "-crlf", "-verify_return_error"], typed);
+      return { code: /c OK Logout/.test(result.output) ? 0 : 1, output: result.output };
+    });
+  });
+
+  test("--secret: a client with another password gets the protocol's auth failure and a divergence with its reason", async (t) => {
+    const py = needPython(t);
+    if (!py) return;
+    const program = join(dir, "wrong-password.py");
+    writeFileSync(
+      program,
+      `import smtplib, ssl, sys
+smtp = smtplib.SMTP("localhost", int(sys.argv[1]))
+smtp.starttls(context=ssl.create_default_context(cafile=sys.argv[2]))
+try:
+    smtp.login(sys.argv[3], "not-the-password")
+except smtplib.SMTPAuthenticationError as error:
+    print("refused", error.smtp_code)
+smtp.quit()
+`,
+    );
+    const served = await serveOnce(recordings["submission-auth-login.mailchat"]!, join(dir, "secret-ca.pem"), 60_000, ["--secret", `password=${PASSWORD}`]);
+    const result = client(py, [program, String(served.port), served.ca, USER]);
+    const server = await served.exit;
+    assert.match(result.output, /refused 535/, result.output);
+    assert.equal(server.code, 1, server.stdout);
+    assert.match(server.stdout, /diverged at .*submission-auth-login\.mailchat\.golden:\d+/);
+    assert.match(server.stdout, /why: +the client's password is not the --secret value/);
+    assert.ok(!server.stdout.includes("not-the-password") && !server.stdout.includes(PASSWORD), server.stdout);
+  });
+
+  test("a real divergence names the client's line, the recorded one with its place, and how to record the client", async (t) => {
+    if (!available("/usr/bin/curl", t)) return;
+    const golden = recordings["first.mailchat"]!;
+    const file = message();
+    const served = await serve(golden, "curl-diverges");
+    const common = ["--silent", "--show-error", "--ssl-reqd", "--cacert", served.ca, "--user", `${USER}:${PASSWORD}`];
+    client("/usr/bin/curl", [...common, `smtp://localhost:${served.port}`, "--mail-from", USER, "--mail-rcpt", USER, "--upload-file", file]);
+    const imap = client("/usr/bin/curl", [...common, `imap://localhost:${served.port}/INBOX;MAILINDEX=1`]);
+    const server = await served.exit;
+    assert.notEqual(imap.code, 0);
+    assert.equal(server.code, 1, server.stdout);
+    const line = readFileSync(golden, "utf8").split("\n").findIndex((l) => l.startsWith("C: A4 FETCH")) + 1;
+    assert.match(server.stdout, new RegExp(`connection 2 diverged at .*first\\.mailchat\\.golden:${line}\n`));
+    assert.match(server.stdout, /expected: C: A4 FETCH 1 BODY\.PEEK\[HEADER\]/);
+    assert.match(server.stdout, /received: +\S+ (UID )?FETCH 1 .*\(the client's line \d+ of this connection\)/);
+    assert.match(server.stdout, /mailchat serve .*first\.mailchat\.golden --once --record CLIENT\.golden/);
   });
 });
