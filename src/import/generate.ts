@@ -116,9 +116,10 @@ class Generator {
     };
     this.out.forEach((line, i) => {
       if (!/^(?:send(?! raw)|auth) /.test(line)) return;
-      this.out[i] = line.replace(/<([^<>@]*\s[^<>@]*)>/g, (whole: string, text: string) => {
+      // Not `<([^<>@]*\s[^<>@]*)>`: the two stars around `\s` make it quadratic on blanks.
+      this.out[i] = line.replace(/<([^<>@]*)>/g, (whole: string, text: string) => {
         // A password placeholder is the credentials' step to handle: it becomes ${env.…}.
-        if (/pass/i.test(text)) return whole;
+        if (!/\s/.test(text) || /pass/i.test(text)) return whole;
         const name = [...params.entries()].find(([, t]) => t === text)?.[0] ?? nameFor(text);
         params.set(name, text);
         return `\${${name}}`;
