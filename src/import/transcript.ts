@@ -428,8 +428,17 @@ function reclaimRefused(entries: Entry[]): Entry[] {
   });
 }
 
+/** A line without the CRs that end it (a loop: `/\r+$/` is quadratic on a line of CRs). */
+function withoutLineEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end -= 1;
+  return end === line.length ? line : line.slice(0, end);
+}
+
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
-  const lines = withoutPageArtefacts(text.replace(/\r/g, "").split("\n"));
+  // CRLF and LF line ends alike; a CR inside a line (a terminal's overwrite, which can hide
+  // what came before it) stays, to be shown escaped as `\r`, never replayed.
+  const lines = withoutPageArtefacts(text.split("\n").map(withoutLineEnd));
   const format = detectFormat(lines.join("\n"));
   const stripped =
     format === "golden"
