@@ -84,3 +84,29 @@ export const SERVE_IDLE_TIMEOUT_MS = 300_000;
 /** `serve`: once a session is over and serve has closed its side, how long the client has to
  *  close too; what it sends meanwhile is not read. */
 export const SERVE_CLOSE_GRACE_MS = 2_000;
+
+/** `mailchat import`: the most a paste may hold, in bytes and in lines. A session copied
+ *  from a terminal or a page is a few kilobytes and a few hundred lines; a golden transcript
+ *  with a message body rarely reaches a megabyte. Each line costs ~1 KB and ~50 µs on its way
+ *  to a compiled script (an entry, a script line, the compiler's tokens): 2 MiB and 20,000
+ *  lines keep an import within ~1.5 s and ~170 MiB (measured: 2,000,000 short lines took 26 s
+ *  and 2.2 GB; 50,000 took 2–3 s and ~180 MiB). A larger paste is a log, a mailbox or a
+ *  binary; it is refused, and never read whole (a pipe is read up to the limit). For a
+ *  session with a large message, `data file` carries the body. */
+export const MAX_IMPORT_BYTES = 2 * 1_048_576;
+export const MAX_IMPORT_LINES = 20_000;
+
+/** `mailchat import`: the longest line of a paste, the same as MAX_REPLY_LINE_BYTES: a longer
+ *  reply fails a run anyway, and a command line (512 octets), a message line (998), a SASL
+ *  token or a golden line escaped four times over fit well within it. A longer line was never
+ *  typed into a session (a file, a log or an attachment pasted whole), so it is refused with
+ *  its line number rather than cut: a cut `send` or body line would no longer reproduce the
+ *  session, and reading such lines costs time out of proportion (the paste's patterns are
+ *  matched line by line). */
+export const MAX_IMPORT_LINE_BYTES = MAX_REPLY_LINE_BYTES;
+
+/** `mailchat import` on standard error: the lines not placed are listed up to this many (the
+ *  script's `# import:` comments hold them all), each cut to IMPORT_SHOWN_CHARS characters
+ *  once escaped, so a binary or garbled paste gives a summary, not a flood. */
+export const IMPORT_UNPLACED_SHOWN = 10;
+export const IMPORT_SHOWN_CHARS = 160;

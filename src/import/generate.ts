@@ -8,7 +8,7 @@ import type { ProtocolName } from "../compile/steps.js";
 import { isMultiLineCommand } from "../protocols/pop3.js";
 import { SCHEMES } from "../protocols/schemes.js";
 import { escapeRegex } from "../regex-escape.js";
-import { escapeBytes } from "../transcript/escape.js";
+import { escapeBytes, escapeText } from "../transcript/escape.js";
 import type { Entry, Transcript } from "./transcript.js";
 
 export interface ImportResult {
@@ -18,12 +18,24 @@ export interface ImportResult {
 }
 
 const PASSWORD = "${env.MAILCHAT_PASSWORD}";
+const CONTROLS = "it holds control characters, a terminal's escape sequences or overwrites: what was sent is not known";
 
 function decode(b64: string): string | undefined {
   if (!/^[A-Za-z0-9+/]+=*$/.test(b64.trim())) return undefined;
   const text = Buffer.from(b64.trim(), "base64").toString("utf8");
   // Printable text in any script (a non-ASCII password is still a password), NULs of PLAIN.
-  return /^[^\x01-\x1f\x7f\ufffd]*$/.test(text) ? text : undefined;
+  return !text.includes("\ufffd") && !holdsControls(text.replace(/\0/g, "")) ? text : undefined;
+}
+
+/**
+ * Whether text holds what the escape rule (transcript/escape.ts) shows escaped, a tab and a
+ * backslash aside: a control (ESC, CR, BEL…), DEL, an invisible or reordering character. No
+ * statement is written holding one as typed: it would act on the terminal every time the
+ * script is shown. A paste's own text only ever reaches the script escaped, in a comment.
+ */
+function holdsControls(text: string): boolean {
+  const plain = text.replace(/[\t\\]/g, " ");
+  return escapeText(plain) !== plain;
 }
 
 /** Bytes as a .mailchat string literal for `send raw`: exact, whatever they hold. */
@@ -92,9 +104,15 @@ class Generator {
   }
 
   generate(source: string): ImportResult {
-    const header = [`# Imported by \`mailchat import\` from ${source} (${this.transcript.format} transcript, ${this.protocol.toUpperCase()}).`];
+    const header = [`# Imported by \`mailchat import\` from ${escapeText(source)} (${this.transcript.format} transcript, ${this.protocol.toUpperCase()}).`];
     this.connect();
-    while (this.index < this.entries.length) this.step();
+    this.guard(0, this.entries.find((e) => e.kind === "connect")?.line ?? 1);
+    while (this.index < this.entries.length) {
+      const start = this.out.length;
+      const line = this.peek()!.line;
+      this.step();
+      this.guard(start, line);
+    }
     if (this.usesPassword) header.push("# The password is not in this script: export MAILCHAT_PASSWORD before running it.");
     if (this.unplaced.length > 0) header.push(`# ${this.unplaced.length} line(s) of the paste could not be placed: see the \`# import:\` comments.`);
     const params = this.placeholders();
@@ -116,15 +134,33 @@ class Generator {
     };
     this.out.forEach((line, i) => {
       if (!/^(?:send(?! raw)|auth) /.test(line)) return;
-      this.out[i] = line.replace(/<([^<>@]*\s[^<>@]*)>/g, (whole: string, text: string) => {
+      // Not `<([^<>@]*\s[^<>@]*)>`: the two stars around `\s` make it quadratic on blanks.
+      this.out[i] = line.replace(/<([^<>@]*)>/g, (whole: string, text: string) => {
         // A password placeholder is the credentials' step to handle: it becomes ${env.…}.
-        if (/pass/i.test(text)) return whole;
+        if (!/\s/.test(text) || /pass/i.test(text)) return whole;
         const name = [...params.entries()].find(([, t]) => t === text)?.[0] ?? nameFor(text);
         params.set(name, text);
         return `\${${name}}`;
       });
     });
     return [...params.entries()].map(([name, text]) => `param ${name} ${JSON.stringify(text.trim())}`);
+  }
+
+  /** What `line` of the paste became (the statements from `start` on): any that would hold a
+   *  control character is left out, shown escaped. (The body of a `data` block is checked
+   *  line by line where it is written: a comment there would be sent as message text.) */
+  private guard(start: number, line: number): void {
+    let body = false;
+    for (let i = start; i < this.out.length; i++) {
+      const statement = this.out[i]!;
+      if (body || statement === "data") {
+        body = statement !== ".";
+        continue;
+      }
+      if (statement.startsWith("#") || !holdsControls(statement)) continue;
+      this.out[i] = `# import: line ${line} not placed (it would write control characters into the script): ${escapeText(statement)}`;
+      this.unplaced.push({ line, text: statement, why: "it would write control characters into the script" });
+    }
   }
 
   private connect(): void {
@@ -197,10 +233,14 @@ class Generator {
         this.out.push("");
         return this.connectUrl(entry.url);
       case "unplaced":
-        this.out.push(`# import: line ${entry.line} not placed (${entry.why}): ${entry.text}`);
-        this.unplaced.push({ line: entry.line, text: entry.text, why: entry.why });
-        return;
+        return this.notPlaced(entry);
     }
+  }
+
+  /** A line of the paste the script cannot hold: a comment, its text escaped, and a note. */
+  private notPlaced(entry: { line: number; text: string; why: string }): void {
+    this.out.push(`# import: line ${entry.line} not placed (${entry.why}): ${escapeText(entry.text)}`);
+    this.unplaced.push({ line: entry.line, text: entry.text, why: entry.why });
   }
 
   /** Consumes the server lines of one reply and writes its `expect`. */
@@ -241,7 +281,7 @@ class Generator {
       }
       default: {
         const match = /^(\d{3})(?:[ -]([245]\.\d{1,3}\.\d{1,3}))?/.exec(last);
-        if (!match) return `# import: this reply has no code: ${last}`;
+        if (!match) return `# import: this reply has no code: ${escapeText(last)}`;
         return `expect ${match[1]}${match[2] ? ` ${match[2]}` : ""}`;
       }
     }
@@ -263,6 +303,10 @@ class Generator {
   }
 
   private client(entry: Extract<Entry, { kind: "client" }>): void {
+    // A pasted line with a terminal's control characters (colours, a title, a CR that
+    // overwrote the line) shows what the terminal drew, not what was sent. A golden line's
+    // bytes are exact, and are sent as they are (`send raw`).
+    if (!entry.raw && !entry.bytes && holdsControls(entry.text)) return this.notPlaced({ ...entry, why: CONTROLS });
     this.lastClient = entry.text;
     if (entry.raw) return void this.out.push(`send raw ${rawLiteral(entry.raw)}`);
     if (entry.bytes && needsRaw(entry.bytes)) return void this.out.push(`send raw ${rawLiteral(Buffer.concat([entry.bytes, Buffer.from("\r\n")]))}`);
@@ -322,6 +366,8 @@ class Generator {
 
   /** The message body's client lines up to its `.`, after `data`. */
   private body(entry: Extract<Entry, { kind: "client" }>): void {
+    // Body lines the block cannot hold are noted after its `.` (a comment inside would be sent).
+    const left: Array<{ line: number; text: string; why: string }> = [];
     for (;;) {
       const line = this.next();
       if (!line) {
@@ -331,6 +377,10 @@ class Generator {
       }
       if (line.kind !== "client") continue;
       if (line.text === ".") break;
+      if (holdsControls(line.text)) {
+        left.push({ line: line.line, text: line.text, why: "a message line with control characters, which a `data` block cannot hold (a golden line's bytes: use `data file`)" });
+        continue;
+      }
       if (line.text === "..") {
         // The message line "." cannot stand in a data block (it would end it).
         this.unplaced.push({ line: line.line, text: line.text, why: "a message line holding a single dot cannot be written in a `data` block; use `data file`" });
@@ -339,7 +389,9 @@ class Generator {
       this.out.push(bodyLine(line.text));
     }
     this.out.push(".");
+    for (const line of left) this.notPlaced(line);
   }
+
 
   private pop3Client(entry: Extract<Entry, { kind: "client" }>): void {
     const text = entry.text.trim();
@@ -361,7 +413,7 @@ class Generator {
   private imapClient(entry: Extract<Entry, { kind: "client" }>): void {
     const match = /^(\S+)\s+(.*)$/.exec(entry.text.trim());
     if (!match) {
-      this.out.push(`# import: line ${entry.line} not placed (an IMAP command needs a tag): ${entry.text}`);
+      this.out.push(`# import: line ${entry.line} not placed (an IMAP command needs a tag): ${escapeText(entry.text)}`);
       this.unplaced.push({ line: entry.line, text: entry.text, why: "an IMAP command without a tag" });
       return;
     }

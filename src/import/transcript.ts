@@ -52,10 +52,12 @@ function isClientLog(lines: string[]): boolean {
 }
 
 export function detectFormat(text: string): Format {
-  if (/^[CS*]: /m.test(text) && !/^(?!\s*$)(?![CS*]: |#)/m.test(text)) return "golden";
+  // Line by line: a multi-line regex with `\s*$` is quadratic on a line of CRs.
+  const lines = text.split("\n");
+  if (lines.some((l) => /^[CS*]: /.test(l)) && lines.every((l) => !l.trim() || /^(?:[CS*]: |#)/.test(l))) return "golden";
   // Labelled sides, whatever the labels; a line without one (`... TLS handshake ...`) does
   // not make the paste unlabelled, it is reported as not placed.
-  const sides = labelledSides(text.split(/\r?\n/));
+  const sides = labelledSides(lines);
   if (sides.client > 0 && sides.server > 0 && sides.client + sides.server >= 2 * sides.other) return "labelled";
   // swaks marks its own lines (`=== Trying`, ` -> ` with a space first); other tools' arrows
   // (msmtp's `-->`, Ruby's quoted `<- "…"`) are client logs.
@@ -87,7 +89,9 @@ export function inferProtocol(lines: string[]): ProtocolName {
 
 /** The command line that started the session: `telnet mx 25`, `openssl s_client -connect mx:465 -starttls smtp`. */
 function commandLine(line: string, n: number): Entry | undefined {
-  const stripped = line.replace(/^\s*(?:[$#>]|[A-Za-z]:\\[^>]*>|\S+@\S+[:~][^$#]*[$#])\s*/, "");
+  // `user@host:path$ `: the user without an @ and the host without `:`/`~`, so the regex has
+  // one way to match (`\S+@\S+[:~]` took minutes on a line of `a@a:a@a:…`).
+  const stripped = line.replace(/^\s*(?:[$#>]|[A-Za-z]:\\[^>]*>|[^\s@]+@[^\s@:~]+[:~][^$#]*[$#])\s*/, "");
   let match = /^(?:telnet|nc|ncat|netcat)\s+(?:-\S+\s+)*(\S+)\s+(\d+)/.exec(stripped);
   if (match) return { kind: "connect", host: match[1]!, port: Number(match[2]), line: n };
   match = /^openssl\s+s_client\b(.*)$/.exec(stripped);
@@ -110,8 +114,13 @@ function commandLine(line: string, n: number): Entry | undefined {
 const SHELL_PROMPT = /^\s*(?:\$|[\w.-]+@[\w.-]+:[^\s#$]*[#$]|\[[\w.-]+@[\w.-]+ [^\]]*\][#$]|[A-Za-z]:\\[^>]*>)(?:\s|$)/;
 
 /** What a person's typing leaves in a paste: `<ENTER>`, `[Enter]`, `⏎` at the end of a line. */
+const TYPING_MARKS = ["<ENTER>", "<enter>", "[ENTER]", "[Enter]", "\u23CE", "\u21B5", "<CR>", "<CRLF>"];
+
 function withoutTypingArtefacts(line: string): string {
-  return line.replace(/\s*(?:<ENTER>|<enter>|\[ENTER\]|\[Enter\]|\u23CE|\u21B5|<CR>|<CRLF>)\s*$/u, "");
+  // Not `\s*(?:<ENTER>|…)\s*$`: on a long run of blanks that regex is quadratic.
+  const trimmed = line.trimEnd();
+  const mark = TYPING_MARKS.find((m) => trimmed.endsWith(m));
+  return mark ? trimmed.slice(0, -mark.length).trimEnd() : line;
 }
 
 const TELNET_CHATTER = /^(?:Connection to host lost|Trying \S+|Connected to \S+|Escape character is|Connection closed by foreign host|Connection to \S+ closed|telnet> |\^\])/;
@@ -138,19 +147,34 @@ function plausibleClientLine(protocol: ProtocolName, line: string, previous: Ent
   return verbs.test(verb.replace(/:.*$/, ""));
 }
 
+const lastSeen = new WeakMap<Entry[], Map<(entry: Entry) => boolean, { length: number; entry: Entry | undefined }>>();
+
+/** The last entry that passes `test`. Entries are only appended while a paste is read, so a
+ *  call looks only at those added since the previous call with the same test: a scan back
+ *  from every line would be quadratic in a long paste of prose (a megabyte took minutes). */
+function lastOf(entries: Entry[], test: (entry: Entry) => boolean): Entry | undefined {
+  const seen = lastSeen.get(entries) ?? new Map<(entry: Entry) => boolean, { length: number; entry: Entry | undefined }>();
+  lastSeen.set(entries, seen);
+  const before = seen.get(test);
+  let last = before?.entry;
+  for (let i = before?.length ?? 0; i < entries.length; i++) if (test(entries[i]!)) last = entries[i];
+  seen.set(test, { length: entries.length, entry: last });
+  return last;
+}
+
+const said = (entry: Entry) => entry.kind === "client" || entry.kind === "server";
+const isClient = (entry: Entry) => entry.kind === "client";
+/** What decides whether a message body is open: a reply (a `354` opens one) or its `.`. */
+const bodyMark = (entry: Entry) => entry.kind === "server" || (entry.kind === "client" && entry.text === ".");
+
 function lastSaid(entries: Entry[]): Entry | undefined {
-  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.kind === "client" || entries[i]!.kind === "server") return entries[i];
-  return undefined;
+  return lastOf(entries, said);
 }
 
 /** Inside a message body typed after `354` (up to its `.`): any text is the client's. */
 function inMessage(entries: Entry[]): boolean {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const entry = entries[i]!;
-    if (entry.kind === "client" && entry.text === ".") return false;
-    if (entry.kind === "server") return entry.text.startsWith("354");
-  }
-  return false;
+  const mark = lastOf(entries, bodyMark);
+  return mark?.kind === "server" && mark.text.startsWith("354");
 }
 
 function notACommand(protocol: ProtocolName): string {
@@ -199,7 +223,7 @@ function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
       if (protocol === "pop3") {
         if (inList && line === ".") inList = false;
         else if (!inList && line.startsWith("+OK")) {
-          const last = [...entries].reverse().find((e) => e.kind === "client");
+          const last = lastOf(entries, isClient);
           if (last && last.kind === "client" && /^(CAPA|RETR|TOP|LIST$|UIDL$)/i.test(last.text.trim())) inList = true;
         }
       }
@@ -265,6 +289,12 @@ function parseSwaks(lines: string[]): Entry[] {
   return entries;
 }
 
+// `CN = mx.example.com` → `CN=mx.example.com`, by a split: `\s*=\s*` is quadratic on blanks.
+function tightEquals(text: string): string {
+  const parts = text.split("=");
+  return parts.map((part, i) => (i > 0 ? part.trimStart() : part)).map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join("=");
+}
+
 function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry[]; implicitTls: boolean; starttls?: string } {
   const entries: Entry[] = [];
   let starttls: string | undefined;
@@ -286,8 +316,8 @@ function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry
       if (/^-----END CERTIFICATE-----/.test(line)) inDump = false;
       return;
     }
-    if ((match = /^subject=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", subject: match[1]!.replace(/\s*=\s*/g, "="), line: n });
-    if ((match = /^issuer=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", issuer: match[1]!.replace(/\s*=\s*/g, "="), line: n });
+    if ((match = /^subject=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", subject: tightEquals(match[1]!), line: n });
+    if ((match = /^issuer=\s*(.*)$/.exec(line))) return void entries.push({ kind: "cert", issuer: tightEquals(match[1]!), line: n });
     if ((match = /^New, (TLSv[\d.]+|SSLv3), Cipher is (\S+)/.exec(line))) return void entries.push({ kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
     if ((match = /^\s*Verify return code: (\d+)/.exec(line))) return void entries.push({ kind: "cert", verified: match[1] === "0", line: n });
     if (/^read R BLOCK$/.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: "s_client's renegotiation artifact (a line starting with R was taken as a command)" });
@@ -362,11 +392,27 @@ function protocolFromPort(lines: string[]): ProtocolName | undefined {
  * pipes of a table (`S: * 1 EXISTS | |`), and a `#` before the server's lines when the
  * client's are bare (a page that styled replies as comments).
  */
+// A table row's first cell: the line up to the blanks before its first ` |` (found by a
+// search, where `\s+\|.*$` is quadratic on a long run of blanks).
+function firstCell(line: string): string {
+  const bar = line.search(/\s\|/);
+  if (bar < 0) return line;
+  return line.slice(0, bar + 1).trimEnd();
+}
+
+// Whether a line ends in ` |` cells with nothing in them: its tail of blanks and pipes holds
+// a blank before a pipe (a scan, where `\s\|(?:\s*\|)*\s*$` is quadratic on such a tail).
+function endsInEmptyCells(line: string): boolean {
+  let start = line.length;
+  while (start > 0 && (line[start - 1] === "|" || /\s/.test(line[start - 1]!))) start -= 1;
+  return /\s\|/.test(line.slice(start));
+}
+
 function withoutPageArtefacts(lines: string[]): string[] {
   const filled = lines.filter((l) => l.trim());
   if (filled.length === 0) return lines;
   // A table's row: the session is its first cell; further cells are the page's comments.
-  if (filled.filter((l) => /\s\|(?:\s*\|)*\s*$/.test(l)).length >= filled.length * 0.8) lines = lines.map((l) => l.replace(/\s+\|.*$/, ""));
+  if (filled.filter(endsInEmptyCells).length >= filled.length * 0.8) lines = lines.map(firstCell);
   // sendmail -v prints `>>> ` before what it sends, and some pages put it before the
   // replies too: a reply code after it is the server's. A reply printed twice is one.
   if (filled.filter((l) => l.startsWith(">>> ")).length >= filled.length * 0.6) {
@@ -382,17 +428,28 @@ function withoutPageArtefacts(lines: string[]): string[] {
  * `* BAD invalid tag`, a typo answered `500`) was typed into the session after all.
  */
 function reclaimRefused(entries: Entry[]): Entry[] {
+  let placed: Entry | undefined; // the last entry so far that is not unplaced
   return entries.map((entry, i) => {
+    const previous = placed;
+    if (entry.kind !== "unplaced") placed = entry;
     if (entry.kind !== "unplaced" || !entry.why.startsWith("not a")) return entry;
     const next = entries[i + 1];
-    const previous = [...entries.slice(0, i)].reverse().find((e) => e.kind !== "unplaced");
     const refused = next?.kind === "server" && /^(?:\S+ BAD\b|\* BAD\b|5\d\d[ -]|-ERR\b)/.test(next.text);
     return refused && previous?.kind !== "client" ? { kind: "client", text: entry.text, line: entry.line } : entry;
   });
 }
 
+/** A line without the CRs that end it (a loop: `/\r+$/` is quadratic on a line of CRs). */
+function withoutLineEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end -= 1;
+  return end === line.length ? line : line.slice(0, end);
+}
+
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
-  const lines = withoutPageArtefacts(text.replace(/\r/g, "").split("\n"));
+  // CRLF and LF line ends alike; a CR inside a line (a terminal's overwrite, which can hide
+  // what came before it) stays, to be shown escaped as `\r`, never replayed.
+  const lines = withoutPageArtefacts(text.split("\n").map(withoutLineEnd));
   const format = detectFormat(lines.join("\n"));
   const stripped =
     format === "golden"
@@ -402,7 +459,7 @@ export function readTranscript(text: string, options: { protocol?: ProtocolName 
         : format === "labelled"
           ? lines.filter((l) => SERVER_LABEL.test(l)).map((l) => l.replace(SERVER_LABEL, ""))
           : format === "client-log"
-            ? readClientLog(lines, clientLogShape(lines)!.kind).serverTexts
+            ? readClientLog(lines, clientLogShape(lines)!.kind).entries.flatMap((e) => (e.kind === "server" || e.kind === "client" ? [e.text] : []))
             : lines;
   const protocol = options.protocol ?? protocolFromPort(lines) ?? inferProtocol(stripped);
   switch (format) {

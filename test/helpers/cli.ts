@@ -30,7 +30,9 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
       env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...options.env },
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
-    if (options.input !== undefined) child.stdin!.end(options.input);
+    // A command may stop reading before the input ends (import refuses a paste past its
+    // limit, as `head` would): the rest of the write fails with EPIPE, which is not an error.
+    if (options.input !== undefined) child.stdin!.on("error", () => undefined).end(options.input);
     let stdout = "";
     let stderr = "";
     let peakMiB = 0;
