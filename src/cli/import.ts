@@ -146,9 +146,13 @@ export function importCommand(file: string, options: { output?: string; protocol
   // A paste of which nothing reads as a session (all prose, a flattened line) gives an empty
   // script: it would pass against any server, so it is not a success.
   const empty = !transcript.entries.some((e) => e.kind === "client" || e.kind === "server");
+  // A script that sends nothing (the paste shows replies but no command: `s_client` fed from
+  // a pipe prints none) proves as little: every `expect` after the greeting waits in vain.
+  const sendsNothing = !empty && !/^\s*(?:send|auth|starttls|data|bdat|pipeline|probe)\b/m.test(result.script);
   if (notText > 0) process.stderr.write(`mailchat: ${name} does not look like text: ${notText.toLocaleString("en")} of its ${bytes.length.toLocaleString("en")} bytes are control bytes or not UTF-8 (a binary file, or a terminal recording full of escape sequences?)\n`);
   if (empty) process.stderr.write("mailchat: nothing in this paste reads as the lines of a session (every line is prose, a prompt or tool output); the script holds only the connect\n");
-  const invalid = compiled.diagnostics.length > 0 || empty;
+  if (sendsNothing) process.stderr.write("mailchat: no command of the client's was placed: the paste shows what the server said but not what was sent (a tool fed from a pipe, such as `openssl s_client`, does not echo its input); the script sends nothing, so it proves nothing\n");
+  const invalid = compiled.diagnostics.length > 0 || empty || sendsNothing;
   if (compiled.diagnostics.length > 0) {
     process.stderr.write(`mailchat: the imported script does not compile yet; fix it by hand:\n${book.redact(renderDiagnostics(compiled.diagnostics, () => script, { color: false }))}\n`);
   }

@@ -409,6 +409,9 @@ function endsInEmptyCells(line: string): boolean {
 }
 
 function withoutPageArtefacts(lines: string[]): string[] {
+  // A session the page flattened onto one line (`S: 220 mx C: HELO x S: 250 …`): each label
+  // starts a line again.
+  lines = lines.flatMap((line) => ((line.match(/(?:^|\s)C: /g)?.length ?? 0) >= 2 && (line.match(/(?:^|\s)S: /g)?.length ?? 0) >= 2 ? line.split(/\s+(?=[CS]: )/) : [line]));
   const filled = lines.filter((l) => l.trim());
   if (filled.length === 0) return lines;
   // A table's row: the session is its first cell; further cells are the page's comments.
