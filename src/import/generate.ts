@@ -80,6 +80,14 @@ function schemeFor(protocol: ProtocolName, port: number | undefined, implicitTls
 }
 
 
+/** Commands a client may pipeline with more after them (RFC 2920 §3.1), and those that may
+ *  only end a group (the compiler's rule, src/protocols/smtp.ts). */
+const PIPELINED = /^(?:MAIL FROM|RCPT TO):/i;
+const LAST_IN_PIPELINE = /^(?:DATA|RSET|NOOP)$/i;
+
+/** What Cloudflare's e-mail obfuscation shows in place of an address (with a no-break space). */
+const HIDDEN_ADDRESS = /\[email[\s\u00a0]protected\]/;
+
 class Generator {
   readonly out: string[] = [];
   readonly unplaced: ImportResult["unplaced"] = [];
@@ -132,6 +140,14 @@ class Generator {
       for (let n = 2; params.has(name) && params.get(name) !== text; n++) name = `${word ?? "value"}${n}`;
       return name;
     };
+    // Cloudflare's e-mail obfuscation left `[email protected]` where the page had an address:
+    // the user gives one (`--var address=…`); the stand-in lets the script compile and run.
+    let hidden = false;
+    this.out.forEach((line, i) => {
+      if (!/^(?:send(?! raw)|auth) /.test(line) || !HIDDEN_ADDRESS.test(line)) return;
+      hidden = true;
+      this.out[i] = line.replace(new RegExp(HIDDEN_ADDRESS.source, "g"), "${address}");
+    });
     this.out.forEach((line, i) => {
       if (!/^(?:send(?! raw)|auth) /.test(line)) return;
       // Not `<([^<>@]*\s[^<>@]*)>`: the two stars around `\s` make it quadratic on blanks.
@@ -143,7 +159,9 @@ class Generator {
         return `\${${name}}`;
       });
     });
-    return [...params.entries()].map(([name, text]) => `param ${name} ${JSON.stringify(text.trim())}`);
+    const declared = [...params.entries()].map(([name, text]) => `param ${name} ${JSON.stringify(text.trim())}`);
+    if (hidden) declared.unshift('param address "an address the page hid behind [email protected] (its e-mail obfuscation)" default "user@example.com"');
+    return declared;
   }
 
   /** What `line` of the paste became (the statements from `start` on): any that would hold a
@@ -340,7 +358,7 @@ class Generator {
       return this.body(entry);
     }
     // Several commands before any reply: the client pipelined them (RFC 2920).
-    if (this.clientText(0) !== undefined && /^(?:MAIL|RCPT|DATA|RSET|NOOP|VRFY|BDAT)\b/i.test(text)) return this.pipeline(entry);
+    if (PIPELINED.test(text) && this.clientText(0) !== undefined && (PIPELINED.test(this.clientText(0)!) || LAST_IN_PIPELINE.test(this.clientText(0)!))) return this.pipeline(entry);
     this.out.push(sendLine(entry.text));
   }
 
@@ -350,7 +368,10 @@ class Generator {
    */
   private pipeline(first: Extract<Entry, { kind: "client" }>): void {
     const group = [first.text.trim()];
-    for (let next = this.peek(); next?.kind === "client"; next = this.peek()) {
+    // RFC 2920 §3.1: MAIL and RCPT may be followed by more; a command that changes the
+    // session (DATA, RSET, …) may only end the group.
+    for (let next = this.peek(); next?.kind === "client" && PIPELINED.test(group[group.length - 1]!); next = this.peek()) {
+      if (!PIPELINED.test(next.text.trim()) && !LAST_IN_PIPELINE.test(next.text.trim())) break;
       this.index += 1;
       group.push(next.text.trim());
     }

@@ -449,7 +449,22 @@ function withoutLineEnd(line: string): string {
   return end === line.length ? line : line.slice(0, end);
 }
 
+/** An article's note after a base64 line (`dXNlcm5hbWU= # Base64 encoded username`) was never
+ *  sent: base64 has no `#`. */
+function withoutNotes(transcript: Transcript): Transcript {
+  if (transcript.format === "golden") return transcript;
+  const entries = transcript.entries.map((entry) => {
+    const noted = entry.kind === "client" ? /^([A-Za-z0-9+/]{4,}={0,2})\s+#\s.*$/.exec(entry.text) : null;
+    return noted ? { ...entry, text: noted[1]! } : entry;
+  });
+  return { ...transcript, entries };
+}
+
 export function readTranscript(text: string, options: { protocol?: ProtocolName } = {}): Transcript {
+  return withoutNotes(readAnyTranscript(text, options));
+}
+
+function readAnyTranscript(text: string, options: { protocol?: ProtocolName }): Transcript {
   // CRLF and LF line ends alike; a CR inside a line (a terminal's overwrite, which can hide
   // what came before it) stays, to be shown escaped as `\r`, never replayed.
   const lines = withoutPageArtefacts(text.split("\n").map(withoutLineEnd));
