@@ -3,7 +3,7 @@
 // openssl s_client and Python's smtplib, imaplib and poplib, each with its own EHLO name,
 // parameters, tags and message headers; then the same clients, and msmtp, against recordings
 // made by other scripts (examples/first and recipes), choosing their own login forms and
-// asking their own capability questions. Under CI=true a missing client fails; elsewhere its
+// asking their own capability questions; s-nail (submission) and fetchmail (POP3) only there. Under CI=true a missing client fails; elsewhere its
 // test is skipped.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,8 +31,8 @@ function serve(golden: string, name: string): Promise<Served> {
   return serveOnce(golden, join(dir, `${name}-ca.pem`));
 }
 
-function client(command: string, args: string[], input?: string): { code: number | null; output: string } {
-  const result = spawnSync(command, args, { input: input ?? "", timeout: 30_000, encoding: "utf8" });
+function client(command: string, args: string[], input?: string, env?: Record<string, string>): { code: number | null; output: string } {
+  const result = spawnSync(command, args, { input: input ?? "", timeout: 30_000, encoding: "utf8", env: env ? { ...process.env, ...env } : process.env });
   return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -311,6 +311,49 @@ pop.quit()
     await against(recordings["submission-auth-login.mailchat"]!, "msmtp", (s) =>
       client("/usr/bin/msmtp", [`--host=localhost`, `--port=${s.port}`, "--tls=on", "--tls-starttls=on", `--tls-trust-file=${s.ca}`, "--auth=on", `--user=${USER}`, `--passwordeval=echo ${PASSWORD}`, `--from=${USER}`, USER], readFileSync(file, "utf8")),
     );
+  });
+
+  test("s-nail against recipes/submission-auth-login.mailchat (AUTH PLAIN) and examples/first.mailchat (AUTH LOGIN): STARTTLS, a message", async (t) => {
+    if (!available("/usr/bin/s-nail", t)) return;
+    // -:/ reads no rc file; sendwait makes the exit status the SMTP outcome; v15-compat takes
+    // the credentials from the mta URL (the @ of the user percent-encoded).
+    const snail = (s: Served, mechanism: string) =>
+      client("/usr/bin/s-nail", ["-:/", "-S", "v15-compat", "-S", "ttycharset=utf-8", "-S", "sendwait", "-S", `mta=smtp://${encodeURIComponent(USER)}:${PASSWORD}@localhost:${s.port}`, "-S", "smtp-use-starttls", "-S", `smtp-auth=${mechanism}`, "-S", `tls-ca-file=${s.ca}`, "-S", "tls-ca-no-defaults", "-S", `from=${USER}`, "-s", "from s-nail", USER], "hello\n", { HOME: dir });
+    await against(recordings["submission-auth-login.mailchat"]!, "s-nail-plain", (s) => snail(s, "plain"));
+    // first.mailchat has a second (IMAP) connection s-nail does not make: serve --once would
+    // wait for it, so only its submission connection is checked, from serve's own notes.
+    const served = await serve(recordings["first.mailchat"]!, "s-nail-login");
+    const result = snail(served, "login");
+    const notes = await new Promise<string>((done) => {
+      let out = "";
+      const look = (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/connection 1 (matched|diverged)/.test(out)) done(out);
+      };
+      served.child.stdout!.on("data", look);
+      setTimeout(() => done(out), 10_000);
+    });
+    served.child.kill();
+    await served.exit;
+    assert.equal(result.code, 0, `s-nail failed:\n${result.output}\nserve said:\n${notes}`);
+    assert.match(notes, /connection 1 matched the recording/);
+  });
+
+  test("fetchmail against recipes/pop3-login.mailchat: CAPA, STLS, CAPA again, USER/PASS, STAT", async (t) => {
+    if (!available("/usr/bin/fetchmail", t)) return;
+    let said = "";
+    await against(recordings["pop3-login.mailchat"]!, "fetchmail", (s) => {
+      const home = mkdtempSync(join(dir, "fetchmail-"));
+      const rc = join(home, "fetchmailrc");
+      // fetchmail refuses an rcfile others can read.
+      writeFileSync(rc, `set no syslog\npoll localhost protocol pop3 port ${s.port} auth password\n  user "${USER}" password "${PASSWORD}"\n  sslproto tls1.2+ sslcertck sslcertfile ${s.ca}\n  keep mda "/bin/cat"\n`, { mode: 0o600 });
+      const result = client("/usr/bin/fetchmail", ["-f", rc, "-i", join(home, "fetchids"), "-v", "--nodetach", "-d0"], undefined, { HOME: home, FETCHMAILHOME: home });
+      said = result.output;
+      // The recording's mailbox was empty: fetchmail's status 1 is "no mail", its success here.
+      return { code: result.code === 1 && /No mail for/.test(result.output) ? 0 : result.code || 1, output: result.output };
+    });
+    assert.match(said, /upgrade to TLS succeeded/);
+    assert.match(said, /POP3< \+OK 0 0/);
   });
 
   test("openssl s_client -starttls imap against recipes/imap-login.mailchat: its own CAPABILITY, a typed LOGIN", async (t) => {
