@@ -179,6 +179,40 @@ if (missing) {
       assert.deepEqual(differences, [], differences.join("\n"));
     });
 
+    // Issue 23: a recording of real Postfix replayed by `serve` to clients it was not made for.
+    test("serve replays a recording of Postfix's submission to curl and Python's smtplib", async () => {
+      const { copyFileSync, mkdtempSync, writeFileSync } = await import("node:fs");
+      const { spawnSync } = await import("node:child_process");
+      const { tmpdir } = await import("node:os");
+      const { join } = await import("node:path");
+      const { serveOnce } = await import("../helpers/serve.js");
+      const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-serve-"));
+      const recorded = join(dir, "submit.mailchat");
+      copyFileSync(script("submit"), recorded);
+      const record = await runCli(["run", recorded, "--ca", servers.caFile, "--var", `port=${servers.ports.submission}`, "--var", `password=${USERS.alice}`, "--var", `subject=${subject}`, "--golden", "--update"], { timeoutMs: 60_000 });
+      assert.equal(record.code, 0, record.stdout + record.stderr);
+      const message = "From: <alice@mailchat.test>\r\nTo: <alice@mailchat.test>\r\nSubject: replayed\r\n\r\nhello\r\n";
+      const clients: Array<[string, (port: number, ca: string) => ReturnType<typeof spawnSync>]> = [
+        ["curl", (port, ca) => spawnSync("curl", ["-sS", "--ssl-reqd", "--cacert", ca, `smtp://localhost:${port}`, "--user", `alice@mailchat.test:${USERS.alice}`, "--mail-from", "alice@mailchat.test", "--mail-rcpt", "alice@mailchat.test", "-T", "-"], { input: message, timeout: 30_000, encoding: "utf8" })],
+        [
+          "smtplib",
+          (port, ca) => {
+            const program = join(dir, "send.py");
+            writeFileSync(program, `import smtplib, ssl, sys\nwith smtplib.SMTP("localhost", int(sys.argv[1])) as smtp:\n    smtp.starttls(context=ssl.create_default_context(cafile=sys.argv[2]))\n    smtp.login("alice@mailchat.test", sys.argv[3])\n    smtp.sendmail("alice@mailchat.test", ["alice@mailchat.test"], sys.argv[4])\n`);
+            return spawnSync("python3", [program, String(port), ca, USERS.alice, message.replace(/\r\n/g, "\n")], { timeout: 30_000, encoding: "utf8" });
+          },
+        ],
+      ];
+      for (const [name, client] of clients) {
+        const served = await serveOnce(`${recorded}.golden`, join(dir, `${name}-ca.pem`));
+        const result = client(served.port, served.ca);
+        const server = await served.exit;
+        assert.equal(result.status, 0, `${name}: ${result.stdout}${result.stderr}\nserve said:\n${server.stdout}`);
+        assert.equal(server.code, 0, `serve: ${server.stdout}`);
+        assert.doesNotMatch(server.stdout, /diverged/);
+      }
+    });
+
     test("TLS pinning against a server limited to TLS 1.2", async () => {
       const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
       assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);
