@@ -213,6 +213,51 @@ if (missing) {
       }
     });
 
+    // Issue 22: logs made afresh by real clients against Postfix and Dovecot, imported, and
+    // the scripts replayed against the same servers: each must pass (the session succeeded).
+    test("fresh client logs against Postfix and Dovecot import into scripts that pass against them", async () => {
+      const { mkdtempSync, writeFileSync } = await import("node:fs");
+      const { spawnSync } = await import("node:child_process");
+      const { tmpdir } = await import("node:os");
+      const { join } = await import("node:path");
+      const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-logs-"));
+      const message = join(dir, "message.eml");
+      writeFileSync(message, "From: alice@mailchat.test\r\nTo: alice@mailchat.test\r\nSubject: interop client log\r\n\r\nhello\r\n");
+      const submission = String(servers.ports.submission);
+      const clients: Array<{ name: string; command: string; args: string[]; stdin?: string; port?: number }> = [
+        { name: "swaks", command: "swaks", args: ["--server", `localhost:${submission}`, "--tls", "--tls-verify", "--tls-ca-path", servers.caFile, "--auth", "PLAIN", "--auth-user", "alice@mailchat.test", "--auth-password", USERS.alice, "--from", "alice@mailchat.test", "--to", "alice@mailchat.test", "--helo", "client.example"] },
+        { name: "curl", command: "curl", args: ["-v", "--ssl-reqd", "--cacert", servers.caFile, "--url", `smtp://localhost:${submission}`, "--user", `alice@mailchat.test:${USERS.alice}`, "--mail-from", "alice@mailchat.test", "--mail-rcpt", "alice@mailchat.test", "--upload-file", message] },
+        { name: "msmtp", command: "msmtp", args: ["--debug", "--host=localhost", `--port=${submission}`, "--tls=on", "--tls-starttls=on", `--tls-trust-file=${servers.caFile}`, "--auth=plain", "--user=alice@mailchat.test", `--passwordeval=echo ${USERS.alice}`, "--from=alice@mailchat.test", "alice@mailchat.test"], stdin: message, port: servers.ports.submission },
+        { name: "smtplib", command: "python3", args: ["scripts/corpus/clients/smtplib_send.py", "starttls", "localhost", submission, servers.caFile, "alice@mailchat.test", USERS.alice, "alice@mailchat.test", "alice@mailchat.test"] },
+        { name: "imaplib", command: "python3", args: ["scripts/corpus/clients/imaplib_session.py", "starttls", "localhost", String(servers.ports.imap), servers.caFile, "alice@mailchat.test", USERS.alice] },
+        { name: "poplib", command: "python3", args: ["scripts/corpus/clients/poplib_session.py", "stls", "localhost", String(servers.ports.pop3), servers.caFile, "alice@mailchat.test", USERS.alice] },
+      ];
+      const failures: string[] = [];
+      for (const client of clients) {
+        const { readFileSync } = await import("node:fs");
+        const made = spawnSync(client.command, client.args, { input: client.stdin ? readFileSync(client.stdin) : "", timeout: 30_000, encoding: "utf8" });
+        const log = join(dir, `${client.name}.log`);
+        writeFileSync(log, `${made.stdout}${made.stderr}`);
+        if (made.status !== 0) {
+          failures.push(`${client.name}: the client itself failed (exit ${made.status}): ${made.stderr.slice(-300)}`);
+          continue;
+        }
+        const imported = await runCli(["import", log, "-o", join(dir, `${client.name}.mailchat`)]);
+        if (imported.code !== 0) {
+          failures.push(`${client.name}: import exit ${imported.code}: ${imported.stderr.slice(0, 300)}`);
+          continue;
+        }
+        const script = readFileSync(join(dir, `${client.name}.mailchat`), "utf8");
+        assert.ok(!script.includes(USERS.alice), `${client.name}: the password reached the script`);
+        // A log that does not name its port (smtplib, msmtp's session lines) is run with the port
+        // its user knows.
+        const port = /^connect \w+:\/\/\$\{host\}$/m.test(script) ? `:${client.port ?? client.args.find((a) => /^\d{4,5}$/.test(a))}` : "";
+        const run = await runCli(["run", join(dir, `${client.name}.mailchat`), "--ca", servers.caFile, "--var", `host=localhost${port}`, "--timeout", "5s"], { env: { MAILCHAT_PASSWORD: USERS.alice }, timeoutMs: 60_000 });
+        if (run.code !== 0) failures.push(`${client.name}: the imported script failed (exit ${run.code}):\n${run.stdout.slice(-800)}`);
+      }
+      assert.deepEqual(failures, [], failures.join("\n\n"));
+    });
+
     test("TLS pinning against a server limited to TLS 1.2", async () => {
       const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
       assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);
