@@ -94,7 +94,8 @@ function commandLine(line: string, n: number): Entry | undefined {
   const stripped = line.replace(/^\s*(?:[$#>]|[A-Za-z]:\\[^>]*>|[^\s@]+@[^\s@:~]+[:~][^$#]*[$#])\s*/, "");
   let match = /^(?:telnet|nc|ncat|netcat)\s+(?:-\S+\s+)*(\S+)\s+(\d+)/.exec(stripped);
   if (match) return { kind: "connect", host: match[1]!, port: Number(match[2]), line: n };
-  match = /^openssl\s+s_client\b(.*)$/.exec(stripped);
+  // Named in the prose above the session (`Run openssl s_client -connect mx:25 -starttls smtp`).
+  match = /(?:^|\s)openssl\s+s_client\b(.*)$/.exec(stripped);
   if (match) {
     const args = match[1]!;
     const connect = /-connect\s+(\[[^\]]+\]|[^\s:]+):(\d+)/.exec(args);
@@ -177,6 +178,11 @@ function inMessage(entries: Entry[]): boolean {
   return mark?.kind === "server" && mark.text.startsWith("354");
 }
 
+/** The session has begun: a tool's command line after this is prose, not its start. */
+function sessionBegun(entries: Entry[]): boolean {
+  return entries.some((e) => e.kind === "client" || e.kind === "server" || e.kind === "connect");
+}
+
 function notACommand(protocol: ProtocolName): string {
   return `not ${/^[aeiou]/i.test(protocol) ? "an" : "a"} ${protocol.toUpperCase()} command (prose, or a line the page wrapped)`;
 }
@@ -193,7 +199,9 @@ function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
       return;
     }
     const command = commandLine(line, n);
-    if (command && entries.length === 0) return void entries.push(command);
+    if (command && !sessionBegun(entries)) return void entries.push(command);
+    // `<client connects to service port 110>`: the page's note (RFC examples), not a command.
+    if (!inBody && /^\s*<[^<>@]*\s[^<>@]*>\s*$/.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: "a note in angle brackets" });
     // A shell prompt is never sent: it was the user's terminal, not the session.
     if (!inBody && SHELL_PROMPT.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: command ? "a second tool command line" : "a shell prompt" });
     if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(line)) return void entries.push({ kind: "closed", line: n });
@@ -242,7 +250,7 @@ function parseLabelled(lines: string[]): Entry[] {
     const n = i + 1;
     if (!line.trim()) return;
     const command = commandLine(line, n);
-    if (command && entries.length === 0) return void entries.push(command);
+    if (command && !sessionBegun(entries)) return void entries.push(command);
     const client = CLIENT_LABEL.exec(line);
     if (client) {
       const text = withoutTypingArtefacts(line.slice(client[0].length));
@@ -283,7 +291,7 @@ function parseSwaks(lines: string[]): Entry[] {
     if ((match = /^(?:<-|<~)\*?\s*(.*)$/.exec(line))) return void entries.push({ kind: "server", text: match[1]!, line: n });
     if ((match = /^ (?:->|~>)\s*(.*)$/.exec(line))) return void entries.push({ kind: "client", text: match[1]!, line: n });
     const command = commandLine(line, n);
-    if (command && entries.length === 0) return void entries.push(command);
+    if (command && !sessionBegun(entries)) return void entries.push(command);
     entries.push({ kind: "unplaced", text: line, line: n, why: "not a swaks transcript line" });
   });
   return entries;
@@ -302,15 +310,18 @@ function parseOpenssl(lines: string[], protocol: ProtocolName): { entries: Entry
   let afterHandshake = false;
   const session: string[] = [];
   let sessionStart = 0;
-  lines.forEach((line, i) => {
+  lines.forEach((pasted, i) => {
     const n = i + 1;
+    let line = pasted;
     let match: RegExpExecArray | null;
     const command = commandLine(line, n);
-    if (command && entries.length === 0) {
+    if (command && !sessionBegun(entries)) {
       entries.push(command);
       starttls = /-starttls\s+(\S+)/.exec(line)?.[1];
       return;
     }
+    // A typing mark the page kept (`EHLO x <ENTER>`) was never sent.
+    line = withoutTypingArtefacts(line);
     if (/^-----BEGIN CERTIFICATE-----/.test(line)) inDump = true;
     if (inDump) {
       if (/^-----END CERTIFICATE-----/.test(line)) inDump = false;
