@@ -21,6 +21,8 @@ const PREFIXES = [
   /^(?:DEBUG|INFO|TRACE|WARN(?:ING)?|ERROR|NOTICE)\b:?[ \t]*/,
   /^\[[A-Za-z0-9_#.:-]{4,}\][ \t]*/,
   /^[A-Za-z][\w:]*=GLOB\(0x[0-9a-f]+\)/,
+  // The program's own name before each line (`s-nail: `, `fetchmail: `).
+  /^(?:s-nail|mailx|fetchmail|msmtp|mutt|neomutt):[ \t]+/,
   // curl's progress meter, printed on the same terminal line as its next trace line.
   /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+[-:\d]+\s+[-:\d]+\s+[-:\d]+\s+\d+/,
 ];
@@ -38,7 +40,10 @@ const MARKS: MarkKind[] = [
   { name: "sending-read", pattern: /^(Sending|Read):[ \t]*(.*)$/ },
   { name: "long-arrows", pattern: /^(-->|<--)[ \t]?(.*)$/ },
   { name: "arrows", pattern: /^(->|<-)[ \t](.*)$/ },
-  { name: "chevrons", pattern: /^(>>>|<<<)[ \t]?(.*)$/ },
+  // Perl's Net::Cmd `>>>`/`<<<`; s-nail marks both sides `>>>`, the server's `>>> SERVER:`.
+  { name: "chevrons", pattern: /^(>>> SERVER:|>>>|<<<)[ \t]?(.*)$/ },
+  // fetchmail's `POP3< `/`POP3> `, mutt's descriptor before its arrows (`4< `, `4> `).
+  { name: "named-angles", pattern: /^(?:POP3|IMAP|SMTP|LMTP|ManageSieve|\d{1,3})([<>])[ \t](.*)$/ },
   { name: "letters", pattern: /^([CS]):[ \t](.*)$/ },
   { name: "angles", pattern: /^([<>])[ \t](.*)$/ },
 ];
@@ -148,7 +153,7 @@ const CONNECTED = [
   /PeerAddr (\S+) PeerPort (\d+)/,
   /[Cc]onnect(?:ing)?(?: to)?:? \(?'([^']+)', (\d+)\)?/,
   /Trying \[?([^\]\s]+?)\]?:(\d+)/,
-  /Connecting to '\[?([^\]\s']+?)\]?:(\d+)'/,
+  /Connecting to '?\[?([^\]\s']+?)\]?:(\d+)'?/,
 ];
 
 /** Words a tool prints when TLS starts: before the greeting, they mean implicit TLS. */
