@@ -2,7 +2,7 @@
 // AUTH LOGIN, POP3 USER/PASS …), a client may log in any of the protocol's plain ways, and is
 // answered with the recorded outcome. The SASL dialogue (334 / + prompts) is generated for
 // the form the client chose; the recording's own dialogue is skipped.
-import type { ReplayLine } from "./replay.js";
+import type { ReplayLine } from "./recording.js";
 import { SECRET_PLACEHOLDER } from "../limits.js";
 
 export type Family = "smtp" | "imap" | "pop3" | "sieve";

@@ -2,7 +2,7 @@
 // only the SASL mechanisms it can replay, and the questions a client asks on its own (EHLO
 // again, CAPA, CAPABILITY, NOOP, ID …) are answered from the recording's state or with the
 // protocol's plain answer.
-import type { ReplayLine } from "./replay.js";
+import type { ReplayLine } from "./recording.js";
 import { EQUIVALENT_MECHANISMS, recordedLogin, type Family } from "./login.js";
 
 /** The SASL mechanisms serve can replay for a recorded connection: the ones the recording

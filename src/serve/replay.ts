@@ -23,17 +23,9 @@ import { escapeBytes, unescapeBytes } from "../transcript/escape.js";
 import { authCancelled, authFailure, clientLogin, converseLogin, familyOf, goodbye, recordedLogin } from "./login.js";
 import { harmlessAnswer, offer, replayableMechanisms, verbOf } from "./offer.js";
 
-export type ReplayLine =
-  | { kind: "server"; text: string; line: number }
-  | { kind: "client"; text: string; line: number }
-  | { kind: "tls"; line: number }
-  | { kind: "closed"; by: "server" | "client"; line: number };
+import type { ReplayLine, ReplaySegment } from "./recording.js";
 
-export interface ReplaySegment {
-  url: string;
-  implicitTls: boolean;
-  lines: ReplayLine[];
-}
+export type { ReplayLine, ReplaySegment } from "./recording.js";
 
 export interface Divergence {
   segment: number;

@@ -12,7 +12,7 @@
 //      lines (a message body in one `send:`) is split.
 // The session's facts come from the tool's own words: where it connected, whether TLS came
 // before the greeting (implicit TLS).
-import type { Entry } from "./transcript.js";
+import type { Entry } from "../entries.js";
 
 /** Taken off the start of a line, repeatedly, before the direction mark. */
 const PREFIXES = [
@@ -242,4 +242,10 @@ export function readClientLog(lines: string[], kind: string): ClientLog {
     inBody = side === "server" && /^354\b/.test(parts[parts.length - 1] ?? "") && !marksBody;
   });
   return { entries, implicitTls, serverTexts };
+}
+
+/** A client's debug log: most of its lines carry one kind of direction mark after a prefix. */
+export function clientLogScore(lines: string[]): number {
+  const shape = clientLogShape(lines);
+  return shape && shape.count >= 3 && (shape.share >= 0.25 || shape.count >= 20) ? 0.7 : 0;
 }
