@@ -178,7 +178,11 @@ export function readClientLog(lines: string[], kind: string): ClientLog {
   const ranked = [...replyShare].sort((a, b) => b[1].replies / b[1].all - a[1].replies / a[1].all);
   const serverMark = ranked[0]?.[0];
 
-  let connect: Entry | undefined;
+  // msmtp --debug prints its settings first, one a line: `host = mx`, `port = 587`.
+  const setting = (name: string) => lines.map((line) => new RegExp(`^${name} = (\\S+)$`).exec(line)?.[1]).find(Boolean);
+  const setHost = setting("host");
+  const setPort = Number(setting("port"));
+  let connect: Entry | undefined = setHost && setPort > 0 ? { kind: "connect", host: setHost, port: setPort, line: 1 + lines.findIndex((line) => line.startsWith("host = ")) } : undefined;
   let implicitTls = false;
   let greeted = false;
   let previous: "client" | "server" | undefined;
@@ -241,6 +245,7 @@ export function readClientLog(lines: string[], kind: string): ClientLog {
     previous = side;
     inBody = side === "server" && /^354\b/.test(parts[parts.length - 1] ?? "") && !marksBody;
   });
+  if (connect && !entries.includes(connect)) entries.unshift(connect);
   return { entries, implicitTls, serverTexts };
 }
 
