@@ -206,8 +206,18 @@ ${ports.smtpsTls12} inet n - n - - smtpd
   chownSync(join(postfixDir, "data"), Number(spawnSync("id", ["-u", "postfix"], { encoding: "utf8" }).stdout.trim()), 0);
   spawnSync("postfix", ["-c", postfixDir, "post-install", "create-missing"], { stdio: "ignore" });
   // Through `script`, postfix writes its start-up errors to the terminal instead of syslog.
-  const started = spawnSync("script", ["-qec", `postfix -c ${postfixDir} start`, "/dev/null"], { stdio: ["ignore", log, log] });
-  if (started.status !== 0) throw new Error(`postfix did not start: ${readFileSync(join(dir, "start.log"), "utf8")}`);
+  // A Postfix stopped a moment ago (the interop suite's, before the bench's) may still be on
+  // its way out: one more try after it has had time to go.
+  const start = () => spawnSync("script", ["-qec", `postfix -c ${postfixDir} start`, "/dev/null"], { stdio: ["ignore", log, log] });
+  let started = start();
+  if (started.status !== 0) {
+    spawnSync("sleep", ["2"]);
+    started = start();
+  }
+  if (started.status !== 0) {
+    spawnSync("doveadm", ["-c", dovecotConf, "stop"], { stdio: "ignore" });
+    throw new Error(`postfix did not start: ${readFileSync(join(dir, "start.log"), "utf8")}`);
+  }
 
   for (const name of names) waitForPort(ports[name]);
   const versions = {
@@ -222,6 +232,9 @@ ${ports.smtpsTls12} inet n - n - - smtpd
     stop() {
       spawnSync("postfix", ["-c", postfixDir, "stop"], { stdio: "ignore" });
       spawnSync("doveadm", ["-c", dovecotConf, "stop"], { stdio: "ignore" });
+      // `postfix stop` only signals the master: wait (bounded) until its lock is released, so
+      // a Postfix started next does not meet this one on its way out.
+      spawnSync("bash", ["-c", `for i in $(seq 50); do postfix -c ${postfixDir} status >/dev/null 2>&1 || exit 0; sleep 0.1; done`], { stdio: "ignore" });
       rmSync(dir, { recursive: true, force: true });
     },
   };
