@@ -126,11 +126,12 @@ export function clientLogShape(lines: string[]): { kind: string; share: number; 
   const counts = new Map<string, number>();
   let filled = 0;
   lines.forEach((line, i) => {
-    // curl -v's own trace (`* Connected …`, `} [5 bytes data]`) is the tool talking.
+    // curl -v's own trace (`* Connected …`, `} [5 bytes data]`) and indented lines without a
+    // mark (a stack trace, a reply continued under its mark) are the tool talking.
     if (!line.trim() || /^(?:\* |[{}] \[)/.test(line)) return;
-    filled += 1;
     const marked = markOf(line, i + 1);
     if (marked) counts.set(marked.kind, (counts.get(marked.kind) ?? 0) + 1);
+    if (marked || !/^\s/.test(line)) filled += 1;
   });
   const best = [...counts].sort((a, b) => b[1] - a[1])[0];
   if (!best || filled === 0) return undefined;
