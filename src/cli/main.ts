@@ -143,7 +143,7 @@ export function buildProgram(): Command {
 
   program
     .command("import")
-    .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript) into a script")
+    .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript) or a mail client's debug log into a script")
     .argument("<file>", "the pasted session, or - for standard input")
     .option("-o, --output <file>", "write the script here (atomically) instead of standard output")
     .option("--protocol <name>", `${PROTOCOL_NAMES.join(", ")}, when it cannot be inferred`)

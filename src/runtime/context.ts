@@ -356,7 +356,7 @@ export class RunContext {
       } catch (error) {
         // At the end of a script, a server that hangs up on QUIT/LOGOUT without its farewell
         // reply (a few do) has done what was asked.
-        if (atEnd && /^(?:\S+ )?(?:QUIT|LOGOUT)$/i.test(sent ?? "") && this.connection?.closed && this.connection.unread().length === 0) return;
+        if (atEnd && this.current.saidFarewell && this.connection?.closed && this.connection.unread().length === 0) return;
         throw error;
       }
       if (!this.protocol!.isRefusal(reply)) continue;

@@ -19,6 +19,13 @@ const USER = "alice@mailchat.test";
 const PASSWORD = "alice-sandbox-pw";
 const dir = mkdtempSync(join(tmpdir(), "mailchat-clients-"));
 
+/** A Python client program, written beside the recordings. */
+function pythonFile(name: string, source: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, source);
+  return file;
+}
+
 async function record(example: string): Promise<string> {
   const script = join(dir, example);
   copyFileSync(join(REPO_ROOT, "examples", example), script);
@@ -136,10 +143,7 @@ describe("real clients against `mailchat serve`", () => {
       if (process.env.CI === "true") assert.fail("python3 is missing: .ci/run installs it");
       return t.skip("python3 is not installed");
     }
-    const program = join(dir, "clients.py");
-    writeFileSync(
-      program,
-      `import imaplib, poplib, smtplib, ssl, sys
+    const program = pythonFile("clients.py", `import imaplib, poplib, smtplib, ssl, sys
 port, ca, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 context = ssl.create_default_context(cafile=ca)
 with smtplib.SMTP("localhost", port) as smtp:
@@ -162,8 +166,7 @@ pop.pass_(password)
 pop.stat()
 pop.quit()
 print("done")
-`,
-    );
+`);
     await against(allProtocols, "python", (s) => client(python, [program, String(s.port), s.ca, USER, PASSWORD]));
   });
 });
@@ -245,10 +248,7 @@ describe("real clients against recordings made by the examples and recipes", () 
   test("Python smtplib and imaplib against examples/first.mailchat, each choosing its own login", async (t) => {
     const py = needPython(t);
     if (!py) return;
-    const program = join(dir, "first-clients.py");
-    writeFileSync(
-      program,
-      `import imaplib, smtplib, ssl, sys
+    const program = pythonFile("first-clients.py", `import imaplib, smtplib, ssl, sys
 port, ca, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 context = ssl.create_default_context(cafile=ca)
 with smtplib.SMTP("localhost", port) as smtp:
@@ -263,37 +263,28 @@ typ, data = imap.fetch(data[0].decode(), "(BODY.PEEK[HEADER])")
 assert b"Subject: mailchat test" in data[0][1], data
 imap.logout()
 print("done")
-`,
-    );
+`);
     await against(recordings["first.mailchat"]!, "python-first", (s) => client(py, [program, String(s.port), s.ca, USER, PASSWORD]));
   });
 
   test("Python imaplib against recipes/imap-login.mailchat and poplib against recipes/pop3-login.mailchat", async (t) => {
     const py = needPython(t);
     if (!py) return;
-    const imap = join(dir, "imap-login.py");
-    writeFileSync(
-      imap,
-      `import imaplib, ssl, sys
+    const imap = pythonFile("imap-login.py", `import imaplib, ssl, sys
 imap = imaplib.IMAP4("localhost", int(sys.argv[1]))
 imap.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
 imap.login(sys.argv[3], sys.argv[4])
 imap.select("INBOX")
 imap.logout()
-`,
-    );
-    const pop = join(dir, "pop3-login.py");
-    writeFileSync(
-      pop,
-      `import poplib, ssl, sys
+`);
+    const pop = pythonFile("pop3-login.py", `import poplib, ssl, sys
 pop = poplib.POP3("localhost", int(sys.argv[1]))
 pop.stls(context=ssl.create_default_context(cafile=sys.argv[2]))
 pop.user(sys.argv[3])
 pop.pass_(sys.argv[4])
 pop.stat()
 pop.quit()
-`,
-    );
+`);
     await against(recordings["imap-login.mailchat"]!, "python-imap", (s) => client(py, [imap, String(s.port), s.ca, USER, PASSWORD]));
     await against(recordings["pop3-login.mailchat"]!, "python-pop3", (s) => client(py, [pop, String(s.port), s.ca, USER, PASSWORD]));
   });
@@ -368,10 +359,7 @@ pop.quit()
   test("--secret: a client with another password gets the protocol's auth failure and a divergence with its reason", async (t) => {
     const py = needPython(t);
     if (!py) return;
-    const program = join(dir, "wrong-password.py");
-    writeFileSync(
-      program,
-      `import smtplib, ssl, sys
+    const program = pythonFile("wrong-password.py", `import smtplib, ssl, sys
 smtp = smtplib.SMTP("localhost", int(sys.argv[1]))
 smtp.starttls(context=ssl.create_default_context(cafile=sys.argv[2]))
 try:
@@ -379,8 +367,7 @@ try:
 except smtplib.SMTPAuthenticationError as error:
     print("refused", error.smtp_code)
 smtp.quit()
-`,
-    );
+`);
     const served = await serveOnce(recordings["submission-auth-login.mailchat"]!, join(dir, "secret-ca.pem"), 60_000, ["--secret", `password=${PASSWORD}`]);
     const result = client(py, [program, String(served.port), served.ca, USER]);
     const server = await served.exit;

@@ -157,66 +157,58 @@ describe("a tag typed by the user", () => {
   });
 });
 
+/** Runs the fixtures against a misbehaving server (`port`) beside a quiet one (`quiet`). */
+async function besideQuiet(behaviour: (socket: Socket) => void, fixtures: string[], timeoutMs = 30_000) {
+  const other = await startRawServer(behaviour);
+  const quiet = await startRawServer(quietSmtp);
+  try {
+    const results = [];
+    for (const fixture of fixtures) results.push(await runCli(["run", script(fixture), "--var", `port=${other.port}`, "--var", `quiet=${quiet.port}`], { timeoutMs }));
+    return results;
+  } finally {
+    await other.close();
+    await quiet.close();
+  }
+}
+
 describe("a session that is not current is bounded and judged", () => {
   test("a flood of SMTP replies nobody asked for fails the run, naming the session, in bounded memory", async () => {
-    const flooded = await startRawServer((socket) => {
+    const [result] = await besideQuiet((socket) => {
       socket.write("220 flood ESMTP\r\n");
       socket.once("data", () => {
         socket.write("250 hello\r\n");
         flood(socket, Buffer.from("250 more\r\n".repeat(10_000)));
       });
-    });
-    const quiet = await startRawServer(quietSmtp);
-    try {
-      const result = await runCli(["run", script("other-session-smtp-flood"), "--var", `port=${flooded.port}`, "--var", `quiet=${quiet.port}`]);
-      assert.equal(result.code, 1, result.stdout);
-      assert.match(result.stdout, /session `flooded` \(not the one in use\): the server sent \d+ replies that no command asked for/);
-      assert.ok(result.peakMiB < 200, `peak ${result.peakMiB} MiB`);
-      assert.ok(result.ms < 10_000, `took ${result.ms} ms`);
-    } finally {
-      await flooded.close();
-      await quiet.close();
-    }
+    }, ["other-session-smtp-flood"]);
+    assert.equal(result!.code, 1, result!.stdout);
+    assert.match(result!.stdout, /session `flooded` \(not the one in use\): the server sent \d+ replies that no command asked for/);
+    assert.ok(result!.peakMiB < 200, `peak ${result!.peakMiB} MiB`);
+    assert.ok(result!.ms < 10_000, `took ${result!.ms} ms`);
   });
 
   test("an IMAP flood of untagged lines breaks the bounds: reported as mailchat's drop, not the server's close, and fails the run", async () => {
-    const flooded = await startRawServer((socket) => {
+    const [result] = await besideQuiet((socket) => {
       socket.write("* OK ready\r\n");
       onClientLines(socket, (line) => {
         socket.write(`${line.split(" ")[0]} OK done\r\n`);
         flood(socket, Buffer.from("* 1 EXISTS\r\n".repeat(20_000)));
       });
-    });
-    const quiet = await startRawServer(quietSmtp);
-    try {
-      const result = await runCli(["run", script("other-session-imap-flood"), "--var", `port=${flooded.port}`, "--var", `quiet=${quiet.port}`], { timeoutMs: 60_000 });
-      assert.equal(result.code, 1, result.stdout);
-      assert.match(result.stdout, /session `flooded` \(not the one in use\): .*(lines|bytes)/);
-      assert.doesNotMatch(result.stdout, /\*: session flooded\n\*: closed by server/);
-    } finally {
-      await flooded.close();
-      await quiet.close();
-    }
+    }, ["other-session-imap-flood"], 60_000);
+    assert.equal(result!.code, 1, result!.stdout);
+    assert.match(result!.stdout, /session `flooded` \(not the one in use\): .*(lines|bytes)/);
+    assert.doesNotMatch(result!.stdout, /\*: session flooded\n\*: closed by server/);
   });
 
   test("a close by the server of a session not in use fails the run at the end, naming it", async () => {
-    const dropping = await startRawServer((socket) => {
+    const [closed, accepted] = await besideQuiet((socket) => {
       socket.write("220 mx ESMTP\r\n");
       socket.once("data", () => {
         socket.write("250 hello\r\n");
         setTimeout(() => socket.end(), 300);
       });
-    });
-    const quiet = await startRawServer(quietSmtp);
-    try {
-      const result = await runCli(["run", script("other-session-closed"), "--var", `port=${dropping.port}`, "--var", `quiet=${quiet.port}`]);
-      assert.equal(result.code, 1, result.stdout);
-      assert.match(result.stdout, /session `dropped`: the server closed the connection before the script's end after its reply `250 hello`/);
-      const accepted = await runCli(["run", script("other-session-close-accepted"), "--var", `port=${dropping.port}`, "--var", `quiet=${quiet.port}`]);
-      assert.equal(accepted.code, 0, accepted.stdout);
-    } finally {
-      await dropping.close();
-      await quiet.close();
-    }
+    }, ["other-session-closed", "other-session-close-accepted"]);
+    assert.equal(closed!.code, 1, closed!.stdout);
+    assert.match(closed!.stdout, /session `dropped`: the server closed the connection before the script's end after its reply `250 hello`/);
+    assert.equal(accepted!.code, 0, accepted!.stdout);
   });
 });
