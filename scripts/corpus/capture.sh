@@ -100,6 +100,7 @@ version_of() {
     sieve-connect) cmd="sieve-connect --version 2>&1 | head -1" ;;
     mutt) cmd="mutt -v | head -1" ;;
     s-nail) cmd="s-nail -V" ;;
+    tshark) cmd="tshark --version 2>/dev/null | head -1" ;;
     postfix-smtp-source | postfix-posttls-finger) cmd="echo postfix \$(postconf -h mail_version 2>/dev/null)" ;;
   esac
   VERSION_OF[$client]=$(bash -c "$cmd" 2>/dev/null | tr -s ' \n' ' ' | sed 's/ $//')

@@ -212,10 +212,33 @@ pop_imap_clients() {
     "curl -v --cacert $CA --user '$BOB:$BOBPASS' --request DELE --head pop3s://$HOST:$P_pop3s/1"
 }
 
+# Packet captures of plaintext sessions (TLS would hide them), printed the three ways
+# Wireshark's tshark prints them: the packet details, Follow TCP Stream and the one-line
+# summary. Needs tshark and root; skipped without them.
+T=scripts/corpus/clients/tshark_capture.sh
+packet_captures() {
+  command -v tshark >/dev/null && [ "$(id -u)" = 0 ] || { echo "packet captures skipped: needs tshark and root" >&2; return 0; }
+  capture tshark smtp-details-delivery smtp smtp none - - success - none \
+    "$T details $P_smtp smtp 'swaks --server $HOST:$P_smtp --from sender@outside.example --to $ALICE --helo client.example'" $T
+  capture tshark smtp-follow-relay-refused smtp smtp none - - refused 554 none \
+    "$T follow $P_smtp smtp 'swaks --server $HOST:$P_smtp --from sender@outside.example --to $OUTSIDE --helo client.example'" $T
+  capture tshark smtp-summary-unknown-user smtp smtp none - - refused 550 none \
+    "$T summary $P_smtp smtp 'swaks --server $HOST:$P_smtp --from sender@outside.example --to $UNKNOWN --helo client.example'" $T
+  capture tshark imap-details-fetch imap imap none PLAIN "$ALICE" success - none \
+    "$T details $P_imap imap \"curl -s --user '$ALICE:$PASS' 'imap://$HOST:$P_imap/INBOX;MAILINDEX=1'\"" $T
+  capture tshark imap-follow-wrong-password imap imap none PLAIN "$ALICE" refused NO none \
+    "$T follow $P_imap imap \"curl -s --user '$ALICE:wrong-password' 'imap://$HOST:$P_imap/INBOX'\"" $T
+  capture tshark pop3-details-retr pop3 pop3 none PLAIN "$ALICE" success - none \
+    "$T details $P_pop3 pop \"curl -s --user '$ALICE:$PASS' 'pop3://$HOST:$P_pop3/1'\"" $T
+  capture tshark pop3-follow-wrong-password pop3 pop3 none PLAIN "$ALICE" refused -ERR none \
+    "$T follow $P_pop3 pop \"curl -s --user '$ALICE:wrong-password' 'pop3://$HOST:$P_pop3/'\"" $T
+}
+
 sandbox_scenarios() {
   smtp_clients
   mutt_scenarios
   pop_imap_clients
+  packet_captures
 }
 
 # Against Debian's Postfix and Dovecot (capture.sh --real): what the sandbox cannot show

@@ -143,11 +143,11 @@ export function buildProgram(): Command {
 
   program
     .command("import")
-    .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript) or a mail client's debug log into a script")
+    .description("turn a pasted session (telnet, openssl s_client, swaks, golden transcript), a mail client's debug log or a Wireshark/tshark packet capture into a script")
     .argument("<file>", "the pasted session, or - for standard input")
     .option("-o, --output <file>", "write the script here (atomically) instead of standard output")
     .option("--protocol <name>", `${PROTOCOL_NAMES.join(", ")}, when it cannot be inferred`)
-    .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.\n\nReads pasted telnet, openssl s_client, swaks and golden sessions, and mail clients' debug logs (docs/golden.md, \"What import reads\").\n\nExit status: 0 written, 1 written but it does not compile yet or sends nothing (why is on standard error), 2 bad input (over 2 MiB, 20,000 lines or 8 KiB a line, or not text).")
+    .addHelpText("after", "\nExamples:\n  $ mailchat import kb-article-session.txt -o check.mailchat\n  $ pbpaste | mailchat import - --protocol pop3\n\nPasswords are never written: AUTH exchanges become `auth … ${env.MAILCHAT_PASSWORD}`.\n\nReads pasted telnet, openssl s_client, swaks and golden sessions, , mail clients' debug logs and Wireshark/tshark packet captures (details pane, Follow TCP Stream, summary) (docs/golden.md, \"What import reads\").\n\nExit status: 0 written, 1 written but it does not compile yet or sends nothing (why is on standard error), 2 bad input (over 2 MiB, 20,000 lines or 8 KiB a line, or not text).")
     .action(async (file: string, options: { output?: string; protocol?: string }) => {
       const { importCommand } = await import("./import.js");
       process.exitCode = importCommand(file, options);

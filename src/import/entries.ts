@@ -13,7 +13,7 @@ export type Entry =
   | { kind: "closed"; line: number }
   | { kind: "unplaced"; text: string; line: number; why: string };
 
-export type Format = "golden" | "swaks" | "openssl" | "labelled" | "client-log" | "telnet";
+export type Format = "golden" | "swaks" | "openssl" | "labelled" | "client-log" | "packet-capture" | "telnet";
 
 export interface Transcript {
   format: Format;

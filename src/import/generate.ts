@@ -462,10 +462,14 @@ class Generator {
    */
   private plain(initial: string | undefined, continuation: RegExp): boolean {
     const twoStep = initial === undefined && continuation.test(this.serverText(0) ?? "");
-    const blob = initial ?? (twoStep ? this.clientText(1) : undefined);
+    // A capture that could not show the server's short continuation (Wireshark's POP3
+    // details) has the response straight after the command.
+    const unseenContinuation = initial === undefined && !twoStep && this.clientText(0) !== undefined;
+    const blob = initial ?? (twoStep ? this.clientText(1) : unseenContinuation ? this.clientText(0) : undefined);
     const user = blob ? decode(blob)?.split("\0")[1] : undefined;
     if (user === undefined) return false;
     if (twoStep) this.index += 2;
+    if (unseenContinuation) this.index += 1;
     this.auth("plain", user);
     return true;
   }

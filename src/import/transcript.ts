@@ -9,6 +9,7 @@ import { clientLogScore, clientLogShape, readClientLog } from "./readers/client-
 import { goldenScore, parseGolden } from "./readers/golden.js";
 import { labelledScore, parseLabelled } from "./readers/labelled.js";
 import { opensslScore, parseOpenssl } from "./readers/openssl.js";
+import { packetCaptureScore, readPacketCapture } from "./readers/packet-capture.js";
 import { POP3_REPLY, SERVER_LABEL, SMTP_REPLY, commandLine } from "./readers/shared.js";
 import { parseSwaks, swaksScore } from "./readers/swaks.js";
 import { parseTelnet } from "./readers/telnet.js";
@@ -22,6 +23,7 @@ const READERS: ReadonlyArray<{ format: Format; score: (lines: string[], text: st
   { format: "swaks", score: swaksScore },
   { format: "client-log", score: clientLogScore },
   { format: "openssl", score: opensslScore },
+  { format: "packet-capture", score: packetCaptureScore },
 ];
 
 export function detectFormat(text: string): Format {
@@ -97,6 +99,9 @@ function withoutPageArtefacts(lines: string[]): string[] {
   if (filled.filter((l) => l.startsWith(">>> ")).length >= filled.length * 0.6) {
     lines = lines.map((l) => l.replace(/^>>> /, "")).filter((l, i, all) => !(i > 0 && /^\d{3}[ -]/.test(l) && l === all[i - 1]));
   }
+  // A host's prompt before what was typed (`yourserver> EHLO x`), the replies bare.
+  const prompt = /^([A-Za-z][\w.-]*)> (?=\S)/.exec(filled.find((l) => /^[A-Za-z][\w.-]*> \S/.test(l)) ?? "")?.[0];
+  if (prompt && filled.filter((l) => l.startsWith(prompt)).length >= 2) lines = lines.map((l) => (l.startsWith(prompt) ? l.slice(prompt.length) : l));
   const hashed = filled.filter((l) => /^#\s?(?:\+OK|-ERR|\d{3}[ -]|\* |Trying |Connected to |Escape character)/.test(l)).length;
   if (hashed >= 3 && hashed >= filled.filter((l) => l.startsWith("#")).length * 0.8) lines = lines.map((l) => l.replace(/^#\s?(?=\+OK|-ERR|\d{3}(?:[ -]|$)|\* |Trying |Connected to |Escape character)/, ""));
   return lines;
@@ -152,7 +157,9 @@ function readAnyTranscript(text: string, options: { protocol?: ProtocolName }): 
         ? lines.filter((l) => /^<[-~*]/.test(l)).map((l) => l.replace(/^<[-~*]\*?\s*/, ""))
         : format === "labelled"
           ? lines.filter((l) => SERVER_LABEL.test(l)).map((l) => l.replace(SERVER_LABEL, ""))
-          : format === "client-log"
+          : format === "packet-capture"
+            ? readPacketCapture(lines).flatMap((e) => (e.kind === "server" ? [e.text] : []))
+            : format === "client-log"
             ? readClientLog(lines, clientLogShape(lines)!.kind).entries.flatMap((e) => (e.kind === "server" || e.kind === "client" ? [e.text] : []))
             : lines;
   const protocol = options.protocol ?? protocolFromPort(lines) ?? inferProtocol(stripped);
@@ -170,6 +177,8 @@ function readAnyTranscript(text: string, options: { protocol?: ProtocolName }): 
       const log = readClientLog(lines, clientLogShape(lines)!.kind);
       return { format, protocol, implicitTls: log.implicitTls, entries: log.entries };
     }
+    case "packet-capture":
+      return { format, protocol, implicitTls: false, entries: readPacketCapture(lines) };
     case "openssl": {
       const parsed = parseOpenssl(lines, protocol);
       const transcript: Transcript = { format, protocol, implicitTls: parsed.implicitTls, entries: reclaimRefused(parsed.entries) };
