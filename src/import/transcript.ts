@@ -172,7 +172,7 @@ function readAnyTranscript(text: string, options: { protocol?: ProtocolName }): 
       return { format, protocol, implicitTls: Boolean(url && url.kind === "connect" && SCHEMES[(url.url ?? "").split(":")[0]!]?.implicitTls), entries };
     }
     case "swaks":
-      return { format, protocol, implicitTls: false, entries: parseSwaks(lines) };
+      return { format, protocol, ...parseSwaks(lines) };
     case "client-log": {
       const log = readClientLog(lines, clientLogShape(lines)!.kind);
       return { format, protocol, implicitTls: log.implicitTls, entries: log.entries };

@@ -55,5 +55,5 @@ export function parseOpenssl(lines: string[], protocol: ProtocolName): { entries
 
 /** s_client's handshake report, or its name in the paste. */
 export function opensslScore(_lines: string[], text: string): number {
-  return /^CONNECTED\(\d+\)|^---$|s_client|^(?:Verify return code|SSL-Session|New, TLS)/m.test(text) ? 0.5 : 0;
+  return /^CONNECTED\(\d+\)|^---$|s_client|^(?:Verify return code|SSL-Session|New, TLS)|^depth=\d+ .*\nverify (?:return|error)/m.test(text) ? 0.5 : 0;
 }
