@@ -23,6 +23,13 @@ export function parseTelnet(lines: string[], protocol: ProtocolName): Entry[] {
     if (!inBody && SHELL_PROMPT.test(line)) return void entries.push({ kind: "unplaced", text: line, line: n, why: command ? "a second tool command line" : "a shell prompt" });
     if (/^Connection closed by foreign host|^Connection to \S+ closed|^Connection to host lost/.test(line)) return void entries.push({ kind: "closed", line: n });
     if (TELNET_CHATTER.test(line)) return;
+    // gnutls-cli's own report (`- Status: …`, its certificate's keys), and where it connected.
+    const gnutls = /^Connecting to '(.+):(\d+)'\.\.\.$/.exec(line);
+    if (gnutls && !sessionBegun(entries)) return void entries.push({ kind: "connect", host: gnutls[1]!, port: Number(gnutls[2]), line: n });
+    if (/^- [A-Z][\w -]*(?::|was completed|has closed)|^ - subject `|^Processed \d+ CA certificate|^Resolving '|^\s+(?:Public Key (?:ID|PIN):|sha1:|sha256:|pin-sha256:)/.test(line)) return;
+    // A paste that shows only the server's side (a tool fed from a pipe) shows no message
+    // either: what follows `354` is the server's.
+    if (inBody && !entries.some(isClient)) inBody = false;
     if (inBody) {
       // The page lost the `.` (it is easy to miss in a paste): the server's verdict on the
       // message ends the body all the same.
