@@ -62,8 +62,11 @@ export type Step = StepCommon &
         url: string;
         scheme: string;
         protocol: ProtocolName;
+        /** "" and 0 for a UNIX socket (`lmtp:///run/dovecot/lmtp`). */
         host: string;
         port: number;
+        /** The UNIX socket's path. */
+        socket?: string;
         implicitTls: boolean;
         timeoutMs: number;
         tls: TlsSettings;

@@ -1,5 +1,6 @@
 // One connection to a server: the socket (plain or TLS), the protocol's framer, and a queue
 // of complete replies that `expect` steps take from, each wait bounded by a timer.
+import { statSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TlsSettings } from "../compile/steps.js";
@@ -20,6 +21,17 @@ export class ConnectError extends Error {
     readonly code: string | undefined,
   ) {
     super(message);
+  }
+}
+
+/** connect(2) on a path that exists but is no socket says ECONNREFUSED, as for a socket
+ *  nobody listens on: the file's type tells the two apart (ENOTSOCK for the former). */
+function socketErrorCode(path: string, code: string | undefined): string | undefined {
+  if (code !== "ECONNREFUSED") return code;
+  try {
+    return statSync(path).isSocket() ? code : "ENOTSOCK";
+  } catch {
+    return code;
   }
 }
 
@@ -61,23 +73,26 @@ export class Connection {
     this.attach(socket);
   }
 
-  /** Opens a TCP connection (and, for implicit TLS, the handshake) within `timeoutMs`. */
+  /** Opens a TCP connection, or one to a UNIX socket (`socket`), and for implicit TLS the
+   *  handshake, within `timeoutMs`. */
   static async open(options: {
     host: string;
     address: string;
     port: number;
+    socket?: string;
     timeoutMs: number;
     protocol: Protocol;
     listener: ConnectionListener;
     implicitTls?: { settings: TlsSettings; ca?: string[] };
   }): Promise<Connection> {
+    const where = options.socket ?? `${options.address}:${options.port}`;
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
       // No Nagle: a session is one short command, then a wait for the reply; a command held
       // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
-      const socket = netConnect({ host: options.address, port: options.port, noDelay: true });
+      const socket = options.socket !== undefined ? netConnect({ path: options.socket }) : netConnect({ host: options.address, port: options.port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new ConnectError(`no answer from ${options.address}:${options.port} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
+        reject(new ConnectError(`no answer from ${where} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
       }, options.timeoutMs);
       socket.once("connect", () => {
         clearTimeout(timer);
@@ -86,7 +101,7 @@ export class Connection {
       });
       socket.once("error", (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new ConnectError(error.message, error.code));
+        reject(new ConnectError(error.message, options.socket !== undefined ? socketErrorCode(options.socket, error.code) : error.code));
       });
     });
     if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener);

@@ -12,7 +12,9 @@ export type Route = (step: Extract<Step, { kind: "connect" }>) => { address: str
 export async function connect(ctx: RunContext, step: Extract<Step, { kind: "connect" }>, route: Route | undefined): Promise<void> {
   const routed = route?.(step);
   const port = routed?.port ?? step.port;
-  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name);
+  // The sandbox serves a socket's scheme on TCP like any other.
+  const socket = routed ? undefined : step.socket;
+  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name, socket);
   // Replies of a session arrive while another may be in use: they go to their own state.
   const state = ctx.current;
   ctx.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
@@ -23,6 +25,7 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
       host: step.host,
       address: routed?.address ?? step.host,
       port,
+      ...(socket !== undefined ? { socket } : {}),
       timeoutMs: step.timeoutMs,
       protocol,
       listener: {
@@ -48,7 +51,7 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
     if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
     throw new StepConnectionFailure(ctx.classify(error, step.implicitTls ? "tls" : "connect", step.tls));
   }
-  ctx.emit({ type: "connected", address: ctx.connection.remoteAddress, port: ctx.connection.remotePort, ms: Date.now() - started });
+  ctx.emit({ type: "connected", address: socket ?? ctx.connection.remoteAddress, port: socket !== undefined ? 0 : ctx.connection.remotePort, ms: Date.now() - started });
   if (!ctx.connection.tls) return;
   if (step.expectRefused) return notRefused(ctx, step.tls);
   afterHandshake(ctx, step.tls);
