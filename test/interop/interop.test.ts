@@ -99,6 +99,18 @@ if (missing) {
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
 
+    test("LMTP over Dovecot's UNIX socket (unix_listener lmtp): delivered, then read back over IMAP", async () => {
+      const socketSubject = `${subject} over a socket`;
+      const result = await run("lmtp-socket-imap", { socket: servers.sockets.lmtp, port: servers.ports.imap, password: USERS.alice, subject: socketSubject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`\\*: connect lmtp://${servers.sockets.lmtp} \\(lmtp\\)\\n\\*: connected to ${servers.sockets.lmtp} in`));
+      assert.match(result.stdout, /S: 250 2\.0\.0 <alice@mailchat\.test> \S+ Saved/);
+      assert.match(result.stdout, /S: \* SEARCH \d+/);
+      const recipe = await runCli(["run", "recipe:lmtp-socket", "--var", `socket=${servers.sockets.lmtp}`], { timeoutMs: 60_000 });
+      assert.equal(recipe.code, 0, recipe.stdout + recipe.stderr);
+      assert.match(recipe.stdout, /S: 250 2\.0\.0 <alice@mailchat\.test> \S+ Saved/);
+    });
+
     test("a wrong password fails on each protocol with the credentials hint", async () => {
       for (const [name, port] of [["smtp-wrong-password", servers.ports.submission], ["pop3-wrong-password", servers.ports.pop3], ["imap-wrong-password", servers.ports.imap]] as const) {
         const result = await run(name, { port });

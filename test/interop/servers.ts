@@ -14,6 +14,8 @@ export interface MailServers {
   dir: string;
   caFile: string;
   ports: Record<"smtp" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
+  /** Dovecot's LMTP socket (a unix_listener in its base_dir). */
+  sockets: { lmtp: string };
   versions: { postfix: string; dovecot: string };
   stop(): void;
 }
@@ -123,6 +125,9 @@ service lmtp {
     address = 127.0.0.1
     port = ${ports.lmtp}
   }
+  unix_listener lmtp {
+    mode = 0666
+  }
 }
 service auth {
   inet_listener {
@@ -228,6 +233,7 @@ ${ports.smtpsTls12} inet n - n - - smtpd
     dir,
     caFile,
     ports,
+    sockets: { lmtp: join(dovecotDir, "run", "lmtp") },
     versions,
     stop() {
       spawnSync("postfix", ["-c", postfixDir, "stop"], { stdio: "ignore" });
