@@ -13,6 +13,7 @@ import { ConnectionState } from "./connection-state.js";
 import { describeFsError, loadStatements, type Located } from "./load.js";
 import { MatcherCompiler } from "./matchers.js";
 import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
+import { proxySettings } from "./proxy.js";
 import { Scope } from "./scope.js";
 import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
 
@@ -264,6 +265,8 @@ class Compiler {
       return;
     }
     const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
+    const proxy = s.proxy ? proxySettings(s.proxy, endpoint, this.scope, this.error) : undefined;
+    if (proxy === null) return;
     // Reported, but the connection is taken as open: the steps after it are checked as usual.
     if (endpoint.socket !== undefined && scheme.implicitTls) this.connections.nameToVerify(tls, s.span);
     this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls, ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}) });
@@ -276,6 +279,7 @@ class Compiler {
       host: endpoint.host,
       port: endpoint.port,
       ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}),
+      ...(proxy ? { proxy } : {}),
       implicitTls: scheme.implicitTls,
       timeoutMs: s.timeoutMs ?? this.timeoutMs,
       tls,

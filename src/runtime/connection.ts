@@ -3,7 +3,8 @@
 import { statSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { TlsSettings } from "../compile/steps.js";
+import type { ProxySettings, TlsSettings } from "../compile/steps.js";
+import { buildProxyHeader, familyOf } from "../protocols/proxy-header.js";
 import { FAREWELL_CLOSE_MS, MAX_MESSAGE_REPLY_BYTES, MAX_UNASKED_REPLIES } from "../limits.js";
 import { FramingError, type Protocol, type Reply, type ReplyFramer } from "../protocols/types.js";
 import type { TlsFacts } from "./events.js";
@@ -33,6 +34,29 @@ function socketErrorCode(path: string, code: string | undefined): string | undef
   } catch {
     return code;
   }
+}
+
+/** The header can only be built once connected: it names our real port and the server's
+ *  address where the script did not name them. */
+export class ProxyHeaderError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function proxyHeaderFor(proxy: ProxySettings, socket: Socket): ReturnType<typeof buildProxyHeader> {
+  const client = { address: proxy.client.address, port: proxy.client.port ?? socket.localPort ?? 0 };
+  // An IPv4 peer Node reports in its mapped IPv6 form is an IPv4 peer.
+  const remote = (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  const server = proxy.server ?? { address: remote, port: socket.remotePort ?? 0 };
+  if (familyOf(client.address) !== familyOf(server.address)) {
+    const example = familyOf(client.address) === 4 ? "127.0.0.1:25" : "[::1]:25";
+    throw new ProxyHeaderError(`the PROXY header names the client ${client.address} (IPv${familyOf(client.address)}), but the connection went to ${server.address} (IPv${familyOf(server.address)}): a header names both in one family`, `name the server address in the client's family: \`proxy v${proxy.version} client … server ${example}\`, or connect to an address of the client's family`);
+  }
+  return buildProxyHeader(proxy.version, client, server);
 }
 
 export interface ConnectionListener {
@@ -84,6 +108,9 @@ export class Connection {
     protocol: Protocol;
     listener: ConnectionListener;
     implicitTls?: { settings: TlsSettings; ca?: string[] };
+    /** A PROXY protocol header goes first, before any TLS; `sentProxy` is told what went. */
+    proxy?: ProxySettings;
+    sentProxy?: (shown: string) => void;
   }): Promise<Connection> {
     const where = options.socket ?? `${options.address}:${options.port}`;
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
@@ -104,6 +131,17 @@ export class Connection {
         reject(new ConnectError(error.message, options.socket !== undefined ? socketErrorCode(options.socket, error.code) : error.code));
       });
     });
+    if (options.proxy) {
+      let header: ReturnType<typeof buildProxyHeader>;
+      try {
+        header = proxyHeaderFor(options.proxy, socket);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+      socket.write(header.bytes);
+      options.sentProxy?.(header.shown);
+    }
     if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener);
     const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.implicitTls.settings, socket, timeoutMs: options.timeoutMs };
     if (options.implicitTls.ca) handshakeOptions.ca = options.implicitTls.ca;
