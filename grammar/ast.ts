@@ -69,9 +69,17 @@ export type ConnectionCheck =
   | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };
 
+/** `proxy v2 client 192.0.2.10:5555 [server 198.51.100.1:25]` on `connect`. */
+export interface ProxyClause {
+  version: { text: string; span: Span };
+  client: Template;
+  server?: Template;
+  span: Span;
+}
+
 export type Statement =
   /** `name`: a session of several (`connect URL as NAME`). */
-  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; tls: TlsOption[]; span: Span }
+  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; proxy?: ProxyClause; tls: TlsOption[]; span: Span }
   | { kind: "use"; name: string; nameSpan: Span; span: Span }
   | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }

@@ -147,8 +147,21 @@ export class MailchatParser extends CstParser {
       this.CONSUME(T.Timeout);
       this.CONSUME(T.Duration);
     });
+    this.OPTION3(() => this.SUBRULE(this.proxyClause));
     this.MANY(() => this.SUBRULE(this.tlsOption));
     this.CONSUME(T.Newline);
+  });
+
+  /** `proxy v1|v2 client ADDRESS[:PORT] [server ADDRESS:PORT]`: a PROXY protocol header first. */
+  public proxyClause = this.RULE("proxyClause", () => {
+    this.CONSUME(T.Proxy);
+    this.CONSUME(T.WordLike, { LABEL: "proxyVersion" });
+    this.CONSUME(T.Client);
+    this.SUBRULE(this.value, { LABEL: "client" });
+    this.OPTION(() => {
+      this.CONSUME(T.Server);
+      this.SUBRULE2(this.value, { LABEL: "server" });
+    });
   });
 
   public tlsOption = this.RULE("tlsOption", () => {

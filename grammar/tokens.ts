@@ -194,6 +194,9 @@ export const Probe = keyword("Probe");
 export const As = keyword("As");
 export const Use = keyword("Use");
 export const Untagged = keyword("Untagged");
+export const Proxy = keyword("Proxy");
+export const Client = keyword("Client");
+export const Server = keyword("Server");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

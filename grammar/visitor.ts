@@ -186,12 +186,22 @@ export class AstBuilder extends BaseVisitor {
     };
     const duration = this.token(ctx, "Duration");
     if (duration) statement.timeoutMs = this.waitDuration(duration);
+    const proxy = this.node(ctx, "proxyClause");
+    if (proxy) statement.proxy = this.visit(proxy) as A.ProxyClause;
     const name = this.token(ctx, "name");
     if (name) {
       this.checkName(name);
       statement.name = { text: name.image, span: this.spanOfToken(name) };
     }
     return statement;
+  }
+
+  proxyClause(ctx: Children): A.ProxyClause {
+    const version = this.token(ctx, "proxyVersion")!;
+    const clause: A.ProxyClause = { version: { text: version.image, span: this.spanOfToken(version) }, client: this.valueTemplate(this.node(ctx, "client")!), span: this.spanOfToken(this.token(ctx, "Proxy")!) };
+    const server = this.node(ctx, "server");
+    if (server) clause.server = this.valueTemplate(server);
+    return clause;
   }
 
   useStatement(ctx: Children): A.Statement {

@@ -35,8 +35,11 @@ export function hintsDoc(): string {
     out.push("");
   }
   const sample = { host: "mx.example.com", port: 25, implicitTls: false, plainSchemes: "smtp://", stage: "tls" as const, pinned: "TLSv1.2", afterGoAhead: true };
-  out.push(`## Connection and TLS errors (${CONNECTION_ERRORS.length})`, "", "| error codes | stage | hint (for mx.example.com:25) | source |", "| --- | --- | --- | --- |");
-  for (const row of CONNECTION_ERRORS) out.push(`| ${row.codes.join(", ")} | ${row.stage ?? "any"} | ${cell(row.hint({ ...sample, stage: row.stage ?? "connect" }))} | ${cell(row.source)} |`);
+  // Rows that apply only to a UNIX socket are shown for one.
+  const onSocket = { ...sample, socket: "/run/dovecot/lmtp" };
+  const forSocket = (row: (typeof CONNECTION_ERRORS)[number]) => Boolean(row.when?.({ ...onSocket, stage: row.stage ?? "connect" }) && !row.when({ ...sample, stage: row.stage ?? "connect" }));
+  out.push(`## Connection and TLS errors (${CONNECTION_ERRORS.length})`, "", "| error codes | stage | hint (for mx.example.com:25, or the socket /run/dovecot/lmtp) | source |", "| --- | --- | --- | --- |");
+  for (const row of CONNECTION_ERRORS) out.push(`| ${row.codes.join(", ")}${forSocket(row) ? " (UNIX socket)" : ""} | ${row.stage ?? "any"} | ${cell(row.hint({ ...(forSocket(row) ? onSocket : sample), stage: row.stage ?? "connect" }))} | ${cell(row.source)} |`);
   out.push("");
   return out.join("\n");
 }

@@ -79,7 +79,7 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
   let sandbox: Awaited<ReturnType<(typeof import("./sandbox/index.js"))["startSandbox"]>> | undefined;
   if (options.sandbox) {
     const { startSandbox } = await import("./sandbox/index.js");
-    const hosts = [...new Set(scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" ? [step.host] : []))))];
+    const hosts = [...new Set(scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" && step.host ? [step.host] : []))))];
     const profile = options.sandbox.profile;
     sandbox = await startSandbox(profile ? { hosts, profile } : { hosts });
     const missing = scripts.flatMap((s) => s.steps.flatMap((step) => (step.kind === "connect" && sandbox!.portFor(step.scheme) === undefined ? [`${s.file}:${step.span.line}: ${step.scheme}://`] : [])));

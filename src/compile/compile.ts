@@ -13,6 +13,7 @@ import { ConnectionState } from "./connection-state.js";
 import { describeFsError, loadStatements, type Located } from "./load.js";
 import { MatcherCompiler } from "./matchers.js";
 import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
+import { proxySettings } from "./proxy.js";
 import { Scope } from "./scope.js";
 import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
 
@@ -253,7 +254,7 @@ class Compiler {
     const endpoint = parseEndpoint(url);
     if ("error" in endpoint) {
       const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1];
-      const suggestion = scheme ? closest(scheme, Object.keys(SCHEMES)) : undefined;
+      const suggestion = scheme && !SCHEMES[scheme.toLowerCase()] ? closest(scheme, Object.keys(SCHEMES)) : undefined;
       this.error("bad-url", endpoint.error, s.url.span, suggestion ? `did you mean \`${suggestion}://\`?` : endpoint.help);
       return;
     }
@@ -264,7 +265,11 @@ class Compiler {
       return;
     }
     const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
-    this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls });
+    const proxy = s.proxy ? proxySettings(s.proxy, endpoint, this.scope, this.error) : undefined;
+    if (proxy === null) return;
+    // Reported, but the connection is taken as open: the steps after it are checked as usual.
+    if (endpoint.socket !== undefined && scheme.implicitTls) this.connections.nameToVerify(tls, s.span);
+    this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls, ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}) });
     this.steps.push({
       ...common,
       kind: "connect",
@@ -273,6 +278,8 @@ class Compiler {
       protocol: scheme.protocol,
       host: endpoint.host,
       port: endpoint.port,
+      ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}),
+      ...(proxy ? { proxy } : {}),
       implicitTls: scheme.implicitTls,
       timeoutMs: s.timeoutMs ?? this.timeoutMs,
       tls,
@@ -352,6 +359,7 @@ class Compiler {
       return;
     }
     const tls = this.connections.tlsSettings(s.tls, this.scope, Boolean(this.options.insecure));
+    if (connection.socket !== undefined) this.connections.nameToVerify(tls, s.span);
     connection.encrypted = true;
     this.steps.push({ ...common, kind: "starttls", tls, timeoutMs: this.timeoutMs });
   }

@@ -14,6 +14,8 @@ export interface OpenConnection {
   /** TLS from the first byte (an implicit-TLS scheme). */
   implicitTls: boolean;
   encrypted: boolean;
+  /** The UNIX socket's path (`lmtp:///run/dovecot/lmtp`): no host name for TLS to check. */
+  socket?: string;
 }
 
 const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
@@ -62,6 +64,14 @@ export class ConnectionState {
   allows(connection: OpenConnection, allowed: boolean, span: A.Span, what: string, why: string): boolean {
     if (allowed) return true;
     this.error("wrong-protocol", `${what} does not apply to ${connection.protocol.title} (this connection is \`${connection.scheme}://\`)`, span, why);
+    return false;
+  }
+
+  /** TLS over a UNIX socket has no host name to check the certificate against: the script
+   *  names one with `servername`, or turns verification off. */
+  nameToVerify(settings: TlsSettings, span: A.Span): boolean {
+    if (!settings.verify || settings.servername !== undefined) return true;
+    this.error("socket-tls-name", "TLS over a UNIX socket has no host name to check the server's certificate against", span, "add `servername mx.example.com` (the name the certificate is for), or `verify off` to see the certificate without checking it");
     return false;
   }
 

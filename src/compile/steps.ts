@@ -4,6 +4,7 @@
 import type { Comparator, Span, TlsVersionName } from "../../grammar/ast.js";
 import type { ProtocolName } from "../protocols/index.js";
 import type { SaslMechanism } from "../protocols/types.js";
+import type { ProxyPeer, ProxyVersion } from "../protocols/proxy-header.js";
 
 export type { ProtocolName, SaslMechanism };
 
@@ -16,6 +17,14 @@ export type Pattern =
   | { kind: "text"; text: RuntimeText }
   /** `template`: the source still holds values captured during the run (escaped when filled). */
   | { kind: "regex"; regex: RegExp; source: string; template?: RuntimeText; flags?: string };
+
+/** A PROXY protocol header (haproxy's proxy-protocol.txt): the client to present and, when
+ *  named, the server; otherwise the address connected to. */
+export interface ProxySettings {
+  version: ProxyVersion;
+  client: ProxyPeer;
+  server?: Required<ProxyPeer>;
+}
 
 export interface TlsSettings {
   minVersion?: TlsVersionName;
@@ -62,8 +71,13 @@ export type Step = StepCommon &
         url: string;
         scheme: string;
         protocol: ProtocolName;
+        /** "" and 0 for a UNIX socket (`lmtp:///run/dovecot/lmtp`). */
         host: string;
         port: number;
+        /** The UNIX socket's path. */
+        socket?: string;
+        /** `proxy v1|v2 client …`: a PROXY protocol header before anything else. */
+        proxy?: ProxySettings;
         implicitTls: boolean;
         timeoutMs: number;
         tls: TlsSettings;

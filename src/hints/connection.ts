@@ -18,6 +18,8 @@ export interface ConnectionFailure {
 export interface ConnectionContext {
   host: string;
   port: number;
+  /** The UNIX socket's path, for a connection to one. */
+  socket?: string | undefined;
   implicitTls: boolean;
   /** The plaintext scheme(s) of the protocol, for "this port does not speak TLS". */
   plainSchemes: string;
@@ -49,8 +51,15 @@ export const CAUSES: Record<ConnectionFailureKind, string> = {
   other: "network problem",
 };
 
+const onSocket = (c: ConnectionContext) => c.socket !== undefined;
+
 /** First matching row wins. */
 export const CONNECTION_ERRORS: readonly ConnectionRow[] = [
+  // A UNIX socket: the file system answers before any server does.
+  { codes: ["ENOENT"], stage: "connect", kind: "refused", when: onSocket, hint: (c) => `nothing is at ${c.socket}: the server is not running, or its socket is elsewhere (Dovecot: \`doveconf service/lmtp\` lists its unix_listener; Cyrus: \`lmtpsocket\` in imapd.conf); list what is there with \`ls -l ${parentOf(c.socket!)}\``, source: "connect(2), unix(7)" },
+  { codes: ["ENOTSOCK"], stage: "connect", kind: "refused", when: onSocket, hint: (c) => `${c.socket} exists but is not a socket (\`ls -l\` shows an \`s\` first for one): the path names a file or directory; the listener's socket is probably beside it`, source: "unix(7)" },
+  { codes: ["ECONNREFUSED"], stage: "connect", kind: "refused", when: onSocket, hint: (c) => `${c.socket} is a socket, but no server accepts on it: a stale socket left by a server that stopped, or one that is restarting; check that the service runs`, source: "connect(2), unix(7)" },
+  { codes: ["EACCES", "EPERM"], stage: "connect", kind: "refused", when: onSocket, hint: (c) => `this user may not connect to ${c.socket}: connecting needs write permission on the socket and search permission on every directory above it; check \`ls -l ${c.socket}\`, run as a user of the socket's group, or widen the listener's \`mode\`/\`user\`/\`group\` (Dovecot's unix_listener)`, source: "unix(7)" },
   {
     // A reset right after a ClientHello whose versions the script pinned: the usual reason is
     // a server that does not accept that version and hangs up instead of sending an alert.
@@ -93,6 +102,10 @@ export const CONNECTION_ERRORS: readonly ConnectionRow[] = [
   { codes: ["ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", "ERR_SSL_NO_SHARED_CIPHER"], hint: () => "no cipher acceptable to both sides: the server may only offer old ciphers (try `ciphers \"DEFAULT@SECLEVEL=0\"` to see) or the script's `ciphers` is too narrow", source: "RFC 8446 §6.2" },
 ];
 
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
 function rowFor(code: string | undefined, context: ConnectionContext): ConnectionRow | undefined {
   if (!code) return undefined;
   return CONNECTION_ERRORS.find((row) => row.codes.includes(code) && (!row.stage || row.stage === context.stage) && (!row.when || row.when(context)));
@@ -113,17 +126,26 @@ function kindOf(code: string | undefined, context: ConnectionContext): Connectio
   return "other";
 }
 
+/** What happened at a UNIX socket, by the code connect(2) gave (ENOTSOCK: see runtime/connection.ts). */
+function socketFailure(code: string | undefined, path: string): string {
+  if (code === "ENOENT") return `no socket at ${path}`;
+  if (code === "ENOTSOCK") return `${path} is not a socket`;
+  if (code === "EACCES" || code === "EPERM") return `permission denied on the socket ${path}`;
+  return `connection to the socket ${path} refused`;
+}
+
 export function classifyConnectionError(error: unknown, context: ConnectionContext): ConnectionFailure {
   const code = (error as { code?: string }).code;
   const kind = kindOf(code, context);
-  const address = `${context.host.includes(":") ? `[${context.host}]` : context.host}:${context.port}`;
+  const address = context.socket ?? `${context.host.includes(":") ? `[${context.host}]` : context.host}:${context.port}`;
   const messages: Partial<Record<ConnectionFailureKind, string>> = {
     dns: `cannot resolve ${context.host}`,
-    refused: `connection to ${address} refused`,
+    refused: context.socket !== undefined ? socketFailure(code, context.socket) : `connection to ${address} refused`,
     timeout: `connection to ${address} timed out`,
   };
   const failure: ConnectionFailure = { kind, message: messages[kind] ?? `${(error as Error).message} (${address})`, cause: CAUSES[kind] };
   if (code) failure.code = code;
+  if (kind === "refused" && context.socket !== undefined) failure.cause = "no server listens on that socket, or its path or permissions are wrong";
   if (kind === "other" && (code === "EHOSTUNREACH" || code === "ENETUNREACH")) failure.cause = "no route to the host: the network or a firewall";
   const hint = code ? hintForConnectionError(code, context) : undefined;
   if (hint) failure.hint = hint;

@@ -58,7 +58,7 @@ export class JsonReporter implements Reporter {
         this.push("*", `connect ${e.url}`);
         return;
       case "connected":
-        this.push("*", `connected to ${e.address}:${e.port} in ${e.ms} ms`);
+        this.push("*", `connected to ${e.address}${e.port ? `:${e.port}` : ""} in ${e.ms} ms`);
         return;
       case "tls":
         this.current?.tls.push(e.facts);

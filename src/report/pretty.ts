@@ -89,7 +89,7 @@ export class PrettyReporter implements Reporter {
         this.line(c.magenta(`*: connect ${p(e.url)} (${e.protocol}${e.implicitTls ? ", implicit TLS" : ""})`));
         return;
       case "connected":
-        this.line(c.gray(`*: connected to ${p(e.address)}:${e.port} in ${e.ms} ms`));
+        this.line(c.gray(`*: connected to ${p(e.address)}${e.port ? `:${e.port}` : ""} in ${e.ms} ms`));
         return;
       case "tls":
         this.handshakes.push({ offered: p(e.facts.offered ?? "default versions"), result: p(`accepted: ${e.facts.version} ${e.facts.cipher}`) });

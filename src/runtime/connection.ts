@@ -1,8 +1,10 @@
 // One connection to a server: the socket (plain or TLS), the protocol's framer, and a queue
 // of complete replies that `expect` steps take from, each wait bounded by a timer.
+import { statSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { TlsSettings } from "../compile/steps.js";
+import type { ProxySettings, TlsSettings } from "../compile/steps.js";
+import { buildProxyHeader, familyOf } from "../protocols/proxy-header.js";
 import { FAREWELL_CLOSE_MS, MAX_MESSAGE_REPLY_BYTES, MAX_UNASKED_REPLIES } from "../limits.js";
 import { FramingError, type Protocol, type Reply, type ReplyFramer } from "../protocols/types.js";
 import type { TlsFacts } from "./events.js";
@@ -21,6 +23,40 @@ export class ConnectError extends Error {
   ) {
     super(message);
   }
+}
+
+/** connect(2) on a path that exists but is no socket says ECONNREFUSED, as for a socket
+ *  nobody listens on: the file's type tells the two apart (ENOTSOCK for the former). */
+function socketErrorCode(path: string, code: string | undefined): string | undefined {
+  if (code !== "ECONNREFUSED") return code;
+  try {
+    return statSync(path).isSocket() ? code : "ENOTSOCK";
+  } catch {
+    return code;
+  }
+}
+
+/** The header can only be built once connected: it names our real port and the server's
+ *  address where the script did not name them. */
+export class ProxyHeaderError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function proxyHeaderFor(proxy: ProxySettings, socket: Socket): ReturnType<typeof buildProxyHeader> {
+  const client = { address: proxy.client.address, port: proxy.client.port ?? socket.localPort ?? 0 };
+  // An IPv4 peer Node reports in its mapped IPv6 form is an IPv4 peer.
+  const remote = (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+  const server = proxy.server ?? { address: remote, port: socket.remotePort ?? 0 };
+  if (familyOf(client.address) !== familyOf(server.address)) {
+    const example = familyOf(client.address) === 4 ? "127.0.0.1:25" : "[::1]:25";
+    throw new ProxyHeaderError(`the PROXY header names the client ${client.address} (IPv${familyOf(client.address)}), but the connection went to ${server.address} (IPv${familyOf(server.address)}): a header names both in one family`, `name the server address in the client's family: \`proxy v${proxy.version} client … server ${example}\`, or connect to an address of the client's family`);
+  }
+  return buildProxyHeader(proxy.version, client, server);
 }
 
 export interface ConnectionListener {
@@ -61,23 +97,29 @@ export class Connection {
     this.attach(socket);
   }
 
-  /** Opens a TCP connection (and, for implicit TLS, the handshake) within `timeoutMs`. */
+  /** Opens a TCP connection, or one to a UNIX socket (`socket`), and for implicit TLS the
+   *  handshake, within `timeoutMs`. */
   static async open(options: {
     host: string;
     address: string;
     port: number;
+    socket?: string;
     timeoutMs: number;
     protocol: Protocol;
     listener: ConnectionListener;
     implicitTls?: { settings: TlsSettings; ca?: string[] };
+    /** A PROXY protocol header goes first, before any TLS; `sentProxy` is told what went. */
+    proxy?: ProxySettings;
+    sentProxy?: (shown: string) => void;
   }): Promise<Connection> {
+    const where = options.socket ?? `${options.address}:${options.port}`;
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
       // No Nagle: a session is one short command, then a wait for the reply; a command held
       // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
-      const socket = netConnect({ host: options.address, port: options.port, noDelay: true });
+      const socket = options.socket !== undefined ? netConnect({ path: options.socket }) : netConnect({ host: options.address, port: options.port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new ConnectError(`no answer from ${options.address}:${options.port} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
+        reject(new ConnectError(`no answer from ${where} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
       }, options.timeoutMs);
       socket.once("connect", () => {
         clearTimeout(timer);
@@ -86,9 +128,20 @@ export class Connection {
       });
       socket.once("error", (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new ConnectError(error.message, error.code));
+        reject(new ConnectError(error.message, options.socket !== undefined ? socketErrorCode(options.socket, error.code) : error.code));
       });
     });
+    if (options.proxy) {
+      let header: ReturnType<typeof buildProxyHeader>;
+      try {
+        header = proxyHeaderFor(options.proxy, socket);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+      socket.write(header.bytes);
+      options.sentProxy?.(header.shown);
+    }
     if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener);
     const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.implicitTls.settings, socket, timeoutMs: options.timeoutMs };
     if (options.implicitTls.ca) handshakeOptions.ca = options.implicitTls.ca;

@@ -66,6 +66,8 @@ export class SessionState {
   answered: { command: string; pipelined: boolean } | undefined;
   host = "";
   port = 0;
+  /** The UNIX socket's path, when the connection is to one. */
+  socket: string | undefined;
   implicitTls = false;
   greeted = false;
   /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
@@ -118,6 +120,7 @@ export class RunContext {
   set answered(value) { this.current.answered = value; }
   get host() { return this.current.host; }
   get port() { return this.current.port; }
+  get socket() { return this.current.socket; }
   get implicitTls() { return this.current.implicitTls; }
   get greeted() { return this.current.greeted; }
   set greeted(value) { this.current.greeted = value; }
@@ -161,10 +164,10 @@ export class RunContext {
   }
 
   /** A new connection's state: a fresh session, nothing owed but the greeting. */
-  reset(protocolName: string, host: string, port: number, implicitTls: boolean, name = ""): Protocol {
+  reset(protocolName: string, host: string, port: number, implicitTls: boolean, name = "", socket?: string): Protocol {
     const protocol = protocolFor(protocolName)!;
     const state = this.open(name);
-    Object.assign(state, { host, port, implicitTls, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }] });
+    Object.assign(state, { host, port, socket, implicitTls, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }] });
     state.protocol = protocol;
     state.session = protocol.createSession();
     state.spotter = protocol.createSpotter();
@@ -232,7 +235,7 @@ export class RunContext {
 
   classify(error: unknown, stage: "connect" | "tls" | "certificate", settings?: TlsSettings, afterGoAhead = false): ConnectionFailure {
     const plainSchemes = (this.protocol?.schemes ?? []).filter((s) => !s.implicitTls).map((s) => `${s.scheme}://`);
-    const context: Parameters<typeof classifyConnectionError>[1] = { host: this.host, port: this.port, implicitTls: this.implicitTls, plainSchemes: plainSchemes.join(" or ") || "a plaintext scheme", stage, afterGoAhead };
+    const context: Parameters<typeof classifyConnectionError>[1] = { host: this.host, port: this.port, socket: this.socket, implicitTls: this.implicitTls, plainSchemes: plainSchemes.join(" or ") || "a plaintext scheme", stage, afterGoAhead };
     if (settings && (settings.minVersion || settings.maxVersion)) context.pinned = describeOffer(settings);
     const failure = classifyConnectionError(error, context);
     failure.message = this.book.redact(failure.message);

@@ -63,6 +63,7 @@ export type RunEvent =
   | { type: "run-start"; file: string; steps: number; time: string; target?: string }
   | { type: "step-start"; step: StepInfo }
   | { type: "connect"; url: string; host: string; port: number; protocol: ProtocolName; implicitTls: boolean }
+  /** `address` is the socket's path (and `port` 0) for a UNIX socket. */
   | { type: "connected"; address: string; port: number; ms: number }
   | { type: "tls"; facts: TlsFacts }
   /** A handshake the script expected to fail (`expect tls refused`) failed. */

@@ -96,7 +96,9 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
   }
   // checkServerIdentity must judge the script's name, not the redirected address.
   const identity = settings.servername ?? options.host;
-  connectOptions.checkServerIdentity = (_name, cert) => tls.checkServerIdentity(identity, cert);
+  // Over a UNIX socket without `servername` there is no name to check (the compiler allows
+  // that only with verification off).
+  connectOptions.checkServerIdentity = (_name, cert) => (identity ? tls.checkServerIdentity(identity, cert) : undefined);
 
   return new Promise((resolvePromise, reject) => {
     let settled = false;

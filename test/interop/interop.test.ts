@@ -99,6 +99,42 @@ if (missing) {
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
 
+    test("LMTP over Dovecot's UNIX socket (unix_listener lmtp): delivered, then read back over IMAP", async () => {
+      const socketSubject = `${subject} over a socket`;
+      const result = await run("lmtp-socket-imap", { socket: servers.sockets.lmtp, port: servers.ports.imap, password: USERS.alice, subject: socketSubject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`\\*: connect lmtp://${servers.sockets.lmtp} \\(lmtp\\)\\n\\*: connected to ${servers.sockets.lmtp} in`));
+      assert.match(result.stdout, /S: 250 2\.0\.0 <alice@mailchat\.test> \S+ Saved/);
+      assert.match(result.stdout, /S: \* SEARCH \d+/);
+      const recipe = await runCli(["run", "recipe:lmtp-socket", "--var", `socket=${servers.sockets.lmtp}`], { timeoutMs: 60_000 });
+      assert.equal(recipe.code, 0, recipe.stdout + recipe.stderr);
+      assert.match(recipe.stdout, /S: 250 2\.0\.0 <alice@mailchat\.test> \S+ Saved/);
+    });
+
+    test("PROXY protocol v1 and v2 against Postfix's smtpd_upstream_proxy_protocol = haproxy: its log and the Received header name the client presented", async () => {
+      const proxySubject = `${subject} through a proxy`;
+      const result = await run("proxy-postfix", { port: servers.ports.smtpProxy, subject: proxySubject });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`\\*: proxy v1: PROXY TCP4 192\\.0\\.2\\.10 127\\.0\\.0\\.1 5555 ${servers.ports.smtpProxy}\\n`));
+      assert.match(result.stdout, /\*: proxy v2: PROXY TCP4 client 198\.51\.100\.20:6666 server 127\.0\.0\.1:\d+ \(28 bytes: 0d0a0d0a000d0a515549540a 21 11 000c c6336414 7f000001 1a0a [0-9a-f]{4}\)/);
+      // Postfix hands the messages to Dovecot over LMTP on its own time: read back until there.
+      for (const [version, client] of [["v1", "192.0.2.10"], ["v2", "198.51.100.20"]] as const) {
+        let read: Awaited<ReturnType<typeof run>> | undefined;
+        for (let attempt = 0; attempt < 40 && read?.code !== 0; attempt++) {
+          if (attempt > 0) await new Promise((resolvePromise) => setTimeout(resolvePromise, 250));
+          read = await run("imap-received", { port: servers.ports.imap, password: USERS.alice, subject: `${proxySubject} ${version}`, client });
+        }
+        assert.equal(read!.code, 0, read!.stdout + read!.stderr);
+        assert.match(read!.stdout, new RegExp(`S: Received: from client\\.example \\(unknown \\[${client.replace(/\./g, "\\.")}\\]\\)`));
+      }
+      // By now Postfix's postlogd has written the connections' lines.
+      const { readFileSync } = await import("node:fs");
+      const { join } = await import("node:path");
+      const log = readFileSync(join(servers.dir, "postfix", "maillog"), "utf8");
+      assert.match(log, /connect from unknown\[192\.0\.2\.10\]/);
+      assert.match(log, /connect from unknown\[198\.51\.100\.20\]/);
+    });
+
     test("a wrong password fails on each protocol with the credentials hint", async () => {
       for (const [name, port] of [["smtp-wrong-password", servers.ports.submission], ["pop3-wrong-password", servers.ports.pop3], ["imap-wrong-password", servers.ports.imap]] as const) {
         const result = await run(name, { port });

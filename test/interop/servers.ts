@@ -13,7 +13,9 @@ export const USERS = { alice: "alice-interop-pw", bob: "bob-interop-pw" } as con
 export interface MailServers {
   dir: string;
   caFile: string;
-  ports: Record<"smtp" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
+  ports: Record<"smtp" | "smtpProxy" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
+  /** Dovecot's LMTP socket (a unix_listener in its base_dir). */
+  sockets: { lmtp: string };
   versions: { postfix: string; dovecot: string };
   stop(): void;
 }
@@ -50,7 +52,7 @@ function waitForPort(port: number, timeoutMs = 15_000): void {
 
 export async function startMailServers(): Promise<MailServers> {
   const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-"));
-  const names = ["smtp", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
+  const names = ["smtp", "smtpProxy", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
   const ports = {} as MailServers["ports"];
   for (const name of names) ports[name] = await freePort();
 
@@ -123,6 +125,9 @@ service lmtp {
     address = 127.0.0.1
     port = ${ports.lmtp}
   }
+  unix_listener lmtp {
+    mode = 0666
+  }
 }
 service auth {
   inet_listener {
@@ -178,6 +183,9 @@ smtputf8_enable = no
     join(postfixDir, "master.cf"),
     `${master}
 ${ports.smtp} inet n - n - - smtpd
+${ports.smtpProxy} inet n - n - - smtpd
+  -o smtpd_upstream_proxy_protocol=haproxy
+  -o smtpd_peername_lookup=no
 ${ports.smtpForbidBareNewline} inet n - n - - smtpd
   -o smtpd_forbid_bare_newline=yes
   -o smtpd_forbid_bare_newline_exclusions=
@@ -228,6 +236,7 @@ ${ports.smtpsTls12} inet n - n - - smtpd
     dir,
     caFile,
     ports,
+    sockets: { lmtp: join(dovecotDir, "run", "lmtp") },
     versions,
     stop() {
       spawnSync("postfix", ["-c", postfixDir, "stop"], { stdio: "ignore" });

@@ -1,7 +1,7 @@
 // `connect` and `starttls`: the socket, the handshake and what it yields; `expect tls
 // refused` binds to the handshake before it.
 import type { Step, TlsSettings } from "../../compile/steps.js";
-import { Connection } from "../connection.js";
+import { Connection, ProxyHeaderError } from "../connection.js";
 import { describeOffer, type RunContext } from "../context.js";
 import type { Failure } from "../events.js";
 import { StepConnectionFailure, StepFailure } from "../failures.js";
@@ -12,17 +12,22 @@ export type Route = (step: Extract<Step, { kind: "connect" }>) => { address: str
 export async function connect(ctx: RunContext, step: Extract<Step, { kind: "connect" }>, route: Route | undefined): Promise<void> {
   const routed = route?.(step);
   const port = routed?.port ?? step.port;
-  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name);
+  // The sandbox serves a socket's scheme on TCP like any other.
+  const socket = routed ? undefined : step.socket;
+  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name, socket);
   // Replies of a session arrive while another may be in use: they go to their own state.
   const state = ctx.current;
   ctx.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
   if (routed) ctx.note(`sandbox: ${step.url} is served by 127.0.0.1:${port}`);
   const started = Date.now();
+  let proxyShown: string | undefined;
+  const showProxy = () => proxyShown !== undefined && ctx.emit({ type: "marker", message: proxyShown });
   try {
     const openOptions: Parameters<typeof Connection.open>[0] = {
       host: step.host,
       address: routed?.address ?? step.host,
       port,
+      ...(socket !== undefined ? { socket } : {}),
       timeoutMs: step.timeoutMs,
       protocol,
       listener: {
@@ -42,13 +47,18 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
         },
       },
     };
+    if (step.proxy && routed) ctx.note("sandbox: the PROXY header is not sent (the sandbox does not read one)");
+    else if (step.proxy) Object.assign(openOptions, { proxy: step.proxy, sentProxy: (shown: string) => (proxyShown = shown) });
     if (step.implicitTls) openOptions.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };
     ctx.connection = await Connection.open(openOptions);
   } catch (error) {
+    showProxy();
+    if (error instanceof ProxyHeaderError) throw new StepFailure({ message: error.message, expected: "a PROXY header", actual: "none sent", hint: error.hint });
     if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
     throw new StepConnectionFailure(ctx.classify(error, step.implicitTls ? "tls" : "connect", step.tls));
   }
-  ctx.emit({ type: "connected", address: ctx.connection.remoteAddress, port: ctx.connection.remotePort, ms: Date.now() - started });
+  ctx.emit({ type: "connected", address: socket ?? ctx.connection.remoteAddress, port: socket !== undefined ? 0 : ctx.connection.remotePort, ms: Date.now() - started });
+  showProxy();
   if (!ctx.connection.tls) return;
   if (step.expectRefused) return notRefused(ctx, step.tls);
   afterHandshake(ctx, step.tls);
