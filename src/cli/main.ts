@@ -97,6 +97,7 @@ export function buildProgram(): Command {
     .option("--secret <name=value>", "set a param or variable whose value is masked in every output, as Hurl does (repeatable)", collectVar)
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
+    .option("--save-certs <dir>", "write each server's certificate chain as PEM to DIR/HOST_PORT.pem (leaf first, written atomically)")
     .addOption(new Option("--reporter <name>", "output format").choices([...REPORTER_NAMES]).default("pretty"));
   // --report-junit FILE and the like: more reports of the same run, one per file format.
   for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${FORMAT_TITLES[format] ?? format} report to FILE (written atomically at the end)`);

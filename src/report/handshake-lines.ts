@@ -4,7 +4,7 @@
 import type { ChainCertificate, TlsFacts } from "../runtime/events.js";
 
 function describeLink(cert: ChainCertificate): string {
-  const key = `${cert.keyType}${cert.keyBits ? ` ${cert.keyBits}` : ""}${cert.curve ? ` ${cert.curve}` : ""}`;
+  const key = cert.curve ? `${cert.keyType} ${cert.curve}` : `${cert.keyType}${cert.keyBits ? ` ${cert.keyBits}` : ""}`;
   const origin = cert.selfSigned ? (cert.trusted ? "self-signed, trusted root" : "self-signed, NOT trusted") : `issued by ${cert.issuer}${cert.trusted ? ", trusted" : ""}`;
   const when = cert.daysLeft < 0 ? `expired ${cert.validTo.slice(0, 10)}` : `expires ${cert.validTo.slice(0, 10)}`;
   return `chain [${cert.depth}] ${cert.subject}, ${origin}, ${when}, ${key}, ${cert.signatureAlgorithm}, sha256 ${cert.fingerprint256}`;

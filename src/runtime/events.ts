@@ -64,6 +64,8 @@ export interface TlsFacts {
   /** OpenSSL's reason when it did not, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
   authorizationError?: string;
   verify: boolean;
+  /** host:port of the handshake, as the script named the host. */
+  server?: string;
   servername?: string;
   /** The versions the script offered: "TLSv1.2", "TLSv1.2-default", "default versions". */
   offered?: string;
