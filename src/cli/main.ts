@@ -33,6 +33,7 @@ Examples:
   $ mailchat run --sandbox examples/first.mailchat
   $ mailchat run check.mailchat --var host=mx.example.com --var user=alice@example.com
   $ MAILCHAT_PASSWORD=… mailchat run submission.mailchat --ca ./my-ca.pem
+  $ mailchat run recipe:cert-chain --var host=mx.example.com --save-certs ./chains
   $ mailchat run pop3-check.mailchat --secret password="$POP_PASSWORD"
   $ mailchat run recipes/*.mailchat --reporter json > report.json
   $ mailchat run check.mailchat --repeat 1000 --concurrency 50
