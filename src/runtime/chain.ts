@@ -4,7 +4,7 @@
 // intermediates of their own (browsers) hide it; mail clients do not.
 import { createHash, X509Certificate } from "node:crypto";
 import * as tls from "node:tls";
-import { asn1 } from "./asn1.js";
+import { signatureAlgorithmOid } from "./der.js";
 import type { ChainCertificate, ChainVerdict } from "./events.js";
 
 const DAY_MS = 86_400_000;
@@ -60,11 +60,14 @@ function pemBlocks(text: string): Buffer[] {
 }
 
 let bundledAnchors: Set<string> | undefined;
-/** The fingerprints of the trust anchors: Node's bundled roots (hashed once a run) and --ca. */
+const withExtra = new WeakMap<string[], Set<string>>();
+/** The fingerprints of the trust anchors: Node's bundled roots and --ca, hashed once a run. */
 function anchors(extra: string[]): Set<string> {
   bundledAnchors ??= new Set(tls.rootCertificates.flatMap(pemBlocks).map(fingerprintOf));
   if (extra.length === 0) return bundledAnchors;
-  return new Set([...bundledAnchors, ...extra.flatMap(pemBlocks).map(fingerprintOf)]);
+  let set = withExtra.get(extra);
+  if (!set) withExtra.set(extra, (set = new Set([...bundledAnchors, ...extra.flatMap(pemBlocks).map(fingerprintOf)])));
+  return set;
 }
 
 export function toPem(der: Buffer): string {
@@ -115,7 +118,7 @@ export function describeChain(leaf: tls.DetailedPeerCertificate, extraAnchors: s
       validTo: new Date(cert.valid_to).toISOString(),
       daysLeft: Math.floor((new Date(cert.valid_to).getTime() - Date.now()) / DAY_MS),
       keyType: KEY_TYPES[key.asymmetricKeyType ?? ""] ?? key.asymmetricKeyType ?? "unknown",
-      signatureAlgorithm: signatureAlgorithmName(asn1().AsnConvert.parse(cert.raw, asn1().Certificate).signatureAlgorithm.algorithm),
+      signatureAlgorithm: signatureAlgorithmName(signatureAlgorithmOid(cert.raw) ?? "unknown"),
       fingerprint256: cert.fingerprint256,
       selfSigned: parsed.checkIssued(parsed) && parsed.verify(key),
       trusted: trust.has(cert.fingerprint256),

@@ -65,7 +65,7 @@ export async function startTlsSmtpServer(options: TlsSmtpOptions): Promise<TlsSm
     server = createTcpServer((socket) => {
       socket.write("220 tls.test ESMTP\r\n");
       speak(socket, false, (plain) => {
-        const secure = new tls.TLSSocket(plain, { isServer: true, server: tlsServer, secureContext: tls.createSecureContext(serverOptions), requestCert: serverOptions.requestCert, rejectUnauthorized: false });
+        const secure = new tls.TLSSocket(plain, { isServer: true, server: tlsServer, secureContext: tls.createSecureContext(serverOptions), requestCert: serverOptions.requestCert, rejectUnauthorized: false, ...(options.alpn ? { ALPNProtocols: options.alpn } : {}) });
         secure.on("secure", () => speak(secure, true, () => undefined));
         secure.on("error", () => undefined);
       });

@@ -176,9 +176,9 @@ test("OCSP stapled by openssl s_server: fetched from an `openssl ocsp` responder
   assert.match(result.stdout, /\*: ocsp stapled: revoked/);
 });
 
-test("a client certificate on connect and on starttls, paths relative to the script; none when not given", async () => {
+test("a client certificate on connect and on starttls (ALPN there too), paths relative to the script; none when not given", async () => {
   const smtps = await server({ cert: pki.leafChain, key: pki.leafKey, requestCert: true });
-  const smtp = await server({ cert: pki.leafChain, key: pki.leafKey, requestCert: true, starttls: true });
+  const smtp = await server({ cert: pki.leafChain, key: pki.leafKey, requestCert: true, starttls: true, alpn: ["smtp"] });
   const script = join(pki.dir, "client-cert.mailchat");
   copyFileSync(fixture("client-cert"), script);
   const result = await run(script, { smtps, smtp });
