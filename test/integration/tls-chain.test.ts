@@ -84,12 +84,16 @@ test("a pin that is not the server's certificate fails, with both fingerprints",
   assert.match(result.stdout, /expect cert fingerprint[\s\S]*not the pinned one[\s\S]*expected: [0-9A-F]{64}\n\s*actual:\s+[0-9A-F]{64}/);
 });
 
-test("a server that leaves out its intermediate: the chain is incomplete, and the run says which issuer is missing", async () => {
+test("a server that leaves out its intermediate: the chain is incomplete, the run says which issuer is missing, JSON lines say so", async () => {
   const port = await server({ cert: pki.leaf, key: pki.leafKey });
   const result = await run(fixture("chain-missing-intermediate"), { port });
   assert.equal(result.code, 1, result.stdout);
   assert.match(result.stdout, /\*: chain INCOMPLETE: the chain ends at \[0\] CN=localhost: its issuer CN=mailchat test intermediate was neither sent by the server nor found in the trust store/);
   assert.match(result.stdout, /✘ .*chain-missing-intermediate\.mailchat:6:1 +expect cert chain complete\n +the certificate chain is not complete: .*an intermediate certificate is missing/);
+  // A fleet's JSON lines say it per host.
+  const lines = await run(fixture("chain-missing-intermediate"), { port }, ["--reporter", "jsonl"]);
+  const record = JSON.parse(lines.stdout.trim()) as { tls: { chainComplete: boolean; ocsp: string; verified: boolean } };
+  assert.deepEqual([record.tls.chainComplete, record.tls.ocsp, record.tls.verified], [false, "absent", false]);
 });
 
 test("--save-certs writes the chain as PEM, leaf first, that openssl verifies; --reporter json carries the chain", async () => {
