@@ -49,11 +49,20 @@ interface Credentials {
   summary: NonNullable<TlsFacts["clientCertificate"]>;
 }
 
+/** Read once a step: a load run makes the same handshake thousands of times. */
+const credentialsRead = new WeakMap<ClientCertificateFiles, Credentials>();
+
 /**
- * A client certificate's files, read at the handshake (the compiler checked them). Errors
+ * A client certificate's files, read at the first handshake (the compiler checked them). Errors
  * name the file, never its content: the key must not reach any output.
  */
 function credentials(files: ClientCertificateFiles): Credentials {
+  let read = credentialsRead.get(files);
+  if (!read) credentialsRead.set(files, (read = readCredentials(files)));
+  return read;
+}
+
+function readCredentials(files: ClientCertificateFiles): Credentials {
   const cert = readFileSync(files.cert, "utf8") + (files.chain ? `\n${readFileSync(files.chain, "utf8")}` : "");
   const leaf = new X509Certificate(cert);
   return { cert, key: readFileSync(files.key, "utf8"), summary: { subject: leaf.subject.replace(/\n/g, ", "), fingerprint256: leaf.fingerprint256 } };

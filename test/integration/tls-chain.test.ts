@@ -96,6 +96,16 @@ test("a server that leaves out its intermediate: the chain is incomplete, the ru
   assert.deepEqual([record.tls.chainComplete, record.tls.ocsp, record.tls.verified], [false, "absent", false]);
 });
 
+test("a self-signed certificate the run does not trust ends an incomplete chain; trusted with --ca, it completes it", async () => {
+  const port = await server({ cert: pki.root, key: join(pki.dir, "root.key") });
+  const untrusted = await runCli(["run", fixture("chain-missing-intermediate"), "--var", `port=${port}`]);
+  assert.equal(untrusted.code, 1, untrusted.stdout);
+  assert.match(untrusted.stdout, /\*: chain \[0\] CN=mailchat test root, self-signed, NOT trusted, /);
+  assert.match(untrusted.stdout, /the chain ends at \[0\] CN=mailchat test root, a self-signed certificate that is not a trusted root \(trust it with --ca\)/);
+  const trusted = await run(fixture("chain-missing-intermediate"), { port });
+  assert.equal(trusted.code, 0, trusted.stdout);
+});
+
 test("--save-certs writes the chain as PEM, leaf first, that openssl verifies; --reporter json carries the chain", async () => {
   const port = await server({ cert: pki.leafChain, key: pki.leafKey });
   const dir = mkdtempSync(join(tmpdir(), "mailchat-certs-"));
