@@ -37,7 +37,11 @@ export type TlsOption =
   | { kind: "max"; version: TlsVersionName; span: Span }
   | { kind: "servername"; name: Template; span: Span }
   | { kind: "ciphers"; ciphers: Template; span: Span }
-  | { kind: "verify-off"; span: Span };
+  | { kind: "verify-off"; span: Span }
+  /** `alpn "imap"` or `alpn "h2,http/1.1"`: the protocols offered, in order. */
+  | { kind: "alpn"; protocols: Template; span: Span }
+  /** A client certificate: `cert "c.pem" key "k.pem" [chain "ca.pem"]`, paths relative to the script. */
+  | { kind: "client-cert" | "client-key" | "client-chain"; path: Template; span: Span };
 
 /** A literal whose size mailchat counts: `{file "PATH"}` or `{"TEXT"}` ending a `send` line. */
 export type SizedLiteral = { kind: "file"; path: Template; span: Span } | { kind: "text"; text: Template; span: Span };
@@ -67,7 +71,16 @@ export type ConnectionCheck =
   | { kind: "tls-refused"; span: Span }
   | { kind: "cert-verified"; span: Span }
   | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
-  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };
+  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span }
+  | { kind: "tls-alpn"; pattern: TextPattern; span: Span }
+  | { kind: "cert-chain-complete"; span: Span }
+  | { kind: "cert-chain-includes"; pattern: TextPattern; span: Span }
+  | { kind: "cert-fingerprint"; fingerprint: Template; span: Span }
+  | { kind: "cert-key"; keyType?: string; comparator?: Comparator; bits?: number; span: Span }
+  | { kind: "cert-signature"; pattern: TextPattern; span: Span }
+  | { kind: "cert-ocsp"; status: OcspStatusName; span: Span };
+
+export type OcspStatusName = "good" | "revoked" | "unknown" | "absent";
 
 /** `proxy v2 client 192.0.2.10:5555 [server 198.51.100.1:25]` on `connect`. */
 export interface ProxyClause {

@@ -172,6 +172,10 @@ export class MailchatParser extends CstParser {
       { ALT: () => { this.CONSUME(T.ServerName); this.SUBRULE(this.value); } },
       { ALT: () => { this.CONSUME(T.Ciphers); this.SUBRULE1(this.value); } },
       { ALT: () => { this.CONSUME(T.Verify); this.CONSUME(T.Off); } },
+      { ALT: () => { this.CONSUME(T.Alpn); this.SUBRULE2(this.value); } },
+      { ALT: () => { this.CONSUME(T.Cert); this.SUBRULE3(this.value); } },
+      { ALT: () => { this.CONSUME(T.Key); this.SUBRULE4(this.value); } },
+      { ALT: () => { this.CONSUME(T.Chain); this.SUBRULE5(this.value); } },
     ]);
   });
 
@@ -208,6 +212,7 @@ export class MailchatParser extends CstParser {
         },
       },
       { ALT: () => { this.CONSUME(T.Cipher); this.SUBRULE(this.textPattern); } },
+      { ALT: () => { this.CONSUME(T.Alpn); this.SUBRULE1(this.textPattern); } },
       { ALT: () => this.CONSUME(T.Refused) },
     ]);
   });
@@ -226,6 +231,25 @@ export class MailchatParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Subject); this.SUBRULE1(this.textPattern); } },
       { ALT: () => { this.CONSUME(T.Issuer); this.SUBRULE2(this.textPattern); } },
       { ALT: () => { this.CONSUME(T.San); this.SUBRULE3(this.textPattern); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Chain);
+          this.OR2([{ ALT: () => this.CONSUME(T.Complete) }, { ALT: () => { this.CONSUME(T.Includes); this.SUBRULE4(this.textPattern); } }]);
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Fingerprint); this.SUBRULE(this.value, { LABEL: "fingerprint" }); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Key);
+          this.OPTION(() => this.CONSUME(T.Word, { LABEL: "keyType" }));
+          this.OPTION2(() => {
+            this.CONSUME2(T.Comparison);
+            this.CONSUME2(T.WordLike, { LABEL: "keyBits" });
+          });
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Signature); this.SUBRULE5(this.textPattern); } },
+      { ALT: () => { this.CONSUME(T.Ocsp); this.CONSUME3(T.WordLike, { LABEL: "ocspStatus" }); } },
     ]);
   });
 

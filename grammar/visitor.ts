@@ -8,6 +8,10 @@ import { literalTemplate, parseTemplate, unescapeString } from "./template.js";
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 
+const OCSP_STATUSES: readonly A.OcspStatusName[] = ["good", "revoked", "unknown", "absent"];
+/** As the transcript names them (runtime/chain.ts). */
+const KEY_TYPES = ["RSA", "EC", "Ed25519", "Ed448", "RSA-PSS", "DSA"] as const;
+
 export const TLS_VERSIONS: readonly A.TlsVersionName[] = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 const REGEX_FLAGS = /^[imsu]*$/;
 
@@ -218,6 +222,11 @@ export class AstBuilder extends BaseVisitor {
     if (this.token(ctx, "Max")) return { kind: "max", version: this.tlsVersion(version!), span };
     if (this.token(ctx, "ServerName")) return { kind: "servername", name: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(this.token(ctx, "ServerName")!) };
     if (this.token(ctx, "Ciphers")) return { kind: "ciphers", ciphers: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(this.token(ctx, "Ciphers")!) };
+    if (this.token(ctx, "Alpn")) return { kind: "alpn", protocols: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(this.token(ctx, "Alpn")!) };
+    for (const [token, kind] of [["Cert", "client-cert"], ["Key", "client-key"], ["Chain", "client-chain"]] as const) {
+      const keyword = this.token(ctx, token);
+      if (keyword) return { kind, path: this.valueTemplate(this.node(ctx, "value")!), span: this.spanOfToken(keyword) };
+    }
     return { kind: "verify-off", span: this.spanOfToken(this.token(ctx, "Verify")!) };
   }
 
@@ -285,6 +294,7 @@ export class AstBuilder extends BaseVisitor {
     }
     const refused = this.token(ctx, "Refused");
     if (refused) return { kind: "tls-refused", span: this.spanFrom(keyword, refused) };
+    if (this.token(ctx, "Alpn")) return { kind: "tls-alpn", pattern: this.textPattern(this.node(ctx, "textPattern")!), span: this.spanFrom(keyword, this.token(ctx, "Alpn")!) };
     const pattern = this.textPattern(this.node(ctx, "textPattern")!);
     return { kind: "tls-cipher", pattern, span: this.spanFrom(keyword, keyword) };
   }
@@ -306,9 +316,49 @@ export class AstBuilder extends BaseVisitor {
         span: this.spanFrom(keyword, duration),
       };
     }
+    const other = this.certFact(ctx, keyword);
+    if (other) return other;
     const field = this.token(ctx, "Subject") ? "subject" : this.token(ctx, "Issuer") ? "issuer" : "san";
     const patternNode = this.node(ctx, "textPattern")!;
     return { kind: "cert-field", field, pattern: this.textPattern(patternNode), span };
+  }
+
+  /** The chain, fingerprint, key, signature and OCSP forms of `expect cert`. */
+  private certFact(ctx: Children, keyword: IToken): A.ConnectionCheck | undefined {
+    const span = this.spanOfToken(keyword);
+    if (this.token(ctx, "Complete")) return { kind: "cert-chain-complete", span: this.spanFrom(keyword, this.token(ctx, "Complete")!) };
+    if (this.token(ctx, "Includes")) return { kind: "cert-chain-includes", pattern: this.textPattern(this.node(ctx, "textPattern")!), span };
+    if (this.token(ctx, "Signature")) return { kind: "cert-signature", pattern: this.textPattern(this.node(ctx, "textPattern")!), span };
+    const fingerprint = this.node(ctx, "fingerprint");
+    if (fingerprint) return { kind: "cert-fingerprint", fingerprint: this.valueTemplate(fingerprint), span };
+    const ocsp = this.token(ctx, "ocspStatus");
+    if (ocsp) {
+      const status = OCSP_STATUSES.find((s) => s === ocsp.image.toLowerCase());
+      if (!status) {
+        const suggestion = closest(ocsp.image.toLowerCase(), OCSP_STATUSES);
+        this.diagnostics.push(diagnostic("bad-ocsp-status", `\`${ocsp.image}\` is not an OCSP status`, this.spanOfToken(ocsp), `${suggestion ? `did you mean \`${suggestion}\`? ` : ""}(statuses: ${OCSP_STATUSES.join(", ")})`));
+      }
+      return { kind: "cert-ocsp", status: status ?? "good", span: this.spanFrom(keyword, ocsp) };
+    }
+    const key = this.token(ctx, "Key");
+    if (!key) return undefined;
+    const check: Extract<A.ConnectionCheck, { kind: "cert-key" }> = { kind: "cert-key", span: this.spanFrom(keyword, key) };
+    const type = this.token(ctx, "keyType");
+    if (type) {
+      const known = KEY_TYPES.find((t) => t.toLowerCase() === type.image.toLowerCase());
+      if (known) check.keyType = known;
+      else this.diagnostics.push(diagnostic("bad-key-type", `\`${type.image}\` is not a key type`, this.spanOfToken(type), `key types: ${KEY_TYPES.join(", ")}`));
+      check.span = this.spanFrom(keyword, type);
+    }
+    const bits = this.token(ctx, "keyBits");
+    if (bits) {
+      if (!/^\d{2,5}$/.test(bits.image)) this.diagnostics.push(diagnostic("bad-key-size", `\`${bits.image}\` is not a key size in bits`, this.spanOfToken(bits), "write bits, e.g. `expect cert key >= 2048` or `expect cert key EC >= 256`"));
+      check.comparator = this.comparator(this.token(ctx, "Comparison")!);
+      check.bits = Number(bits.image);
+      check.span = this.spanFrom(keyword, bits);
+    }
+    if (!type && !bits) this.diagnostics.push(diagnostic("bad-key-check", "`expect cert key` needs a key type, a size or both", check.span, "e.g. `expect cert key RSA >= 2048`, `expect cert key EC`, `expect cert key >= 2048`"));
+    return check;
   }
 
   matcher(ctx: Children): A.Matcher {

@@ -50,8 +50,9 @@ const result = await build({
   // Every module's import.meta.url becomes the bundle's own: it sits where main.js does.
   define: { "import.meta.url": "__mailchat_bundle_url" },
   banner: { js: '"use strict";\nconst __mailchat_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
-  // node-forge is loaded with createRequire only when the sandbox must make new keys.
-  external: ["node-forge"],
+  // node-forge is loaded with createRequire only when the sandbox must make new keys; the
+  // ASN.1 schemas only when a handshake's chain or OCSP response is read (runtime/asn1.ts).
+  external: ["node-forge", "@peculiar/asn1-schema", "@peculiar/asn1-x509", "@peculiar/asn1-ocsp"],
   plugins: [chevrotainBundle],
   logLevel: "warning",
 });

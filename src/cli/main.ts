@@ -33,6 +33,7 @@ Examples:
   $ mailchat run --sandbox examples/first.mailchat
   $ mailchat run check.mailchat --var host=mx.example.com --var user=alice@example.com
   $ MAILCHAT_PASSWORD=… mailchat run submission.mailchat --ca ./my-ca.pem
+  $ mailchat run recipe:cert-chain --var host=mx.example.com --save-certs ./chains
   $ mailchat run pop3-check.mailchat --secret password="$POP_PASSWORD"
   $ mailchat run recipes/*.mailchat --reporter json > report.json
   $ mailchat run check.mailchat --repeat 1000 --concurrency 50
@@ -97,6 +98,7 @@ export function buildProgram(): Command {
     .option("--secret <name=value>", "set a param or variable whose value is masked in every output, as Hurl does (repeatable)", collectVar)
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
+    .option("--save-certs <dir>", "write each server's certificate chain as PEM to DIR/HOST_PORT.pem (leaf first, written atomically)")
     .addOption(new Option("--reporter <name>", "output format").choices([...REPORTER_NAMES]).default("pretty"));
   // --report-junit FILE and the like: more reports of the same run, one per file format.
   for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${FORMAT_TITLES[format] ?? format} report to FILE (written atomically at the end)`);

@@ -1,6 +1,6 @@
 // `mailchat run` and `mailchat check`: options checked and turned into one call of the
 // library (src/run-scripts.ts), a reporter, and an exit status.
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { parseDuration } from "../../grammar/visitor.js";
 import { describeFsError, type CompileOptions, type CompileResult } from "../compile/compile.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
@@ -23,6 +23,7 @@ interface RunOptions extends CommonOptions {
   /** Extra report files by format: --report-junit FILE, … */
   reportFiles?: Partial<Record<ReporterName, string>>;
   ca?: string[];
+  saveCerts?: string;
   insecure?: boolean;
   reporter?: ReporterName;
   timeout?: string;
@@ -98,6 +99,17 @@ export async function checkCommand(files: string[], options: CommonOptions): Pro
   return EXIT.ok;
 }
 
+/** The --save-certs directory, made when missing; why it cannot be used, or undefined. */
+function certificateDirectory(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `--save-certs ${dir}: ${(error as NodeJS.ErrnoException).code === "EEXIST" || (error as NodeJS.ErrnoException).code === "ENOTDIR" ? "not a directory" : describeFsError(error)}`;
+  }
+}
+
 function readCas(files: string[]): string[] | string {
   const pems: string[] = [];
   for (const file of files) {
@@ -135,6 +147,10 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   }
   const ca = readCas(options.ca ?? []);
   if (typeof ca === "string") return usage(ca);
+  if (options.saveCerts !== undefined) {
+    const problem = certificateDirectory(options.saveCerts);
+    if (problem) return usage(problem);
+  }
   if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");
   if (options.sandboxProfile && !options.sandbox) return usage("--sandbox-profile chooses a fault profile of the sandbox: use it with --sandbox");
   const library: RunScriptsOptions = { compile: compileOptions(options, defaultTimeoutMs), ca, showSecrets: Boolean(options.showSecrets), onInvalid: printDiagnostics(options) };
@@ -179,11 +195,12 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   library.secrets = secrets;
   const { fanOut } = await import("../report/fan-out.js");
   reportStarted = true;
-  const reporter = await fanOut(
+  const reports = await fanOut(
     { name: options.reporter ?? "pretty", options: { write: (text) => process.stdout.write(text), color: colorEnabled(process.stdout, options.color), verbose: Boolean(options.verbose) } },
     options.reportFiles ?? {},
     (text) => secrets.redact(text),
   );
+  const reporter = options.saveCerts ? (await import("../report/certificate-files.js")).withCertificateFiles(reports, options.saveCerts, (message) => process.stderr.write(`mailchat: ${message}\n`)) : reports;
   // Ctrl-C during a run: stop the sandbox and leave with the conventional status.
   const controller = new AbortController();
   library.signal = controller.signal;

@@ -15,7 +15,7 @@ import { MatcherCompiler } from "./matchers.js";
 import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
 import { proxySettings } from "./proxy.js";
 import { Scope } from "./scope.js";
-import type { CompiledScript, Mask, RuntimeText, Step } from "./steps.js";
+import type { CompiledScript, ConnectionCheck, Mask, RuntimeText, Step } from "./steps.js";
 
 export { describeFsError };
 
@@ -346,6 +346,35 @@ class Compiler {
         const pattern = this.matchers.pattern(c.pattern);
         if (!pattern) return;
         this.steps.push({ ...common, kind: "check", check: c.kind === "tls-cipher" ? { kind: "tls-cipher", pattern } : { kind: "cert-field", field: c.field, pattern } });
+        return;
+      }
+      case "tls-alpn":
+      case "cert-chain-includes":
+      case "cert-signature": {
+        const pattern = this.matchers.pattern(c.pattern);
+        if (pattern) this.steps.push({ ...common, kind: "check", check: { kind: c.kind, pattern } });
+        return;
+      }
+      case "cert-chain-complete":
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-chain-complete" } });
+      case "cert-ocsp":
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-ocsp", status: c.status } });
+      case "cert-key": {
+        const check: Extract<ConnectionCheck, { kind: "cert-key" }> = { kind: "cert-key" };
+        if (c.keyType) check.keyType = c.keyType;
+        if (c.comparator && c.bits !== undefined) Object.assign(check, { comparator: c.comparator, bits: c.bits });
+        return void this.steps.push({ ...common, kind: "check", check });
+      }
+      case "cert-fingerprint": {
+        const written = this.scope.known(c.fingerprint, "a certificate fingerprint");
+        if (written === undefined) return;
+        // As OpenSSL, Node and Postfix print it: hex, colons or not, any case; `sha256:` may lead.
+        const sha256 = written.replace(/^sha256:/i, "").replace(/:/g, "").toUpperCase();
+        if (!/^[0-9A-F]{64}$/.test(sha256)) {
+          this.error("bad-fingerprint", `\`${written}\` is not a SHA-256 fingerprint`, c.fingerprint.span, "64 hex digits, colons allowed, as `openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints them");
+          return;
+        }
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-fingerprint", sha256 } });
       }
     }
   }

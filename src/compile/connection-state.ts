@@ -3,6 +3,7 @@
 // `starttls`, `data` in POP3 or TLS facts on plaintext are compile errors.
 import type * as A from "../../grammar/ast.js";
 import type { Protocol } from "../protocols/types.js";
+import { clientCertificate } from "./client-certificate.js";
 import type { ReportError, Scope } from "./scope.js";
 import type { TlsSettings } from "./steps.js";
 
@@ -102,7 +103,25 @@ export class ConnectionState {
         case "verify-off":
           settings.verify = false;
           break;
+        case "alpn": {
+          const list = scope.known(option.protocols, "`alpn`");
+          if (list === undefined) break;
+          const protocols = list.split(",").map((p) => p.trim());
+          // RFC 7301 §3.1: each protocol name is 1 to 255 bytes.
+          if (protocols.some((p) => p.length === 0 || Buffer.byteLength(p) > 255)) this.error("bad-alpn", `\`${list}\` is not a list of ALPN protocol names`, option.protocols.span, 'names of 1 to 255 bytes, separated by commas: `alpn "imap"`, `alpn "h2,http/1.1"`');
+          else settings.alpn = protocols;
+          break;
+        }
+        case "client-cert":
+        case "client-key":
+        case "client-chain":
+          break;
       }
+    }
+    const files = options.filter((o): o is Extract<A.TlsOption, { kind: "client-cert" | "client-key" | "client-chain" }> => o.kind === "client-cert" || o.kind === "client-key" || o.kind === "client-chain");
+    if (files.length > 0) {
+      const client = clientCertificate(files, scope, this.error);
+      if (client) settings.client = client;
     }
     if (settings.minVersion && settings.maxVersion && TLS_ORDER.indexOf(settings.minVersion) > TLS_ORDER.indexOf(settings.maxVersion)) {
       const span = options.find((o) => o.kind === "min" || o.kind === "version")!.span;

@@ -33,6 +33,17 @@ export interface TlsSettings {
   ciphers?: string;
   /** false when the script says `verify off` or the CLI says --insecure. */
   verify: boolean;
+  /** ALPN protocols to offer, in order of preference (RFC 7301). */
+  alpn?: string[];
+  /** A client certificate (`cert "…" key "…" [chain "…"]`): absolute paths, read at the
+   *  handshake so that the key's content is never part of a compiled script. */
+  client?: ClientCertificateFiles;
+}
+
+export interface ClientCertificateFiles {
+  cert: string;
+  key: string;
+  chain?: string;
 }
 
 export type StepMatcher =
@@ -55,7 +66,16 @@ export type ConnectionCheck =
   | { kind: "tls-cipher"; pattern: Pattern }
   | { kind: "cert-verified" }
   | { kind: "cert-expires"; comparator: Comparator; days: number }
-  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: Pattern };
+  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: Pattern }
+  | { kind: "cert-chain-complete" }
+  /** Some certificate of the chain has a subject that matches. */
+  | { kind: "cert-chain-includes"; pattern: Pattern }
+  /** The server certificate's SHA-256 fingerprint, as hex (upper case, no colons). */
+  | { kind: "cert-fingerprint"; sha256: string }
+  | { kind: "cert-key"; keyType?: string; comparator?: Comparator; bits?: number }
+  | { kind: "cert-signature"; pattern: Pattern }
+  | { kind: "cert-ocsp"; status: "good" | "revoked" | "unknown" | "absent" }
+  | { kind: "tls-alpn"; pattern: Pattern };
 
 
 interface StepCommon {

@@ -2,6 +2,7 @@
 // each script's verdict, its transcript (client, server and events told apart) and every
 // failure with its diff and hint. No scripts, no external resources.
 import { diffLines } from "diff";
+import { handshakeLines } from "./handshake-lines.js";
 import type { ConnectionFailure, Failure, RunEvent } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
 import { diagnosticLine } from "./diagnostic-line.js";
@@ -47,7 +48,9 @@ export class HtmlReporter implements Reporter {
       case "connect":
         return this.push("*", escape(`*: connect ${e.url}`));
       case "tls":
-        return this.push("*", escape(`*: tls ${e.facts.version} ${e.facts.cipher}${e.facts.certificate ? ` — ${e.facts.certificate.subject}, expires ${e.facts.certificate.validTo.slice(0, 10)}, ${e.facts.authorized ? "verified" : `NOT verified (${e.facts.authorizationError ?? "?"})`}` : ""}`));
+        this.push("*", escape(`*: tls ${e.facts.version} ${e.facts.cipher}${e.facts.certificate ? ` — ${e.facts.certificate.subject}, expires ${e.facts.certificate.validTo.slice(0, 10)}, ${e.facts.authorized ? "verified" : `NOT verified (${e.facts.authorizationError ?? "?"})`}` : ""}`));
+        for (const line of handshakeLines(e.facts)) this.push("*", escape(`*: ${line}`));
+        return;
       case "tls-refused":
         return this.push("*", escape(`*: tls refused (offered ${e.offered}): ${e.reason}`));
       case "client":

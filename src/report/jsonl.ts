@@ -12,7 +12,7 @@ interface Record {
   ms: number;
   startedAt: string;
   failures: Array<{ line: number; source: string; message: string; hint?: string }>;
-  tls?: { version: string; cipher: string; certificateDaysLeft?: number; verified: boolean };
+  tls?: { version: string; cipher: string; certificateDaysLeft?: number; verified: boolean; chainComplete?: boolean; ocsp?: string };
 }
 
 export class JsonLinesReporter implements Reporter {
@@ -43,6 +43,8 @@ export class JsonLinesReporter implements Reporter {
         if (tlsFacts) {
           record.tls = { version: tlsFacts.version, cipher: tlsFacts.cipher, verified: tlsFacts.authorized };
           if (tlsFacts.certificate) record.tls.certificateDaysLeft = tlsFacts.certificate.daysLeft;
+          if (tlsFacts.chainVerdict) record.tls.chainComplete = tlsFacts.chainVerdict.complete;
+          if (tlsFacts.ocsp) record.tls.ocsp = tlsFacts.ocsp.status;
         }
         this.write(record);
         this.current = undefined;

@@ -5,6 +5,7 @@ import { diffLines } from "diff";
 import type { CertificateSummary, ConnectionFailure, Failure, RunEvent, StepInfo, TlsFacts } from "../runtime/events.js";
 import { ESCAPE_PATTERN, printable } from "../transcript/escape.js";
 import { diagnosticLine } from "./diagnostic-line.js";
+import { handshakeLines } from "./handshake-lines.js";
 import { loadLines } from "./load-table.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
@@ -95,6 +96,7 @@ export class PrettyReporter implements Reporter {
         this.handshakes.push({ offered: p(e.facts.offered ?? "default versions"), result: p(`accepted: ${e.facts.version} ${e.facts.cipher}`) });
         this.line(c.magenta(`*: tls ${p(e.facts.version)} ${p(e.facts.cipher)}`));
         if (e.facts.certificate) this.line((e.facts.authorized ? c.magenta : c.yellow)(`*: cert ${describeCertificate(e.facts.certificate, e.facts)}`));
+        for (const line of handshakeLines(e.facts)) this.line(c.gray(`*: ${p(line)}`));
         return;
       case "tls-refused":
         this.handshakes.push({ offered: p(e.offered), result: p(`refused: ${e.reason}`) });

@@ -15,6 +15,47 @@ export interface CertificateSummary {
   fingerprint256: string;
 }
 
+/** One certificate of the chain, as `s_client -showcerts` lists it, depth 0 the server's own. */
+export interface ChainCertificate {
+  depth: number;
+  subject: string;
+  issuer: string;
+  validTo: string;
+  daysLeft: number;
+  /** "RSA", "EC", "Ed25519", "RSA-PSS" … */
+  keyType: string;
+  /** RSA modulus or EC field size; absent where it means nothing (Ed25519). */
+  keyBits?: number;
+  /** EC only: "P-256", "P-384" … */
+  curve?: string;
+  /** The issuer's signature on it: "sha256WithRSAEncryption", "ecdsa-with-SHA256" … */
+  signatureAlgorithm: string;
+  fingerprint256: string;
+  selfSigned: boolean;
+  /** A trust anchor: one of Node's bundled roots or a --ca certificate. */
+  trusted: boolean;
+  pem: string;
+}
+
+/** Whether the chain leads from the server's certificate to a trusted root, and where it breaks. */
+export interface ChainVerdict {
+  complete: boolean;
+  /** Why not, in words a mail administrator can act on. */
+  reason?: string;
+}
+
+/** The OCSP response the server stapled to its handshake (RFC 6960, RFC 6066 §8). */
+export interface OcspFacts {
+  /** `absent`: nothing stapled; `invalid`: stapled but unusable (see `problem`). */
+  status: "good" | "revoked" | "unknown" | "absent" | "invalid";
+  problem?: string;
+  producedAt?: string;
+  thisUpdate?: string;
+  nextUpdate?: string;
+  revokedAt?: string;
+  revocationReason?: string;
+}
+
 export interface TlsFacts {
   version: string;
   cipher: string;
@@ -23,10 +64,21 @@ export interface TlsFacts {
   /** OpenSSL's reason when it did not, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
   authorizationError?: string;
   verify: boolean;
+  /** host:port of the handshake, as the script named the host. */
+  server?: string;
   servername?: string;
   /** The versions the script offered: "TLSv1.2", "TLSv1.2-default", "default versions". */
   offered?: string;
   certificate?: CertificateSummary;
+  /** Every certificate the server presented, leaf first, completed from the trust store
+   *  where the store holds the next issuer. */
+  chain?: ChainCertificate[];
+  chainVerdict?: ChainVerdict;
+  ocsp?: OcspFacts;
+  /** The protocol ALPN settled on; absent when none was offered or agreed. */
+  alpn?: string;
+  /** The certificate mailchat presented as the client (`cert "…" key "…"`). */
+  clientCertificate?: { subject: string; fingerprint256: string };
 }
 
 /** A failed expectation, ready to print: what the script wanted, what came, why it matters. */

@@ -6,6 +6,7 @@ import { escapeRegex } from "../regex-escape.js";
 import { escapeBytes } from "../transcript/escape.js";
 import { findUntagged, type Bindings } from "../protocols/imap/structure.js";
 import { boundedExec } from "./bounded-regex.js";
+import { judgeCertificateFact } from "./certificate-expectations.js";
 import type { Failure, TlsFacts } from "./events.js";
 
 /** The reply as text matchers see it: every line as received, joined with \n (LANGUAGE.md). */
@@ -192,7 +193,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
   }
 }
 
-function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
+export function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
   if (pattern.kind === "text") return { found: text.includes(render(pattern.text)), groups: {} };
   // Values captured during the run match literally inside the regex.
   const regex = pattern.template ? new RegExp(pattern.template.parts.map((part) => (typeof part === "string" ? part : escapeRegex(render({ parts: [part] })))).join(""), pattern.flags) : pattern.regex;
@@ -205,7 +206,7 @@ function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs =
 
 const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
-function compare(actual: number, comparator: string, wanted: number): boolean {
+export function compare(actual: number, comparator: string, wanted: number): boolean {
   switch (comparator) {
     case "=":
       return actual === wanted;
@@ -261,5 +262,7 @@ export function judgeConnection(check: ConnectionCheck, tls: TlsFacts | undefine
       const { found } = matchPattern(check.pattern, value, render);
       return found ? undefined : { message: `expected the certificate's ${check.field} to match ${describePattern(check.pattern, render)}`, expected: describePattern(check.pattern, render), actual: value };
     }
+    default:
+      return judgeCertificateFact(check, tls, render);
   }
 }

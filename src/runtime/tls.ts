@@ -1,11 +1,15 @@
 // TLS for both implicit-TLS connects and STARTTLS upgrades: one handshake function, the facts
 // it yields (version, cipher, certificate), and verification that reports OpenSSL's reason
 // instead of refusing silently.
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP, type Socket } from "node:net";
 import * as tls from "node:tls";
-import type { TlsSettings } from "../compile/steps.js";
+import type { ClientCertificateFiles, TlsSettings } from "../compile/steps.js";
 import { TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import { describeChain } from "./chain.js";
 import type { CertificateSummary, TlsFacts } from "./events.js";
+import { readStapled } from "./ocsp.js";
 
 export interface HandshakeOptions {
   /** The name the certificate must carry: the script's host, or `servername`. */
@@ -39,6 +43,31 @@ function legacyCiphers(settings: TlsSettings): string | undefined {
   return legacy ? "DEFAULT@SECLEVEL=0" : undefined;
 }
 
+interface Credentials {
+  cert: string;
+  key: string;
+  summary: NonNullable<TlsFacts["clientCertificate"]>;
+}
+
+/** Read once a step: a load run makes the same handshake thousands of times. */
+const credentialsRead = new WeakMap<ClientCertificateFiles, Credentials>();
+
+/**
+ * A client certificate's files, read at the first handshake (the compiler checked them). Errors
+ * name the file, never its content: the key must not reach any output.
+ */
+function credentials(files: ClientCertificateFiles): Credentials {
+  let read = credentialsRead.get(files);
+  if (!read) credentialsRead.set(files, (read = readCredentials(files)));
+  return read;
+}
+
+function readCredentials(files: ClientCertificateFiles): Credentials {
+  const cert = readFileSync(files.cert, "utf8") + (files.chain ? `\n${readFileSync(files.chain, "utf8")}` : "");
+  const leaf = new X509Certificate(cert);
+  return { cert, key: readFileSync(files.key, "utf8"), summary: { subject: leaf.subject.replace(/\n/g, ", "), fingerprint256: leaf.fingerprint256 } };
+}
+
 /** One context per CA set and TLS settings, kept for the run (a fleet or load run makes thousands). */
 const contexts = new Map<string, tls.SecureContext>();
 
@@ -48,8 +77,8 @@ const contexts = new Map<string, tls.SecureContext>();
  * certificates to a default context copies the roots Node has parsed once. `addCACert` is the
  * native context's own method; where a Node lacks it, the slow way still gives the same trust.
  */
-function contextWithExtraRoots(ca: string[], settings: { minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string }): tls.SecureContext {
-  const key = JSON.stringify([ca, settings.minVersion, settings.maxVersion, settings.ciphers]);
+function contextWithExtraRoots(ca: string[], settings: ContextSettings, files?: ClientCertificateFiles): tls.SecureContext {
+  const key = JSON.stringify([ca, settings.minVersion, settings.maxVersion, settings.ciphers, files]);
   let context = contexts.get(key);
   if (context) return context;
   const native = tls.createSecureContext(settings) as tls.SecureContext & { context: { addCACert?: (pem: string) => void } };
@@ -63,28 +92,43 @@ function contextWithExtraRoots(ca: string[], settings: { minVersion?: tls.Secure
   return context;
 }
 
+type ContextSettings = { minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string; cert?: string; key?: string };
+
 export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSSocket; facts: TlsFacts }> {
   const { settings } = options;
   if (settings.minVersion === SSL_VERSION_UNSUPPORTED || settings.maxVersion === SSL_VERSION_UNSUPPORTED) {
     return Promise.reject(new HandshakeError("SSLv3 cannot be offered: Node.js's OpenSSL no longer implements it (it is broken by POODLE)", "ERR_SSL_NO_PROTOCOLS_AVAILABLE"));
   }
   const servername = settings.servername ?? (isIP(options.host) ? undefined : options.host);
-  const connectOptions: tls.ConnectionOptions = {
+  // `requestOCSP` is a documented option of tls.connect that @types/node leaves out.
+  const connectOptions: tls.ConnectionOptions & { requestOCSP?: boolean } = {
     host: options.host,
     // Verification is judged below, so that a failure can be reported with its reason
     // and `verify off` can still show what was wrong.
     rejectUnauthorized: false,
-    ALPNProtocols: undefined,
+    // Stapling is asked for on every handshake, as browsers do: the transcript shows what came.
+    requestOCSP: true,
   };
+  if (settings.alpn) connectOptions.ALPNProtocols = settings.alpn;
   if (servername) connectOptions.servername = servername;
-  const versions: { minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string } = {};
+  const versions: ContextSettings = {};
   if (settings.minVersion) versions.minVersion = settings.minVersion as tls.SecureVersion;
   if (settings.maxVersion) versions.maxVersion = settings.maxVersion as tls.SecureVersion;
   const ciphers = legacyCiphers(settings);
   if (ciphers) versions.ciphers = ciphers;
+  let client: Credentials | undefined;
+  try {
+    if (settings.client) {
+      client = credentials(settings.client);
+      versions.cert = client.cert;
+      versions.key = client.key;
+    }
+  } catch (error) {
+    return Promise.reject(new HandshakeError(`the client certificate cannot be used: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? `${(error as NodeJS.ErrnoException).path} is gone` : "its files changed since the script was checked"}`, "ERR_CLIENT_CERTIFICATE"));
+  }
   if (options.ca && options.ca.length > 0) {
     try {
-      connectOptions.secureContext = contextWithExtraRoots(options.ca, versions);
+      connectOptions.secureContext = contextWithExtraRoots(options.ca, versions, settings.client);
     } catch (error) {
       return Promise.reject(new HandshakeError(describeTlsError(error as Error), (error as NodeJS.ErrnoException).code));
     }
@@ -121,6 +165,8 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
     socket.once("error", fail);
     socket.once("close", () => fail(new HandshakeError("the server closed the connection during the TLS handshake", "ECONNRESET")));
     const started = Date.now();
+    let stapled: Buffer | undefined;
+    socket.once("OCSPResponse", (response: Buffer) => (stapled = response));
     let ticket = false;
     socket.once("session", () => (ticket = true));
     socket.once("secureConnect", () => {
@@ -129,7 +175,7 @@ export function handshake(options: HandshakeOptions): Promise<{ socket: tls.TLSS
       clearTimeout(timer);
       socket.removeAllListeners("error");
       socket.removeAllListeners("close");
-      const facts = tlsFacts(socket, settings, servername);
+      const facts = tlsFacts(socket, settings, servername, { ca: options.ca ?? [], stapled, client });
       if (ticket || facts.version !== "TLSv1.3") return resolvePromise({ socket, facts });
       awaitTicket(socket, Date.now() - started, () => resolvePromise({ socket, facts }));
     });
@@ -171,7 +217,7 @@ function describeTlsError(error: Error): string {
   return `TLS handshake failed: ${reason}`;
 }
 
-function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: string | undefined): TlsFacts {
+function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: string | undefined, extra: { ca: string[]; stapled: Buffer | undefined; client: Credentials | undefined }): TlsFacts {
   const cipher = socket.getCipher();
   const facts: TlsFacts = {
     version: socket.getProtocol() ?? "unknown",
@@ -181,8 +227,15 @@ function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: stri
   };
   if (!socket.authorized && socket.authorizationError) facts.authorizationError = String(socket.authorizationError);
   if (servername) facts.servername = servername;
-  const certificate = socket.getPeerCertificate(false);
-  if (certificate && Object.keys(certificate).length > 0) facts.certificate = summarize(certificate);
+  if (socket.alpnProtocol) facts.alpn = socket.alpnProtocol;
+  if (extra.client) facts.clientCertificate = extra.client.summary;
+  const certificate = socket.getPeerCertificate(true);
+  if (!certificate || Object.keys(certificate).length === 0) return facts;
+  facts.certificate = summarize(certificate);
+  const chain = describeChain(certificate, extra.ca);
+  facts.chain = chain.certificates;
+  facts.chainVerdict = chain.verdict;
+  facts.ocsp = readStapled(extra.stapled, chain.x509);
   return facts;
 }
 

@@ -25,6 +25,7 @@ const FAULTS: Array<{ profile: string; recipe: string; exit: number; expect: Reg
   { profile: "bad-credentials", recipe: "imap-login", exit: 1, expect: /NO \[AUTHENTICATIONFAILED\][\s\S]*hint: the server rejected the credentials/ },
   { profile: "expired-cert", recipe: "cert-expiry", exit: 3, expect: /CERT_HAS_EXPIRED[\s\S]*hint: the server's certificate has expired/ },
   { profile: "self-signed", recipe: "cert-expiry", exit: 3, expect: /hint: the server uses a self-signed certificate/ },
+  { profile: "self-signed", recipe: "cert-chain", exit: 3, expect: /hint: the server uses a self-signed certificate/ },
   { profile: "tls12-only", recipe: "tls-versions", exit: 3, expect: /hint: no TLS version is acceptable to both sides/ },
   { profile: "relay-denied", recipe: "submission-relay", exit: 1, expect: /554 [\d.]+ <someone@example.net>: Relay access denied[\s\S]*hint: the server will not relay/ },
   { profile: "plaintext-pop3-login-disabled", recipe: "pop3-plaintext-login", exit: 1, expect: /hint: the server refuses passwords over an unencrypted connection/ },

@@ -33,6 +33,18 @@ if (missing) {
       assert.doesNotMatch(result.stdout, new RegExp(USERS.alice));
     });
 
+    test("relay by client certificate: Postfix permit_tls_clientcerts relays for the listed certificate (on STARTTLS), not without it nor for another", async () => {
+      const { pki } = servers;
+      const allowed = await run("relay-client-cert", { port: servers.ports.smtpClientCert, cert: pki.client, key: pki.clientKey, chain: pki.intermediate });
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+      assert.match(allowed.stdout, /\*: client cert CN=mailchat client, sha256 /);
+      assert.match(allowed.stdout, /S: 250 2\.1\.5 Ok/);
+      assert.doesNotMatch(allowed.stdout, /PRIVATE KEY/);
+      const refused = await run("relay-refused-without-client-cert", { port: servers.ports.smtpClientCert, other_cert: pki.leaf, other_key: pki.leafKey });
+      assert.equal(refused.code, 0, refused.stdout + refused.stderr);
+      assert.equal(refused.stdout.match(/S: 554 5\.7\.1 <someone@elsewhere\.example>: Relay access denied/g)?.length, 2, refused.stdout);
+    });
+
     test("POP3: STLS, USER/PASS, STAT, RETR of the message Postfix delivered (dot-unstuffed)", async () => {
       const result = await run("pop3-stls-retr", { port: servers.ports.pop3, password: USERS.alice, subject });
       assert.equal(result.code, 0, result.stdout + result.stderr);

@@ -7,13 +7,16 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCertificates } from "../../src/sandbox/certs.js";
+import { makePki, type Pki } from "../helpers/pki.js";
 
 export const USERS = { alice: "alice-interop-pw", bob: "bob-interop-pw" } as const;
 
 export interface MailServers {
   dir: string;
   caFile: string;
-  ports: Record<"smtp" | "smtpProxy" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
+  /** Client certificates: `pki.client` is in relay_clientcerts, `pki.leaf` is not. */
+  pki: Pki;
+  ports: Record<"smtpClientCert" | "smtp" | "smtpProxy" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
   /** Dovecot's LMTP socket (a unix_listener in its base_dir). */
   sockets: { lmtp: string };
   versions: { postfix: string; dovecot: string };
@@ -52,7 +55,7 @@ function waitForPort(port: number, timeoutMs = 15_000): void {
 
 export async function startMailServers(): Promise<MailServers> {
   const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-"));
-  const names = ["smtp", "smtpProxy", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
+  const names = ["smtpClientCert", "smtp", "smtpProxy", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
   const ports = {} as MailServers["ports"];
   for (const name of names) ports[name] = await freePort();
 
@@ -66,6 +69,11 @@ export async function startMailServers(): Promise<MailServers> {
   mkdirSync(mail);
   chownSync(mail, 8, 8); // the `mail` user Dovecot delivers as
   spawnSync("chmod", ["755", dir]);
+  // Relay by client certificate (permit_tls_clientcerts): the client certificate's SHA-256
+  // fingerprint is listed; its CA is the one Postfix names when it asks for a certificate.
+  const pki = makePki();
+  spawnSync("chmod", ["755", pki.dir]);
+  writeFileSync(join(dir, "relay_clientcerts"), `${pki.fingerprint(pki.client).replace(/(..)(?!$)/g, "$1:")} mailchat client\n`);
 
   const dovecotDir = join(dir, "dovecot");
   mkdirSync(join(dovecotDir, "run"), { recursive: true });
@@ -186,6 +194,12 @@ ${ports.smtp} inet n - n - - smtpd
 ${ports.smtpProxy} inet n - n - - smtpd
   -o smtpd_upstream_proxy_protocol=haproxy
   -o smtpd_peername_lookup=no
+${ports.smtpClientCert} inet n - n - - smtpd
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile=${pki.root}
+  -o smtpd_tls_fingerprint_digest=sha256
+  -o relay_clientcerts=texthash:${dir}/relay_clientcerts
+  -o smtpd_relay_restrictions=permit_tls_clientcerts,reject_unauth_destination
 ${ports.smtpForbidBareNewline} inet n - n - - smtpd
   -o smtpd_forbid_bare_newline=yes
   -o smtpd_forbid_bare_newline_exclusions=
@@ -235,6 +249,7 @@ ${ports.smtpsTls12} inet n - n - - smtpd
   return {
     dir,
     caFile,
+    pki,
     ports,
     sockets: { lmtp: join(dovecotDir, "run", "lmtp") },
     versions,
@@ -245,6 +260,7 @@ ${ports.smtpsTls12} inet n - n - - smtpd
       // a Postfix started next does not meet this one on its way out.
       spawnSync("bash", ["-c", `for i in $(seq 50); do postfix -c ${postfixDir} status >/dev/null 2>&1 || exit 0; sleep 0.1; done`], { stdio: "ignore" });
       rmSync(dir, { recursive: true, force: true });
+      pki.remove();
     },
   };
 }

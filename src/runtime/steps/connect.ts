@@ -105,6 +105,7 @@ function refused(ctx: RunContext, settings: TlsSettings, error: HandshakeError):
 async function notRefused(ctx: RunContext, settings: TlsSettings): Promise<void> {
   const facts = ctx.connection!.tls!;
   facts.offered = describeOffer(settings);
+  facts.server = `${ctx.host}:${ctx.port}`;
   ctx.emit({ type: "tls", facts });
   await ctx.connection!.destroy();
   ctx.connection = undefined;
@@ -118,6 +119,7 @@ async function notRefused(ctx: RunContext, settings: TlsSettings): Promise<void>
 function afterHandshake(ctx: RunContext, settings: TlsSettings): void {
   const facts = ctx.connection!.tls!;
   facts.offered = describeOffer(settings);
+  facts.server = `${ctx.host}:${ctx.port}`;
   ctx.emit({ type: "tls", facts });
   if (facts.authorized) return;
   const reason = facts.authorizationError ?? "unknown";
