@@ -194,6 +194,9 @@ export const Probe = keyword("Probe");
 export const As = keyword("As");
 export const Use = keyword("Use");
 export const Untagged = keyword("Untagged");
+export const Warn = keyword("Warn");
+export const Handshake = keyword("Handshake");
+export const Session = keyword("Session");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",
