@@ -46,6 +46,9 @@ export type TlsOption =
 /** A literal whose size mailchat counts: `{file "PATH"}` or `{"TEXT"}` ending a `send` line. */
 export type SizedLiteral = { kind: "file"; path: Template; span: Span } | { kind: "text"; text: Template; span: Span };
 
+/** What `expect … within` can hold to a time besides a reply (docs/language.md, Timings). */
+export type TimedMeasure = "connect" | "handshake" | "session";
+
 export type Comparator = "=" | ">=" | "<=" | ">" | "<";
 
 export type Matcher =
@@ -59,18 +62,20 @@ export type Matcher =
   | { kind: "capability"; name: string; param?: string; negated: boolean; span: Span }
   /** IMAP: an untagged response compared by structure (`untagged "* 1 FETCH (UID $uid)"`). */
   | { kind: "untagged"; response: Template; negated: boolean; span: Span }
-  | { kind: "within"; ms: number; span: Span }
+  /** `warnMs`: `within 5s warn 1s`, a reply slower than this passes with a warning. */
+  | { kind: "within"; ms: number; warnMs?: number; span: Span }
   | { kind: "closed"; span: Span }
   /** `expect any`: any complete reply, a refusal included. */
   | { kind: "any"; span: Span }
   | { kind: "silence"; ms: number; span: Span };
 
 export type ConnectionCheck =
-  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName; span: Span }
+  /** `warn`: the same comparison against a stricter value; when only it fails, a warning. */
+  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName; warn?: TlsVersionName; span: Span }
   | { kind: "tls-cipher"; pattern: TextPattern; span: Span }
   | { kind: "tls-refused"; span: Span }
   | { kind: "cert-verified"; span: Span }
-  | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
+  | { kind: "cert-expires"; comparator: Comparator; days: number; warnDays?: number; span: Span }
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span }
   | { kind: "tls-alpn"; pattern: TextPattern; span: Span }
   | { kind: "cert-chain-complete"; span: Span }
@@ -98,6 +103,8 @@ export type Statement =
   | { kind: "send-raw"; bytes: Template; span: Span }
   | { kind: "expect"; matchers: Matcher[]; span: Span }
   | { kind: "expect-connection"; check: ConnectionCheck; span: Span }
+  /** `expect connect|handshake|session within DUR [warn DUR]`: a measured time. */
+  | { kind: "expect-timing"; measure: TimedMeasure; ms: number; warnMs?: number; span: Span }
   | { kind: "starttls"; tls: TlsOption[]; span: Span }
   | { kind: "auth"; mechanism: string; mechanismSpan: Span; user: Template; secret: Template; span: Span }
   | { kind: "data"; body: Template[]; span: Span }

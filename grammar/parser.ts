@@ -196,6 +196,7 @@ export class MailchatParser extends CstParser {
     this.OR([
       { ALT: () => this.SUBRULE(this.tlsCheck) },
       { ALT: () => this.SUBRULE(this.certCheck) },
+      { ALT: () => this.SUBRULE(this.timingCheck) },
       { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE(this.matcher)) },
     ]);
     this.CONSUME(T.Newline);
@@ -209,6 +210,10 @@ export class MailchatParser extends CstParser {
           this.CONSUME(T.Version);
           this.CONSUME(T.Comparison);
           this.CONSUME(T.WordLike, { LABEL: "tlsVersion" });
+          this.OPTION(() => {
+            this.CONSUME(T.Warn);
+            this.CONSUME1(T.WordLike, { LABEL: "warnVersion" });
+          });
         },
       },
       { ALT: () => { this.CONSUME(T.Cipher); this.SUBRULE(this.textPattern); } },
@@ -226,6 +231,10 @@ export class MailchatParser extends CstParser {
           this.CONSUME(T.Expires);
           this.CONSUME(T.Comparison);
           this.CONSUME(T.Duration);
+          this.OPTION(() => {
+            this.CONSUME(T.Warn);
+            this.CONSUME1(T.Duration, { LABEL: "warnDuration" });
+          });
         },
       },
       { ALT: () => { this.CONSUME(T.Subject); this.SUBRULE1(this.textPattern); } },
@@ -274,11 +283,31 @@ export class MailchatParser extends CstParser {
           ]);
         },
       },
-      { ALT: () => { this.CONSUME(T.Within); this.CONSUME1(T.Duration); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Within);
+          this.CONSUME1(T.Duration);
+          this.OPTION(() => {
+            this.CONSUME(T.Warn);
+            this.CONSUME3(T.Duration, { LABEL: "warnDuration" });
+          });
+        },
+      },
       { ALT: () => this.CONSUME(T.Closed) },
       { ALT: () => { this.CONSUME(T.Silence); this.CONSUME2(T.Duration); } },
       { ALT: () => this.CONSUME(T.Any) },
     ]);
+  });
+
+  /** `expect connect within 1s warn 200ms`: a time the run measured, held to a threshold. */
+  public timingCheck = this.RULE("timingCheck", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Connect) }, { ALT: () => this.CONSUME(T.Handshake) }, { ALT: () => this.CONSUME(T.Session) }]);
+    this.CONSUME(T.Within);
+    this.CONSUME(T.Duration);
+    this.OPTION(() => {
+      this.CONSUME(T.Warn);
+      this.CONSUME1(T.Duration, { LABEL: "warnDuration" });
+    });
   });
 
   public capabilityCheck = this.RULE("capabilityCheck", () => {

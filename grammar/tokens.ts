@@ -205,6 +205,9 @@ export const Untagged = keyword("Untagged");
 export const Proxy = keyword("Proxy");
 export const Client = keyword("Client");
 export const Server = keyword("Server");
+export const Warn = keyword("Warn");
+export const Handshake = keyword("Handshake");
+export const Session = keyword("Session");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

@@ -273,6 +273,11 @@ export class AstBuilder extends BaseVisitor {
     const span = this.spanOfToken(this.token(ctx, "Expect")!);
     const tls = this.node(ctx, "tlsCheck");
     const cert = this.node(ctx, "certCheck");
+    const timing = this.node(ctx, "timingCheck");
+    if (timing) {
+      const statement = this.visit(timing) as A.Statement;
+      return { ...statement, span: { ...span, end: statement.span.end } };
+    }
     if (tls || cert) {
       const check = this.visit((tls ?? cert)!) as A.ConnectionCheck;
       return { kind: "expect-connection", check, span: { ...span, end: check.span.end } };
@@ -285,12 +290,15 @@ export class AstBuilder extends BaseVisitor {
     const keyword = this.token(ctx, "Tls")!;
     const version = this.token(ctx, "tlsVersion");
     if (version) {
-      return {
+      const warn = this.token(ctx, "warnVersion");
+      const check: A.ConnectionCheck = {
         kind: "tls-version",
         comparator: this.comparator(this.token(ctx, "Comparison")!),
         version: this.tlsVersion(version),
-        span: this.spanFrom(keyword, version),
+        span: this.spanFrom(keyword, warn ?? version),
       };
+      if (warn) check.warn = this.tlsVersion(warn);
+      return check;
     }
     const refused = this.token(ctx, "Refused");
     if (refused) return { kind: "tls-refused", span: this.spanFrom(keyword, refused) };
@@ -305,16 +313,15 @@ export class AstBuilder extends BaseVisitor {
     if (this.token(ctx, "Verified")) return { kind: "cert-verified", span: this.spanFrom(keyword, this.token(ctx, "Verified")!) };
     const duration = this.token(ctx, "Duration");
     if (duration) {
-      const ms = parseDuration(duration.image);
-      if (!/d$/.test(duration.image) && !/h$/.test(duration.image)) {
-        this.diagnostics.push(diagnostic("bad-duration", "certificate expiry is counted in days", this.spanOfToken(duration), `write \`${Math.max(1, Math.round(ms / 86_400_000))}d\``));
-      }
-      return {
+      const warn = this.token(ctx, "warnDuration");
+      const check: A.ConnectionCheck = {
         kind: "cert-expires",
         comparator: this.comparator(this.token(ctx, "Comparison")!),
-        days: ms / 86_400_000,
-        span: this.spanFrom(keyword, duration),
+        days: this.expiryDays(duration),
+        span: this.spanFrom(keyword, warn ?? duration),
       };
+      if (warn) check.warnDays = this.expiryDays(warn);
+      return check;
     }
     const other = this.certFact(ctx, keyword);
     if (other) return other;
@@ -361,6 +368,24 @@ export class AstBuilder extends BaseVisitor {
     return check;
   }
 
+  /** Certificate expiry is counted in days (or hours): `30d`. */
+  expiryDays(duration: IToken): number {
+    const ms = parseDuration(duration.image);
+    if (!/d$/.test(duration.image) && !/h$/.test(duration.image)) {
+      this.diagnostics.push(diagnostic("bad-duration", "certificate expiry is counted in days", this.spanOfToken(duration), `write \`${Math.max(1, Math.round(ms / 86_400_000))}d\``));
+    }
+    return ms / 86_400_000;
+  }
+
+  timingCheck(ctx: Children): A.Statement {
+    const what = (this.token(ctx, "Connect") ?? this.token(ctx, "Handshake") ?? this.token(ctx, "Session"))!;
+    const duration = this.token(ctx, "Duration")!;
+    const warn = this.token(ctx, "warnDuration");
+    const statement: A.Statement = { kind: "expect-timing", measure: what.image.toLowerCase() as A.TimedMeasure, ms: this.waitDuration(duration), span: this.spanFrom(what, warn ?? duration) };
+    if (warn) statement.warnMs = this.waitDuration(warn);
+    return statement;
+  }
+
   matcher(ctx: Children): A.Matcher {
     const negated = Boolean(this.token(ctx, "Not"));
     const first = this.firstToken(ctx)!;
@@ -390,7 +415,12 @@ export class AstBuilder extends BaseVisitor {
       return matcher;
     }
     const duration = this.token(ctx, "Duration");
-    if (this.token(ctx, "Within")) return { kind: "within", ms: this.waitDuration(duration!), span };
+    if (this.token(ctx, "Within")) {
+      const warn = this.token(ctx, "warnDuration");
+      const within: A.Matcher = { kind: "within", ms: this.waitDuration(duration!), span: warn ? this.spanFrom(first, warn) : span };
+      if (warn) within.warnMs = this.waitDuration(warn);
+      return within;
+    }
     if (this.token(ctx, "Silence")) return { kind: "silence", ms: this.waitDuration(duration!), span };
     if (this.token(ctx, "Any")) return { kind: "any", span };
     return { kind: "closed", span };

@@ -40,10 +40,14 @@ export interface RunScriptsOptions {
   targets?: Target[];
   /** One script, `repeat` sessions, `concurrency` at a time (--repeat, --concurrency). */
   load?: { repeat: number; concurrency: number; onProgress?: (done: number, total: number) => void };
+  /** --fail-on-warning: a run that crossed a warning threshold exits 1 instead of 0. */
+  failOnWarning?: boolean;
 }
 
 export interface RunScriptsResult {
   exitCode: number;
+  /** A run passed with a warning threshold crossed (status "warning"). */
+  warned?: boolean;
   /** Why nothing ran, when a script or the set-up was refused before anything was sent. */
   refused?: string;
 }
@@ -107,6 +111,7 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
   const aborted = () => Boolean(options.signal?.aborted);
 
   let exitCode: number = EXIT.ok;
+  let warned = false;
   try {
     if (options.load) {
       exitCode = await loadRun(scripts[0]!, options.load, reporter, runOnce, aborted);
@@ -123,6 +128,11 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
         if (parallel) for (const event of events) reporter.event(event);
         // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
         exitCode = Math.max(exitCode, result.exitCode);
+        if (result.status === "warning") {
+          warned = true;
+          // --fail-on-warning: a warning counts as a failed expectation.
+          if (options.failOnWarning) exitCode = Math.max(exitCode, EXIT.expectationFailed);
+        }
         if (options.golden) {
           const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
           reporter.event(golden);
@@ -135,7 +145,7 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
     options.signal?.removeEventListener("abort", stopSandbox);
     await sandbox?.stop();
   }
-  return { exitCode };
+  return warned ? { exitCode, warned } : { exitCode };
 }
 
 /** Every script, once per target when a targets file is given (named `FILE @ TARGET`). */
@@ -186,7 +196,7 @@ async function goldenStep(script: CompiledScript, events: RunEvent[], status: Ru
   // A golden file is committed: every line passes the secret book once more.
   const lines = transcriptOf(events).map(redact);
   if (update) {
-    if (status !== "pass") return event("not-written", `${path} not written: the run did not pass, and a golden transcript records a good session`);
+    if (status !== "pass" && status !== "warning") return event("not-written", `${path} not written: the run did not pass, and a golden transcript records a good session`);
     if (showSecrets) return event("not-written", `${path} not written: --show-secrets would put credentials into a file meant to be committed`);
     const outcome = writeGolden(path, lines, script.masks);
     return event("written", `${outcome.status === "written" && outcome.created ? "recorded" : "updated"} ${path}`);

@@ -41,12 +41,15 @@ Examples:
   $ mailchat run mx-check.mailchat --var host=mx1.example.com --reporter nagios
 
 Exit status:
-  0  every expectation held
-  1  an expectation failed (the transcript shows a diff and a hint)
+  0  every expectation held (a warning threshold crossed is shown, and still exits 0
+     unless --fail-on-warning)
+  1  an expectation failed (the transcript shows a diff and a hint), or, with
+     --fail-on-warning, a warning threshold was crossed
   2  a script or the command line is invalid (nothing was sent)
   3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)
   Several scripts or targets: the worst of them. With --reporter nagios the plugin
-  convention instead: 0 OK, 2 CRITICAL (a check failed), 3 UNKNOWN (invalid input).`;
+  convention instead: 0 OK, 1 WARNING (a warning threshold crossed, nothing failed),
+  2 CRITICAL (a check failed), 3 UNKNOWN (invalid input).`;
 
 const CHECK_EXAMPLES = `
 Examples:
@@ -114,6 +117,7 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "load: with --repeat, N sessions at a time (default 1)")
     .option("--jobs <n>", "fleet: run N scripts (or script × target pairs) at a time (default 1)")
     .option("--targets <file>", "fleet: run each script once per line of FILE: a host, or NAME=VALUE variables (see docs/fleet.md)")
+    .option("--fail-on-warning", "exit 1 when a warning threshold (`warn`) is crossed, as when an expectation fails")
     .option("-v, --verbose", "also list each passed expectation")
     .option("--color", "force colour output")
     .option("--no-color", "never colour output")

@@ -37,6 +37,7 @@ interface RunOptions extends CommonOptions {
   concurrency?: string;
   jobs?: string;
   targets?: string;
+  failOnWarning?: boolean;
 }
 
 /** A whole number from 1 to `max` given to a flag, or why not. */
@@ -133,11 +134,13 @@ export async function runCommand(files: string[], options: RunOptions): Promise<
   if (options.reporter !== "nagios") return runChecks(files, options);
   const code = await runChecks(files, options);
   if (code === EXIT.invalid && !reportStarted) process.stdout.write(`MAILCHAT UNKNOWN - ${(lastRefusal ?? "invalid command line").replace(/[|\n]+/g, " ")}\n`);
-  return (await import("../report/nagios.js")).EXIT_TO_PLUGIN[code] ?? 3;
+  return (await import("../report/nagios.js")).pluginExit(code, warned);
 }
 
 /** Whether a reporter was made (it then reports invalid scripts itself). */
 let reportStarted = false;
+/** Whether a run passed with a warning threshold crossed (nagios: WARNING). */
+let warned = false;
 
 async function runChecks(files: string[], options: RunOptions): Promise<number> {
   let defaultTimeoutMs: number | undefined;
@@ -177,6 +180,7 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
     if (progress) library.load.onProgress = progress;
   }
   if (jobs !== undefined) library.jobs = jobs as number;
+  if (options.failOnWarning) library.failOnWarning = true;
   if (options.targets) {
     if (options.golden) return usage("--golden keeps one FILE.golden a script: it does not combine with --targets");
     const targets = readTargets(options.targets, options);
@@ -212,6 +216,7 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   try {
     const result = await runScripts(inputs, reporter, library);
     if (result.refused) process.stderr.write(`mailchat: ${result.refused}\n`);
+    warned = Boolean(result.warned);
     if (controller.signal.aborted) return 130;
     return result.exitCode;
   } finally {

@@ -15,6 +15,7 @@ import { MatcherCompiler } from "./matchers.js";
 import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
 import { proxySettings } from "./proxy.js";
 import { Scope } from "./scope.js";
+import { checkConnectionWarn, timingStep } from "./thresholds.js";
 import type { CompiledScript, ConnectionCheck, Mask, RuntimeText, Step } from "./steps.js";
 
 export { describeFsError };
@@ -162,6 +163,12 @@ class Compiler {
         return this.expect(s, common);
       case "expect-connection":
         return this.connectionCheck(s, common);
+      case "expect-timing": {
+        const connection = this.connections.require(s, "expect");
+        const step = connection && timingStep(s, connection, common, this.error);
+        if (step) this.steps.push(step);
+        return;
+      }
       case "starttls":
         return this.starttls(s, common);
       case "auth":
@@ -310,6 +317,8 @@ class Compiler {
     for (const name of compiled.captures) this.scope.define(name, undefined);
     const step: Step = { ...common, kind: "expect", matchers: compiled.matchers, timeoutMs: compiled.timeoutMs ?? this.timeoutMs, closed: compiled.closed, captures: compiled.captures };
     if (compiled.silenceMs !== undefined) step.silenceMs = compiled.silenceMs;
+    if (compiled.timeoutMs !== undefined) step.within = true;
+    if (compiled.warnMs !== undefined) step.warnMs = compiled.warnMs;
     this.steps.push(step);
     if (compiled.closed) this.connections.close();
   }
@@ -318,6 +327,7 @@ class Compiler {
     const connection = this.connections.require(s, "expect");
     if (!connection) return;
     const c = s.check;
+    if (!checkConnectionWarn(c, this.error)) return;
     if (!connection.encrypted && c.kind !== "tls-refused") {
       this.error("not-encrypted", "the connection is not encrypted at this point, so it has no TLS facts to check", s.span, `put this after \`starttls\`, or connect with an implicit-TLS scheme (${implicitSchemes()})`);
       return;
@@ -336,11 +346,11 @@ class Compiler {
     }
     switch (c.kind) {
       case "tls-version":
-        return void this.steps.push({ ...common, kind: "check", check: { kind: "tls-version", comparator: c.comparator, version: c.version } });
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "tls-version", comparator: c.comparator, version: c.version, ...(c.warn ? { warn: c.warn } : {}) } });
       case "cert-verified":
         return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-verified" } });
       case "cert-expires":
-        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-expires", comparator: c.comparator, days: c.days } });
+        return void this.steps.push({ ...common, kind: "check", check: { kind: "cert-expires", comparator: c.comparator, days: c.days, ...(c.warnDays !== undefined ? { warnDays: c.warnDays } : {}) } });
       case "tls-cipher":
       case "cert-field": {
         const pattern = this.matchers.pattern(c.pattern);

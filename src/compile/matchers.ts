@@ -9,11 +9,13 @@ import type { ProtocolMatcherKind } from "../protocols/types.js";
 import type { OpenConnection, ConnectionState } from "./connection-state.js";
 import type { ReportError, Scope } from "./scope.js";
 import type { Pattern, StepMatcher } from "./steps.js";
+import { checkWithin } from "./thresholds.js";
 
 export interface CompiledExpect {
   matchers: StepMatcher[];
   captures: string[];
   timeoutMs?: number;
+  warnMs?: number;
   closed: boolean;
   silenceMs?: number;
 }
@@ -49,7 +51,9 @@ export class MatcherCompiler {
     for (const m of s.matchers) {
       switch (m.kind) {
         case "within":
+          if (!checkWithin(m, this.error)) break;
           out.timeoutMs = m.ms;
+          if (m.warnMs !== undefined) out.warnMs = m.warnMs;
           break;
         case "closed":
           out.closed = true;

@@ -1,7 +1,7 @@
 // Compiled steps: the checked, resolved form of a script that the runtime executes.
 // Everything known before the run (params, --var, env, `set`, `timeout`, includes) is
 // resolved here; only values captured from replies during the run remain as references.
-import type { Comparator, Span, TlsVersionName } from "../../grammar/ast.js";
+import type { Comparator, Span, TimedMeasure, TlsVersionName } from "../../grammar/ast.js";
 import type { ProtocolName } from "../protocols/index.js";
 import type { SaslMechanism } from "../protocols/types.js";
 import type { ProxyPeer, ProxyVersion } from "../protocols/proxy-header.js";
@@ -62,10 +62,10 @@ export type StepMatcher =
   | { kind: "untagged"; response: RuntimeText; negated: boolean; span: Span };
 
 export type ConnectionCheck =
-  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName }
+  | { kind: "tls-version"; comparator: Comparator; version: TlsVersionName; warn?: TlsVersionName }
   | { kind: "tls-cipher"; pattern: Pattern }
   | { kind: "cert-verified" }
-  | { kind: "cert-expires"; comparator: Comparator; days: number }
+  | { kind: "cert-expires"; comparator: Comparator; days: number; warnDays?: number }
   | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: Pattern }
   | { kind: "cert-chain-complete" }
   /** Some certificate of the chain has a subject that matches. */
@@ -130,6 +130,11 @@ export type Step = StepCommon &
         matchers: StepMatcher[];
         /** How long to wait for the reply (`within` or the `timeout` in force). */
         timeoutMs: number;
+        /** `within DUR`: timeoutMs is the reply's response time, counted from when its command
+         *  was written (the greeting: from when the connection was ready), not from this step. */
+        within?: boolean;
+        /** `within DUR warn DUR`: a response time above this passes with a warning. */
+        warnMs?: number;
         /** `expect closed`: the server must close the connection. */
         closed: boolean;
         /** `expect silence DUR`: nothing may arrive for this long. */
@@ -138,6 +143,8 @@ export type Step = StepCommon &
         captures: string[];
       }
     | { kind: "check"; check: ConnectionCheck }
+    /** `expect connect|handshake|session within limitMs [warn warnMs]`. */
+    | { kind: "timing"; measure: TimedMeasure; limitMs: number; warnMs?: number }
     | { kind: "starttls"; tls: TlsSettings; timeoutMs: number; expectRefused?: boolean }
     | { kind: "auth"; mechanism: SaslMechanism; user: RuntimeText; secret: RuntimeText; timeoutMs: number }
     /** `commandSent`: the script sent DATA itself (in a `pipeline`, or with `send DATA` and its

@@ -29,6 +29,8 @@ export interface Reply {
   unsolicited?: boolean;
   /** SMTP: the codes of a multi-line reply differ (RFC 5321 §4.2.1 forbids it): "250 then 550". */
   inconsistent?: string;
+  /** When its last byte arrived (performance.now()), for response times. */
+  receivedAt?: number;
 }
 
 export class FramingError extends Error {

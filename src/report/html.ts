@@ -12,7 +12,7 @@ interface Run {
   file: string;
   status: string;
   ms: number;
-  lines: Array<{ kind: "C" | "S" | "*" | "fail"; html: string }>;
+  lines: Array<{ kind: "C" | "S" | "*" | "fail" | "warn"; html: string }>;
 }
 
 // Control bytes are shown escaped (`\x1b`) before HTML escaping: a browser would drop or
@@ -21,7 +21,7 @@ const escape = (text: string) => printable(text).replace(/[&<>"]/g, (ch) => ({ "
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.3em}
 section{border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.5em 1em}
-h2{font-size:1.05em;margin:.3em 0}.pass{color:#1a7f37}.fail,.error{color:#cf222e}
+h2{font-size:1.05em;margin:.3em 0}.pass{color:#1a7f37}.warning{color:#9a6700}.warn{background:#fff8c5;border-left:3px solid #9a6700;padding:.4em .8em;margin:.4em 0}.fail,.error{color:#cf222e}
 pre{margin:0;white-space:pre-wrap;font:12.5px/1.45 ui-monospace,monospace}
 .C{color:#0550ae}.S{color:#24292f}.e{color:#8250df}.failure{background:#fff1f0;border-left:3px solid #cf222e;padding:.4em .8em;margin:.4em 0}
 .add{color:#1a7f37}.del{color:#cf222e}.hint{color:#9a6700}`;
@@ -66,6 +66,7 @@ export class HtmlReporter implements Reporter {
         return this.push("*", escape(`*: ${e.message}`));
       case "step-end":
         if (e.failure) this.push("fail", this.failure(e.step.source, e.failure));
+        if (e.warning) this.push("warn", `<strong>⚠ ${escape(`${e.warning.span ? `${e.warning.span.file}:${e.warning.span.line}:${e.warning.span.column}  ` : ""}${e.step.source}`)}</strong>\n${escape(e.warning.message)}`);
         if (e.connectionFailure) this.push("fail", this.connectionFailure(e.connectionFailure));
         return;
       case "run-end":
@@ -97,16 +98,17 @@ export class HtmlReporter implements Reporter {
   }
 
   finish(): void {
-    const passed = this.runs.filter((r) => r.status === "pass").length;
+    const passed = this.runs.filter((r) => r.status === "pass" || r.status === "warning").length;
+    const warned = this.runs.filter((r) => r.status === "warning").length;
     const sections = this.runs.map((run) => {
       const body = run.lines
-        .map((line) => (line.kind === "fail" ? `<div class="failure"><pre>${line.html}</pre></div>` : `<pre class="${line.kind === "*" ? "e" : line.kind}">${line.html}</pre>`))
+        .map((line) => (line.kind === "fail" ? `<div class="failure"><pre>${line.html}</pre></div>` : line.kind === "warn" ? `<div class="warn"><pre>${line.html}</pre></div>` : `<pre class="${line.kind === "*" ? "e" : line.kind}">${line.html}</pre>`))
         .join("\n");
-      return `<section><h2 class="${escape(run.status)}">${run.status === "pass" ? "✔" : "✘"} ${escape(run.file)} — ${escape(run.status)} in ${(run.ms / 1000).toFixed(1)} s</h2>\n${body}\n</section>`;
+      return `<section><h2 class="${escape(run.status)}">${run.status === "pass" ? "✔" : run.status === "warning" ? "⚠" : "✘"} ${escape(run.file)} — ${escape(run.status)} in ${(run.ms / 1000).toFixed(1)} s</h2>\n${body}\n</section>`;
     });
     this.options.write(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mailchat report</title><style>${STYLE}</style></head>
-<body><h1>mailchat: ${passed} of ${this.runs.length} script${this.runs.length === 1 ? "" : "s"} passed</h1>
+<body><h1>mailchat: ${passed} of ${this.runs.length} script${this.runs.length === 1 ? "" : "s"} passed${warned > 0 ? `, ${warned} with warnings` : ""}</h1>
 ${sections.join("\n")}
 </body></html>
 `);

@@ -1,6 +1,6 @@
 // The same run as data, for CI systems and dashboards: one JSON document at the end.
 import type { Diagnostic } from "../../grammar/diagnostic.js";
-import { EXIT, type ConnectionFailure, type Failure, type RunEvent, type TlsFacts } from "../runtime/events.js";
+import { EXIT, type ConnectionFailure, type Failure, type Measurement, type RunEvent, type TlsFacts } from "../runtime/events.js";
 import type { LoadSummary } from "../runtime/events.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
@@ -11,9 +11,10 @@ interface StepRecord {
   file: string;
   line: number;
   column: number;
-  status: "pass" | "fail" | "error";
+  status: "pass" | "warning" | "fail" | "error";
   ms: number;
   failure?: Failure;
+  warning?: Failure;
   connectionFailure?: ConnectionFailure;
 }
 
@@ -26,6 +27,8 @@ interface RunRecord {
   steps: StepRecord[];
   transcript: Array<{ dir: "C" | "S" | "*"; text: string; t: number }>;
   tls: TlsFacts[];
+  /** Times measured (ms) and certificate days left, with the thresholds a step held them to. */
+  measures: Measurement[];
   notes: string[];
   golden?: { path: string; status: string; message: string; diff?: string };
 }
@@ -51,7 +54,7 @@ export class JsonReporter implements Reporter {
         return;
       case "run-start":
         this.started = Date.now();
-        this.current = { file: e.file, startedAt: e.time, steps: [], transcript: [], tls: [], notes: this.pendingNotes.splice(0) };
+        this.current = { file: e.file, startedAt: e.time, steps: [], transcript: [], tls: [], measures: [], notes: this.pendingNotes.splice(0) };
         this.runs.push(this.current);
         return;
       case "connect":
@@ -88,12 +91,16 @@ export class JsonReporter implements Reporter {
       case "step-end": {
         const record: StepRecord = { index: e.step.index, kind: e.step.kind, source: e.step.source, file: e.step.span.file, line: e.step.span.line, column: e.step.span.column, status: e.status, ms: e.ms };
         if (e.failure) record.failure = e.failure;
+        if (e.warning) record.warning = e.warning;
         if (e.connectionFailure) record.connectionFailure = e.connectionFailure;
         this.current?.steps.push(record);
         return;
       }
       case "run-end":
         if (this.current) Object.assign(this.current, { status: e.status, exitCode: e.exitCode, ms: e.ms });
+        return;
+      case "measure":
+        this.current?.measures.push(e.measure);
         return;
       case "load":
         this.load = e.summary;
@@ -118,9 +125,10 @@ export class JsonReporter implements Reporter {
     }
     const summary = {
       files: this.runs.length,
-      passed: this.runs.filter((r) => r.status === "pass" && (!r.golden || r.golden.status === "match" || r.golden.status === "written")).length,
+      passed: this.runs.filter((r) => (r.status === "pass" || r.status === "warning") && (!r.golden || r.golden.status === "match" || r.golden.status === "written")).length,
       failed: this.runs.filter((r) => r.status === "fail" || r.golden?.status === "mismatch").length,
       errors: this.runs.filter((r) => r.status === "error").length,
+      warnings: this.runs.filter((r) => r.status === "warning").length,
     };
     // A load run reports its figures; `runs` then holds the first failed session, if any.
     const document = this.load ? { version: 1, load: this.load, runs: this.runs, summary } : { version: 1, runs: this.runs, summary };

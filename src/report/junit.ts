@@ -9,6 +9,8 @@ import type { Reporter, ReporterOptions } from "./types.js";
 interface Case {
   name: string;
   ms: number;
+  /** JUnit has no warning: the case passes, and says so in its own <system-out>. */
+  warning?: string;
   failure?: { message: string; body: string };
   error?: { message: string; body: string };
 }
@@ -48,6 +50,7 @@ export class JunitReporter implements Reporter {
       case "step-end": {
         const testCase: Case = { name: `${e.step.span.line}: ${e.step.source}`, ms: e.ms };
         if (e.failure) testCase.failure = { message: e.failure.message, body: [`expected: ${e.failure.expected}`, `actual: ${e.failure.actual}`, e.failure.hint ? `hint: ${e.failure.hint}` : ""].filter(Boolean).join("\n") };
+        if (e.warning) testCase.warning = `WARNING: ${e.warning.message}\nwarning threshold: ${e.warning.expected}\nmeasured: ${e.warning.actual}`;
         if (e.connectionFailure) testCase.error = { message: e.connectionFailure.message, body: [e.connectionFailure.cause, e.connectionFailure.hint ?? ""].filter(Boolean).join("\n") };
         this.current?.cases.push(testCase);
         return;
@@ -72,14 +75,17 @@ export class JunitReporter implements Reporter {
     for (const suite of this.suites) {
       const failures = suite.cases.filter((c) => c.failure).length;
       const errors = suite.cases.filter((c) => c.error).length;
+      const warnings = suite.cases.filter((c) => c.warning).length;
       out.push(`  <testsuite name="${escapeXml(suite.file)}" tests="${suite.cases.length}" failures="${failures}" errors="${errors}" time="${(suite.ms / 1000).toFixed(3)}">`);
+      if (warnings > 0) out.push(`    <properties><property name="mailchat.status" value="warning"/><property name="mailchat.warnings" value="${warnings}"/></properties>`);
       for (const c of suite.cases) {
         const open = `    <testcase classname="${escapeXml(suite.file)}" name="${escapeXml(c.name)}" time="${(c.ms / 1000).toFixed(3)}"`;
-        if (!c.failure && !c.error) {
+        if (!c.failure && !c.error && !c.warning) {
           out.push(`${open}/>`);
           continue;
         }
         out.push(`${open}>`);
+        if (c.warning) out.push(`      <system-out>${escapeXml(c.warning)}</system-out>`);
         if (c.failure) out.push(`      <failure message="${escapeXml(c.failure.message)}">${escapeXml(c.failure.body)}</failure>`);
         if (c.error) out.push(`      <error message="${escapeXml(c.error.message)}">${escapeXml(c.error.body)}</error>`);
         out.push("    </testcase>");

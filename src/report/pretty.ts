@@ -34,6 +34,9 @@ export class PrettyReporter implements Reporter {
   private stepsPassed = 0;
   private totalSteps = 0;
   private failedStep: { step: StepInfo; kind: "expectation" | "connection" } | undefined;
+  /** Warning thresholds crossed in this run, and runs that ended with warnings. */
+  private warnings = 0;
+  private warnedRuns = 0;
   /** Handshakes of this run, for the table printed when a script probes several. */
   private handshakes: Array<{ offered: string; result: string }> = [];
 
@@ -82,6 +85,7 @@ export class PrettyReporter implements Reporter {
         this.stepsPassed = 0;
         this.totalSteps = e.steps;
         this.failedStep = undefined;
+        this.warnings = 0;
         this.handshakes = [];
         if (this.runs > 0) this.line("");
         this.line(c.bold(`── ${p(e.file)}`));
@@ -120,6 +124,12 @@ export class PrettyReporter implements Reporter {
       case "step-start":
         return;
       case "step-end":
+        if (e.status === "warning" && e.warning) {
+          this.stepsPassed += 1;
+          this.warnings += 1;
+          this.warning(e.step, e.warning);
+          return;
+        }
         if (e.status === "pass") {
           this.stepsPassed += 1;
           if (this.verbose && e.step.kind === "expect") this.line(c.green(`✔ ${e.step.span.line}:${e.step.span.column} ${p(e.step.source)}`));
@@ -136,6 +146,11 @@ export class PrettyReporter implements Reporter {
         const seconds = `${(e.ms / 1000).toFixed(1)} s`;
         if (e.status === "pass") {
           this.line(c.green(`✔ ${p(e.file)}: ${this.totalSteps} steps passed in ${seconds}`));
+          return;
+        }
+        if (e.status === "warning") {
+          this.warnedRuns += 1;
+          this.line(c.yellow(`⚠ ${p(e.file)}: ${this.totalSteps} steps passed, ${this.warnings} warning${this.warnings === 1 ? "" : "s"}, in ${seconds}`));
           return;
         }
         this.failed += 1;
@@ -190,6 +205,13 @@ export class PrettyReporter implements Reporter {
     this.line("");
   }
 
+  /** A warning threshold crossed: shown where it happened, in the transcript's flow. */
+  private warning(step: StepInfo, warning: Failure): void {
+    const at = warning.span ?? step.span;
+    this.line(this.c.yellow(`⚠ ${p(at.file)}:${at.line}:${at.column}  ${p(step.source)}`));
+    this.line(this.c.yellow(`  ${p(warning.message)}`));
+  }
+
   private connectionFailure(failure: ConnectionFailure): void {
     const c = this.c;
     this.line("");
@@ -227,7 +249,8 @@ export class PrettyReporter implements Reporter {
   finish(): void {
     if (this.runs > 1) {
       const passed = this.runs - this.failed;
-      this.line(this.failed === 0 ? this.c.green(`✔ ${this.runs} scripts passed`) : this.c.red(`✘ ${this.failed} of ${this.runs} scripts failed, ${passed} passed`));
+      const warned = this.warnedRuns > 0 ? `, ${this.warnedRuns} with warnings` : "";
+      this.line(this.failed === 0 ? (this.warnedRuns > 0 ? this.c.yellow : this.c.green)(`✔ ${this.runs} scripts passed${warned}`) : this.c.red(`✘ ${this.failed} of ${this.runs} scripts failed, ${passed} passed`));
     }
   }
 }

@@ -31,7 +31,12 @@ export class TapReporter implements Reporter {
     if (e.type !== "step-end") return;
     this.count += 1;
     const name = printable(`${e.step.span.file}:${e.step.span.line} ${e.step.source.replace(/#/g, "\\#")}`, false);
-    this.options.write(`${e.status === "pass" ? "ok" : "not ok"} ${this.count} - ${name}\n`);
+    this.options.write(`${e.status === "pass" || e.status === "warning" ? "ok" : "not ok"} ${this.count} - ${name}\n`);
+    // TAP has no warning directive: the point passes, and its YAML block says `severity: warning`.
+    if (e.warning) {
+      const w = e.warning;
+      this.options.write(`  ---\n  severity: warning\n  message: ${yamlString(w.message)}\n  expected: ${yamlString(w.expected)}\n  actual: ${yamlString(w.actual)}\n  ...\n`);
+    }
     if (e.failure) {
       const f = e.failure;
       this.options.write(`  ---\n  message: ${yamlString(f.message)}\n  expected: ${yamlString(f.expected)}\n  actual: ${yamlString(f.actual)}\n${f.hint ? `  hint: ${yamlString(f.hint)}\n` : ""}  ...\n`);

@@ -67,6 +67,20 @@ export interface ConnectionListener {
   closed(by: "server" | "client"): void;
 }
 
+export interface ConnectionTimings {
+  /** When `connect` began (the name lookup included). */
+  startedAt: number;
+  /** From that start to the TCP connection being established. */
+  connectMs: number;
+  /** The last TLS handshake (implicit TLS, or STARTTLS): from its start to its end. */
+  handshakeMs?: number;
+  /** When the server could first be heard: after TCP connect, or after the implicit-TLS (or
+   *  ManageSieve's STARTTLS) handshake; the greeting's response time counts from here. */
+  readyAt: number;
+  /** When the connection ended, either side closing it. */
+  endedAt?: number;
+}
+
 export class Connection {
   private socket: Socket | TLSSocket;
   private framer: ReplyFramer;
@@ -86,6 +100,8 @@ export class Connection {
    *  command whose replies are counted. */
   private lenient = false;
   tls: TlsFacts | undefined;
+  /** What the connection measured (performance.now() clock): docs/language.md, Timings. */
+  readonly timings: ConnectionTimings = { startedAt: 0, connectMs: 0, readyAt: 0 };
 
   private constructor(
     socket: Socket,
@@ -113,6 +129,7 @@ export class Connection {
     sentProxy?: (shown: string) => void;
   }): Promise<Connection> {
     const where = options.socket ?? `${options.address}:${options.port}`;
+    const startedAt = performance.now();
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
       // No Nagle: a session is one short command, then a wait for the reply; a command held
       // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
@@ -142,19 +159,27 @@ export class Connection {
       socket.write(header.bytes);
       options.sentProxy?.(header.shown);
     }
-    if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener);
+    const connectMs = performance.now() - startedAt;
+    if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener).timed({ startedAt, connectMs, readyAt: startedAt + connectMs });
     const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.implicitTls.settings, socket, timeoutMs: options.timeoutMs };
     if (options.implicitTls.ca) handshakeOptions.ca = options.implicitTls.ca;
     let secured: Awaited<ReturnType<typeof handshake>>;
+    const handshakeStarted = performance.now();
     try {
       secured = await handshake(handshakeOptions);
     } catch (error) {
       socket.destroy();
       throw error;
     }
-    const connection = new Connection(secured.socket, options.protocol, options.listener);
+    const readyAt = performance.now();
+    const connection = new Connection(secured.socket, options.protocol, options.listener).timed({ startedAt, connectMs, handshakeMs: readyAt - handshakeStarted, readyAt });
     connection.tls = secured.facts;
     return connection;
+  }
+
+  private timed(timings: ConnectionTimings): this {
+    Object.assign(this.timings, timings);
+    return this;
   }
 
   get remoteAddress(): string {
@@ -192,7 +217,9 @@ export class Connection {
       if (!(error instanceof FramingError)) throw error;
       return this.broken(error);
     }
+    const receivedAt = performance.now();
     for (const reply of replies) {
+      reply.receivedAt = receivedAt;
       if (this.awaiting > 0) this.awaiting -= 1;
       else {
         if (!this.lenient) reply.unsolicited = true;
@@ -236,6 +263,7 @@ export class Connection {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.timings.endedAt = performance.now();
     this.listener.closed(this.closingByClient ? "client" : "server");
     if (this.framingError) return;
     this.settle({ kind: "closed", partial: this.framer.pending() });
@@ -326,8 +354,11 @@ export class Connection {
     plain.on("error", () => undefined);
     const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.settings, socket: plain, timeoutMs: options.timeoutMs };
     if (options.ca) handshakeOptions.ca = options.ca;
+    const handshakeStarted = performance.now();
     try {
       const { socket, facts } = await handshake(handshakeOptions);
+      this.timings.readyAt = performance.now();
+      this.timings.handshakeMs = this.timings.readyAt - handshakeStarted;
       this.socket = socket;
       this.framer = this.protocol.createFramer({ greeting: Boolean(options.greets) });
       // RFC 3207 §4.2: after the handshake the server sends nothing until the client speaks

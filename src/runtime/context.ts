@@ -8,7 +8,7 @@ import { protocolFor } from "../protocols/index.js";
 import type { Capabilities, CredentialSpotter, Protocol, ProtocolSession, Reply } from "../protocols/types.js";
 import { SecretBook } from "../secrets/book.js";
 import type { Arrival, Connection } from "./connection.js";
-import type { ConnectionFailure, Failure, RunEvent } from "./events.js";
+import type { ConnectionFailure, Failure, Measurement, RunEvent } from "./events.js";
 import { StepFailure } from "./failures.js";
 
 const CRLF = Buffer.from("\r\n");
@@ -36,6 +36,16 @@ export function describeOffer(settings: TlsSettings): string {
   return "default versions";
 }
 
+/** A command a reply is owed to; `sentAt` (performance.now()) is when it was handed to the
+ *  socket, or for the greeting when the connection was ready: a response time counts from it. */
+export interface Answering {
+  command: string;
+  pipelined: boolean;
+  sentAt?: number;
+}
+
+export const GREETING = "(the greeting)";
+
 export interface RunContextOptions {
   emit: (event: RunEvent) => void;
   ca?: string[];
@@ -61,9 +71,9 @@ export class SessionState {
   owed = 0;
   /** The commands the owed replies answer, in order (the greeting first), so a reply is
    *  tied to its command even when several went in one write. */
-  answering: Array<{ command: string; pipelined: boolean }> = [];
+  answering: Answering[] = [];
   /** The command the reply taken last answers. */
-  answered: { command: string; pipelined: boolean } | undefined;
+  answered: Answering | undefined;
   host = "";
   port = 0;
   /** The UNIX socket's path, when the connection is to one. */
@@ -167,7 +177,7 @@ export class RunContext {
   reset(protocolName: string, host: string, port: number, implicitTls: boolean, name = "", socket?: string): Protocol {
     const protocol = protocolFor(protocolName)!;
     const state = this.open(name);
-    Object.assign(state, { host, port, socket, implicitTls, owed: 1, answering: [{ command: "(the greeting)", pipelined: false }] });
+    Object.assign(state, { host, port, socket, implicitTls, owed: 1, answering: [{ command: GREETING, pipelined: false }] });
     state.protocol = protocol;
     state.session = protocol.createSession();
     state.spotter = protocol.createSpotter();
@@ -228,7 +238,7 @@ export class RunContext {
 
   hint(extra: Partial<HintContext> & { expected: string; step: string }): string | undefined {
     const context: HintContext = { protocol: this.protocol?.name ?? "smtp", encrypted: Boolean(this.connection?.tls), ...extra };
-    const sent = this.answered && this.answered.command !== "(the greeting)" ? this.answered.command : this.lastSent;
+    const sent = this.answered && this.answered.command !== GREETING ? this.answered.command : this.lastSent;
     if (sent !== undefined && context.lastSent === undefined) context.lastSent = sent;
     return hintFor(context);
   }
@@ -307,7 +317,8 @@ export class RunContext {
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
     this.connection.sent(wire, replies, continues);
     this.owed += replies;
-    for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined });
+    const sentAt = performance.now();
+    for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined, sentAt });
     if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
     return text;
   }
@@ -318,13 +329,40 @@ export class RunContext {
     if (this.answered) this.answering.unshift(this.answered);
   }
 
+  /** A threshold crossed by a step that otherwise held; the runner reports it at step-end. */
+  private warning: Failure | undefined;
+
+  warn(warning: Failure): void {
+    this.warning ??= { ...warning, message: this.book.redact(warning.message) };
+  }
+
+  takeWarning(): Failure | undefined {
+    const warning = this.warning;
+    this.warning = undefined;
+    return warning;
+  }
+
+  measure(measurement: Measurement): void {
+    this.emit({ type: "measure", measure: measurement });
+  }
+
+  /** How long the reply taken last took: from its command's write (the greeting: from the
+   *  connection being ready) to its last byte. Undefined after `send raw`, whose replies
+   *  mailchat cannot tie to a command. */
+  responseMs(reply: Reply): number | undefined {
+    const sentAt = this.answered?.sentAt;
+    return sentAt === undefined || reply.receivedAt === undefined ? undefined : Math.max(0, reply.receivedAt - sentAt);
+  }
+
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
-   *  out-of-sync server) fails the step. */
-  async take(timeoutMs: number, expected: string, stepKind: string): Promise<Reply> {
+   *  out-of-sync server) fails the step. `waited` says what the wait was, for the message, when
+   *  it was not simply `timeoutMs` from now (`within`: counted from the command's write). */
+  async take(timeoutMs: number, expected: string, stepKind: string, waited?: string): Promise<Reply> {
     const owedBefore = this.owed;
     const arrival = await this.connection!.next(timeoutMs);
     if (arrival.kind !== "reply") {
       const failure = this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore);
+      if (waited && arrival.kind === "timeout") failure.message = failure.message.replace(/within [\d.]+ s$/, waited);
       // In a pipeline several replies are owed at once: say which one never came.
       const awaited = this.answering[0];
       if (awaited?.pipelined) failure.message += ` (waiting for the reply to \`${awaited.command}\`, sent in a pipeline)`;
@@ -334,6 +372,10 @@ export class RunContext {
     this.answered = this.answering.shift();
     const reply = arrival.reply;
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
+    if (this.answered?.command === GREETING) {
+      const ms = this.responseMs(reply);
+      if (ms !== undefined) this.measure({ name: "greeting", value: ms, unit: "ms" });
+    }
     const note = this.session?.taken(reply);
     this.takenNote = note;
     if (note) this.note(note);

@@ -127,12 +127,36 @@ export type RunEvent =
   /** A fact of the session that belongs in its transcript (`*: pipeline: 3 commands in one
    *  write`, a probe's outcome); golden files keep it. */
   | { type: "marker"; message: string }
-  | { type: "step-end"; step: StepInfo; status: "pass" | "fail" | "error"; ms: number; failure?: Failure; connectionFailure?: ConnectionFailure }
+  /** `warning`: a warning threshold was crossed while every failing one held (status "warning"). */
+  | { type: "step-end"; step: StepInfo; status: "pass" | "warning" | "fail" | "error"; ms: number; failure?: Failure; warning?: Failure; connectionFailure?: ConnectionFailure }
+  /** Something the run measured: a time (connect, handshake, greeting, a reply, the session)
+   *  or a certificate's days left; with the script's thresholds when a step asserted it. */
+  | { type: "measure"; measure: Measurement }
   | { type: "run-end"; file: string; status: RunStatus; exitCode: number; ms: number }
   /** After run-end, when the run was compared with (or written to) its golden transcript. */
   | { type: "golden"; file: string; path: string; status: "match" | "mismatch" | "missing" | "written" | "not-written"; diff?: string; message: string };
 
-export type RunStatus = "pass" | "fail" | "error";
+/** "warning": every expectation held, and at least one crossed its warning threshold. */
+export type RunStatus = "pass" | "warning" | "fail" | "error";
+
+/** A threshold as the script wrote it: the measure must compare so with the value. */
+export interface Threshold {
+  comparator: "=" | ">=" | "<=" | ">" | "<";
+  value: number;
+}
+
+export interface Measurement {
+  name: "connect" | "handshake" | "greeting" | "reply" | "session" | "cert-days";
+  value: number;
+  unit: "ms" | "days";
+  /** The script line that asserted it (absent for what is only measured). */
+  line?: number;
+  /** The reply's command, for `reply`. */
+  command?: string;
+  /** Failing and warning thresholds, when a step asserted the measure. */
+  limit?: Threshold;
+  warn?: Threshold;
+}
 
 /** Exit statuses, as LANGUAGE.md fixes them. */
 export const EXIT = {

@@ -14,7 +14,6 @@ import { SecretBook } from "../secrets/book.js";
 import { ConnectError } from "./connection.js";
 import { RunContext } from "./context.js";
 import { EXIT, type RunEvent, type RunStatus, type StepInfo } from "./events.js";
-import { judgeConnection } from "./expectations.js";
 import { StepConnectionFailure, StepFailure } from "./failures.js";
 import { auth } from "./steps/auth.js";
 import { connect, starttls, type Route } from "./steps/connect.js";
@@ -22,6 +21,8 @@ import { data, dataFile } from "./steps/data.js";
 import { expect } from "./steps/expect.js";
 import { bdat, bdatFile } from "./steps/bdat.js";
 import { probeEndOfData } from "./steps/probe.js";
+import { check } from "./steps/check.js";
+import { timing } from "./steps/timing.js";
 import { sendCommand, sendPipeline, sendRaw, sendWithLiteral } from "./steps/send.js";
 
 export interface RunOptions {
@@ -69,13 +70,17 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
       if (fault) throw fault;
       if (step) await runStep(ctx, step, options.route);
       else await settleAll(ctx);
-      if (step) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
+      const warning = ctx.takeWarning();
+      if (warning && status === "pass") status = "warning";
+      if (step) ctx.emit({ type: "step-end", step: info, status: warning ? "warning" : "pass", ms: Date.now() - stepStarted, ...(warning ? { warning: ctx.clean({ ...warning, span: step.span }) } : {}) });
     } catch (error) {
       if (error instanceof StepFailure) {
-        if (status === "pass") status = "fail";
+        ctx.takeWarning();
+        if (status === "pass" || status === "warning") status = "fail";
         ctx.emit({ type: "step-end", step: info, status: "fail", ms: Date.now() - stepStarted, failure: ctx.clean(error.failure) });
       } else if (error instanceof StepConnectionFailure) {
-        if (status === "pass") status = "error";
+        ctx.takeWarning();
+        if (status === "pass" || status === "warning") status = "error";
         ctx.emit({ type: "step-end", step: info, status: "error", ms: Date.now() - stepStarted, connectionFailure: error.failure });
       } else {
         throw error;
@@ -87,8 +92,9 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
       skipping = true;
     }
   }
-  await closeAll(ctx, status === "pass");
-  const exitCode = status === "pass" ? EXIT.ok : status === "fail" ? EXIT.expectationFailed : EXIT.connectionFailed;
+  await closeAll(ctx, status === "pass" || status === "warning");
+  // A warning passes: `--fail-on-warning` (the CLI) or the nagios reporter make it count.
+  const exitCode = status === "pass" || status === "warning" ? EXIT.ok : status === "fail" ? EXIT.expectationFailed : EXIT.connectionFailed;
   const ms = Date.now() - started;
   ctx.emit({ type: "run-end", file: script.file, status, exitCode, ms });
   ctx.finished = true;
@@ -120,11 +126,10 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
       return probeEndOfData(ctx, step, command(step.timeoutMs));
     case "expect":
       return expect(ctx, step);
-    case "check": {
-      const failure = judgeConnection(step.check, ctx.connection?.tls, ctx.render);
-      if (failure) throw new StepFailure({ ...failure, span: step.span });
-      return;
-    }
+    case "check":
+      return check(ctx, step);
+    case "timing":
+      return timing(ctx, step);
     case "starttls":
       return starttls(ctx, step, command(step.timeoutMs));
     case "auth":

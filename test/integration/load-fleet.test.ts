@@ -113,7 +113,7 @@ describe("fleet", () => {
     try {
       const ok = await runCli(["run", check, "--var", `port=${good.port}`, "--reporter", "nagios"]);
       assert.equal(ok.code, 0, ok.stdout);
-      assert.match(ok.stdout, /^MAILCHAT OK - 1 of 1 checks passed \| passed=1;;;0;1 failed=0;;1;0;1 time=[\d.]+s;;;0 '.*mx-check\.mailchat'=[\d.]+s;;;0\n$/);
+      assert.match(ok.stdout, /^MAILCHAT OK - 1 of 1 checks passed \| passed=1;;;0;1 failed=0;;1;0;1 warnings=0;;;0;1 time=[\d.]+s;;;0 '.*mx-check\.mailchat'=[\d.]+s;;;0\n$/);
       const critical = await runCli(["run", check, "--var", "port=1", "--reporter", "nagios"]);
       assert.equal(critical.code, 2, critical.stdout);
       assert.match(critical.stdout, /^MAILCHAT CRITICAL - 1 of 1 checks failed: .*mx-check\.mailchat: line 5: connection to 127\.0\.0\.1:1 refused/);

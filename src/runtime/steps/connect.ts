@@ -2,7 +2,7 @@
 // refused` binds to the handshake before it.
 import type { Step, TlsSettings } from "../../compile/steps.js";
 import { Connection, ProxyHeaderError } from "../connection.js";
-import { describeOffer, type RunContext } from "../context.js";
+import { describeOffer, GREETING, type RunContext, type SessionState } from "../context.js";
 import type { Failure } from "../events.js";
 import { StepConnectionFailure, StepFailure } from "../failures.js";
 import { HandshakeError, describeVerifyError } from "../tls.js";
@@ -59,6 +59,7 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
   }
   ctx.emit({ type: "connected", address: socket ?? ctx.connection.remoteAddress, port: socket !== undefined ? 0 : ctx.connection.remotePort, ms: Date.now() - started });
   showProxy();
+  measureConnection(ctx, state);
   if (!ctx.connection.tls) return;
   if (step.expectRefused) return notRefused(ctx, step.tls);
   afterHandshake(ctx, step.tls);
@@ -86,7 +87,8 @@ export async function starttls(ctx: RunContext, step: Extract<Step, { kind: "sta
   }
   // ManageSieve speaks first after the handshake (RFC 5804 §2.2): its capabilities are owed.
   ctx.owed = protocol.greetsAfterTls ? 1 : 0;
-  ctx.answering = protocol.greetsAfterTls ? [{ command: protocol.starttlsCommand, pipelined: false }] : [];
+  ctx.answering = protocol.greetsAfterTls ? [{ command: protocol.starttlsCommand, pipelined: false, sentAt: ctx.connection!.timings.readyAt }] : [];
+  ctx.measure({ name: "handshake", value: ctx.connection!.timings.handshakeMs ?? 0, unit: "ms" });
   if (step.expectRefused) return notRefused(ctx, step.tls);
   if (upgraded.dropped > 0) {
     ctx.note(`discarded ${upgraded.dropped} bytes the server sent in plaintext after its STARTTLS go-ahead (RFC 3207 §4.2: a STARTTLS injection attempt or a broken server)`);
@@ -94,6 +96,15 @@ export async function starttls(ctx: RunContext, step: Extract<Step, { kind: "sta
   // RFC 3207 §4.2: the client must discard what it knew of the server before TLS.
   ctx.capabilities = undefined;
   afterHandshake(ctx, step.tls);
+}
+
+/** The connect and handshake times, and where the greeting's response time counts from. */
+function measureConnection(ctx: RunContext, state: SessionState): void {
+  const timings = ctx.connection!.timings;
+  const greeting = state.answering[0];
+  if (greeting?.command === GREETING) greeting.sentAt = timings.readyAt;
+  ctx.measure({ name: "connect", value: timings.connectMs, unit: "ms" });
+  if (timings.handshakeMs !== undefined) ctx.measure({ name: "handshake", value: timings.handshakeMs, unit: "ms" });
 }
 
 /** `expect tls refused` held: the handshake failed, as the script said it would. */

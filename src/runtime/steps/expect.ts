@@ -2,7 +2,9 @@
 import type { Step } from "../../compile/steps.js";
 import { escapeBytes } from "../../transcript/escape.js";
 import { RegexTimeout } from "../bounded-regex.js";
-import type { RunContext } from "../context.js";
+import { GREETING, type RunContext } from "../context.js";
+import type { Reply } from "../../protocols/types.js";
+import { formatMs, holdTime } from "./timing.js";
 import type { Failure } from "../events.js";
 import { describeMatcher, judgeReply } from "../expectations.js";
 import { StepFailure } from "../failures.js";
@@ -15,7 +17,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   const started = Date.now();
   const protocol = ctx.protocol!;
   const expected = step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" ");
-  const reply = await ctx.take(step.timeoutMs, expected, "expect");
+  const reply = await takeWithin(ctx, step, expected);
   let judgement: ReturnType<typeof judgeReply>;
   try {
     judgement = judgeReply(reply, step.matchers, {
@@ -41,6 +43,34 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
     throw new StepFailure(failure);
   }
   for (const [name, value] of Object.entries(judgement.captures)) ctx.captures.set(name, value);
+  if (step.within) holdResponseTime(ctx, step, reply);
+}
+
+/**
+ * `within DUR` is a response time: the wait ends DUR after the command was written (the
+ * greeting: after the connection was ready), not DUR after this step began, so a reply that
+ * came late but was already queued does not pass.
+ */
+function takeWithin(ctx: RunContext, step: ExpectStep, expected: string): Promise<Reply> {
+  const sentAt = ctx.answering[0]?.sentAt;
+  if (!step.within || sentAt === undefined) return ctx.take(step.timeoutMs, expected, "expect");
+  const left = Math.max(1, Math.ceil(sentAt + step.timeoutMs - performance.now()));
+  return ctx.take(left, expected, "expect", `within ${formatMs(step.timeoutMs)} of ${describeAnswered(ctx.answering[0]!.command)}`);
+}
+
+function describeAnswered(command: string): string {
+  return command === GREETING ? "the connection being ready (the greeting)" : `\`${command}\` being sent`;
+}
+
+function holdResponseTime(ctx: RunContext, step: ExpectStep, reply: Reply): void {
+  const ms = ctx.responseMs(reply);
+  if (ms === undefined) return;
+  const command = ctx.answered!.command;
+  const greeting = command === GREETING;
+  const time: Parameters<typeof holdTime>[1] = { name: greeting ? "greeting" : "reply", ms, limitMs: step.timeoutMs, line: step.span.line, what: greeting ? "the greeting" : `the reply to \`${command}\`` };
+  if (!greeting) time.command = command;
+  if (step.warnMs !== undefined) time.warnMs = step.warnMs;
+  holdTime(ctx, time);
 }
 
 async function expectSilence(ctx: RunContext, step: ExpectStep, silenceMs: number): Promise<void> {
