@@ -25,7 +25,7 @@ const DETAILS_SECTION = /^(?:Simple Mail Transfer Protocol|Internet Message Acce
 // The protocol's own line in a section: four blanks, a field name or none, the escaped CRLF.
 // A page that quotes the pane may have lost the blanks.
 const DETAILS_LINE = /^(?: {4}|\s*(?=Command Line: |Response: |Line: ))(?:(Command Line|Response|Line): )?(.*)\\r\\n$/;
-const SUMMARY = /^\s*\d+\s+\d+\.\d+\s+(\S+)\s+(?:→|->)\s+(\S+)\s+(?:SMTP|IMAP|POP|LMTP|ManageSieve)(?:\/IMF)?\s+\d+\s+(.*)$/;
+const SUMMARY = /^\s*\d+\s+\d+\.\d+\s+(\S+)\s+(?:\u2192|->)\s+(\S+)\s+(?:SMTP|IMAP|POP|LMTP|ManageSieve)(?:\/IMF)?\s+\d+\s+(.*)$/;
 
 export function packetCaptureView(lines: string[]): View | undefined {
   let details = 0;
