@@ -67,11 +67,24 @@ export type ConnectionCheck =
   | { kind: "tls-refused"; span: Span }
   | { kind: "cert-verified"; span: Span }
   | { kind: "cert-expires"; comparator: Comparator; days: number; span: Span }
-  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span };
+  | { kind: "cert-field"; field: "subject" | "issuer" | "san"; pattern: TextPattern; span: Span }
+  /** The MX hosts of the domain `connect mx` routed to, as a set. */
+  | { kind: "mx-set"; hosts: Template[]; span: Span }
+  /** Reverse DNS of the server's address (`local`: of the address sent from). */
+  | { kind: "rdns"; local: boolean; expected: { kind: "confirmed" } | { kind: "pattern"; pattern: TextPattern }; span: Span }
+  | { kind: "dane"; outcome: string; outcomeSpan: Span; span: Span }
+  | { kind: "mta-sts"; outcome: string; outcomeSpan: Span; span: Span };
+
+/** `connect mx …`, `ipv4`/`ipv6` and `from ADDR` on a connect. */
+export interface ConnectRouting {
+  mx?: Span;
+  families?: Array<{ family: 4 | 6; span: Span }>;
+  from?: Template;
+}
 
 export type Statement =
   /** `name`: a session of several (`connect URL as NAME`). */
-  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; tls: TlsOption[]; span: Span }
+  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; tls: TlsOption[]; routing?: ConnectRouting; span: Span }
   | { kind: "use"; name: string; nameSpan: Span; span: Span }
   | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }

@@ -14,6 +14,8 @@ export interface OpenConnection {
   /** TLS from the first byte (an implicit-TLS scheme). */
   implicitTls: boolean;
   encrypted: boolean;
+  /** Routed by the MX records of a mail domain (`connect mx DOMAIN`). */
+  mx?: boolean;
 }
 
 const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];

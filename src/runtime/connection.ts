@@ -70,11 +70,13 @@ export class Connection {
     protocol: Protocol;
     listener: ConnectionListener;
     implicitTls?: { settings: TlsSettings; ca?: string[] };
+    /** The local address to send from (`connect … from ADDR`). */
+    localAddress?: string;
   }): Promise<Connection> {
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
       // No Nagle: a session is one short command, then a wait for the reply; a command held
       // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
-      const socket = netConnect({ host: options.address, port: options.port, noDelay: true });
+      const socket = netConnect({ host: options.address, port: options.port, noDelay: true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectError(`no answer from ${options.address}:${options.port} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
@@ -106,6 +108,25 @@ export class Connection {
 
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? "";
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? "";
+  }
+
+  /** The certificates the server presented, leaf first, as DER (for DANE). */
+  peerChain(): Buffer[] {
+    const socket = this.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== "function") return [];
+    const chain: Buffer[] = [];
+    let cert = socket.getPeerCertificate(true);
+    const seen = new Set<string>();
+    while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+      seen.add(cert.fingerprint256);
+      chain.push(cert.raw);
+      cert = cert.issuerCertificate;
+    }
+    return chain;
   }
 
   get remotePort(): number {

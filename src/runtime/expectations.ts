@@ -192,7 +192,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
   }
 }
 
-function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
+export function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {
   if (pattern.kind === "text") return { found: text.includes(render(pattern.text)), groups: {} };
   // Values captured during the run match literally inside the regex.
   const regex = pattern.template ? new RegExp(pattern.template.parts.map((part) => (typeof part === "string" ? part : escapeRegex(render({ parts: [part] })))).join(""), pattern.flags) : pattern.regex;

@@ -22,6 +22,8 @@ import { data, dataFile } from "./steps/data.js";
 import { expect } from "./steps/expect.js";
 import { bdat, bdatFile } from "./steps/bdat.js";
 import { probeEndOfData } from "./steps/probe.js";
+import { dnsCheck } from "./steps/dns-checks.js";
+import type { DnsServer } from "../dns/client.js";
 import { sendCommand, sendPipeline, sendRaw, sendWithLiteral } from "./steps/send.js";
 
 export interface RunOptions {
@@ -34,6 +36,10 @@ export interface RunOptions {
   secrets?: SecretBook;
   /** Sends a connect elsewhere (the sandbox): the script's host stays the name to verify. */
   route?: Route;
+  /** --resolver: the DNS server for MX, addresses, PTR, TXT and TLSA. */
+  resolver?: DnsServer;
+  /** MTA-STS policy hosts' HTTPS port, when not 443 (tests). */
+  policyPort?: number;
 }
 
 export interface RunResult {
@@ -47,6 +53,8 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   for (const secret of script.secrets) secrets.add(secret);
   const contextOptions: ConstructorParameters<typeof RunContext>[1] = { emit: options.emit, secrets };
   if (options.ca) contextOptions.ca = options.ca;
+  if (options.resolver) contextOptions.resolver = options.resolver;
+  if (options.policyPort) contextOptions.policyPort = options.policyPort;
   const ctx = new RunContext(script, contextOptions);
   const started = Date.now();
   ctx.emit({ type: "run-start", file: script.file, steps: script.steps.length, time: new Date(started).toISOString(), ...(script.target ? { target: script.target } : {}) });
@@ -121,6 +129,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
     case "expect":
       return expect(ctx, step);
     case "check": {
+      if (step.check.kind === "mx-set" || step.check.kind === "rdns" || step.check.kind === "dane" || step.check.kind === "mta-sts") return dnsCheck(ctx, step.check);
       const failure = judgeConnection(step.check, ctx.connection?.tls, ctx.render);
       if (failure) throw new StepFailure({ ...failure, span: step.span });
       return;
