@@ -54,6 +54,8 @@ before(async () => {
     { name: "mx1.dns.test", type: "A", data: "127.0.0.3" },
     ...["mx2", "mx3", "mx4", "mx5", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
     { name: "client.dns.test", type: "A", data: "127.0.0.2" },
+    { name: "both.dns.test", type: "AAAA", data: "::1" },
+    { name: "both.dns.test", type: "A", data: "127.0.0.1" },
     { name: reverseName("127.0.0.1"), type: "PTR", data: "mx2.dns.test" },
     { name: reverseName("127.0.0.2"), type: "PTR", data: "client.dns.test" },
     { name: "null.dns.test", type: "MX", data: { preference: 0, exchange: "." } },
@@ -102,6 +104,32 @@ test("no MX records: the domain itself is the implicit MX (RFC 5321 §5.1)", asy
   assert.equal(result.code, 0, result.stdout);
   assert.match(result.stdout, /\*: mx implicit\.dns\.test: no MX records; the domain itself is the implicit MX/);
   assert.match(result.stdout, /\*: reached implicit\.dns\.test \[127\.0\.0\.1\] \(MX 0\)/);
+});
+
+test("ipv6 ipv4: the addresses of each family in the order written; ipv6 alone reaches only IPv6", async () => {
+  const both = await run("families.mailchat");
+  assert.equal(both.code, 0, both.stdout);
+  assert.match(both.stdout, /\*: both\.dns\.test \[::1\]: connection refused \(ECONNREFUSED\); trying the next address\n\*: reached both\.dns\.test \[127\.0\.0\.1\]\n/);
+  const six = await run("ipv6-only.mailchat");
+  assert.equal(six.code, 3, six.stdout);
+  assert.match(six.stdout, /connection to both\.dns\.test:\d+ refused/);
+});
+
+test("recipe:mail-gets-through: the MX that answers accepts postmaster@DOMAIN over STARTTLS", async () => {
+  const result = await runCli(["run", "recipe:mail-gets-through", "--resolver", dns.resolver, "--var", "domain=dns.test", "--var", `port=${smtpPort}`]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /\*: reached mx2\.dns\.test \[127\.0\.0\.1\] \(MX 20\)\n/);
+  assert.match(result.stdout, /C: RCPT TO:<postmaster@dns\.test>\nS: 250/);
+});
+
+test("recipe:mta-sts-dane: enforce policy satisfied and DANE verified for dns.test; sts-testing.test fails on the mode", async () => {
+  const env = { MAILCHAT_MTA_STS_PORT: String(httpsPort) };
+  const good = await runCli(["run", "recipe:mta-sts-dane", "--resolver", dns.resolver, "--ca", caFile, "--var", "domain=dns.test", "--var", `port=${smtpPort}`], { env });
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(good.stdout, /\*: dane _\d+\._tcp\.mx2\.dns\.test: verified: DNSSEC-secure: 3 1 1 /);
+  const testing = await runCli(["run", "recipe:mta-sts-dane", "--resolver", dns.resolver, "--ca", caFile, "--var", "domain=sts-testing.test", "--var", `port=${smtpPort}`], { env });
+  assert.equal(testing.code, 1, testing.stdout);
+  assert.match(testing.stdout, /expected the MTA-STS policy of sts-testing\.test to be in mode enforce, it is in mode testing/);
 });
 
 test("expect mx: a different MX set fails with both sides and a hint", async () => {
