@@ -83,7 +83,13 @@ export type ConnectionCheck =
   | { kind: "cert-fingerprint"; fingerprint: Template; span: Span }
   | { kind: "cert-key"; keyType?: string; comparator?: Comparator; bits?: number; span: Span }
   | { kind: "cert-signature"; pattern: TextPattern; span: Span }
-  | { kind: "cert-ocsp"; status: OcspStatusName; span: Span };
+  | { kind: "cert-ocsp"; status: OcspStatusName; span: Span }
+  /** The MX hosts of the domain `connect mx` routed to, as a set. */
+  | { kind: "mx-set"; hosts: Template[]; span: Span }
+  /** Reverse DNS of the server's address (`local`: of the address sent from). */
+  | { kind: "rdns"; local: boolean; expected: { kind: "confirmed" } | { kind: "pattern"; pattern: TextPattern }; span: Span }
+  | { kind: "dane"; outcome: string; outcomeSpan: Span; span: Span }
+  | { kind: "mta-sts"; outcome: string; outcomeSpan: Span; span: Span };
 
 export type OcspStatusName = "good" | "revoked" | "unknown" | "absent";
 
@@ -95,9 +101,16 @@ export interface ProxyClause {
   span: Span;
 }
 
+/** `connect mx …`, `ipv4`/`ipv6` and `from ADDR` on a connect. */
+export interface ConnectRouting {
+  mx?: Span;
+  families?: Array<{ family: 4 | 6; span: Span }>;
+  from?: Template;
+}
+
 export type Statement =
   /** `name`: a session of several (`connect URL as NAME`). */
-  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; proxy?: ProxyClause; tls: TlsOption[]; span: Span }
+  | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; proxy?: ProxyClause; tls: TlsOption[]; routing?: ConnectRouting; span: Span }
   | { kind: "use"; name: string; nameSpan: Span; span: Span }
   | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }

@@ -138,16 +138,18 @@ export class MailchatParser extends CstParser {
 
   public connectStatement = this.RULE("connectStatement", () => {
     this.CONSUME(T.Connect);
+    this.OPTION3(() => this.CONSUME(T.Mx));
     this.SUBRULE(this.value, { LABEL: "url" });
     this.OPTION2(() => {
       this.CONSUME(T.As);
       this.CONSUME(T.WordLike, { LABEL: "name" });
     });
+    this.MANY2(() => this.SUBRULE(this.addressOption));
     this.OPTION(() => {
       this.CONSUME(T.Timeout);
       this.CONSUME(T.Duration);
     });
-    this.OPTION3(() => this.SUBRULE(this.proxyClause));
+    this.OPTION4(() => this.SUBRULE(this.proxyClause));
     this.MANY(() => this.SUBRULE(this.tlsOption));
     this.CONSUME(T.Newline);
   });
@@ -162,6 +164,15 @@ export class MailchatParser extends CstParser {
       this.CONSUME(T.Server);
       this.SUBRULE2(this.value, { LABEL: "server" });
     });
+  });
+
+  /** `ipv4`, `ipv6` (in the order written) and `from ADDR`: which addresses, sent from where. */
+  public addressOption = this.RULE("addressOption", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Ipv4) },
+      { ALT: () => this.CONSUME(T.Ipv6) },
+      { ALT: () => { this.CONSUME(T.From); this.SUBRULE(this.value); } },
+    ]);
   });
 
   public tlsOption = this.RULE("tlsOption", () => {
@@ -197,6 +208,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.SUBRULE(this.tlsCheck) },
       { ALT: () => this.SUBRULE(this.certCheck) },
       { ALT: () => this.SUBRULE(this.timingCheck) },
+      { ALT: () => this.SUBRULE(this.dnsCheck) },
       { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE(this.matcher)) },
     ]);
     this.CONSUME(T.Newline);
@@ -231,7 +243,7 @@ export class MailchatParser extends CstParser {
           this.CONSUME(T.Expires);
           this.CONSUME(T.Comparison);
           this.CONSUME(T.Duration);
-          this.OPTION(() => {
+          this.OPTION3(() => {
             this.CONSUME(T.Warn);
             this.CONSUME1(T.Duration, { LABEL: "warnDuration" });
           });
@@ -318,6 +330,23 @@ export class MailchatParser extends CstParser {
 
   public textPattern = this.RULE("textPattern", () => {
     this.OR([{ ALT: () => this.CONSUME(T.StringLiteral) }, { ALT: () => this.CONSUME(T.RegexLiteral) }]);
+  });
+
+  /** DNS facts of the connection: `expect mx "a" "b"`, `expect [local] rdns confirmed|"name"|/re/`,
+   *  `expect dane OUTCOME`, `expect mta-sts MODE|valid`. */
+  public dnsCheck = this.RULE("dnsCheck", () => {
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Mx); this.AT_LEAST_ONE(() => this.CONSUME(T.StringLiteral, { LABEL: "mxHost" })); } },
+      {
+        ALT: () => {
+          this.OPTION(() => this.CONSUME(T.Local));
+          this.CONSUME(T.Rdns);
+          this.OR2([{ ALT: () => this.SUBRULE(this.textPattern) }, { ALT: () => this.CONSUME(T.WordLike, { LABEL: "rdnsWord" }) }]);
+        },
+      },
+      { ALT: () => { this.CONSUME(T.Dane); this.CONSUME1(T.WordLike, { LABEL: "outcome" }); } },
+      { ALT: () => { this.CONSUME(T.MtaSts); this.CONSUME2(T.WordLike, { LABEL: "outcome" }); } },
+    ]);
   });
 
   public starttlsStatement = this.RULE("starttlsStatement", () => {

@@ -208,6 +208,16 @@ export const Server = keyword("Server");
 export const Warn = keyword("Warn");
 export const Handshake = keyword("Handshake");
 export const Session = keyword("Session");
+// Mail routing and DNS facts (issue 26): `connect mx DOMAIN`, `ipv4`/`ipv6`, `from ADDR`,
+// `expect mx|rdns|dane|mta-sts …`.
+export const Mx = keyword("Mx");
+export const Ipv4 = keyword("Ipv4");
+export const Ipv6 = keyword("Ipv6");
+export const From = keyword("From");
+export const Rdns = keyword("Rdns");
+export const Local = keyword("Local");
+export const Dane = keyword("Dane");
+export const MtaSts = keyword("MtaSts", "mta-sts");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

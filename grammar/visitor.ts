@@ -197,6 +197,8 @@ export class AstBuilder extends BaseVisitor {
       this.checkName(name);
       statement.name = { text: name.image, span: this.spanOfToken(name) };
     }
+    const routing = this.connectRouting(ctx);
+    if (routing) statement.routing = routing;
     return statement;
   }
 
@@ -206,6 +208,44 @@ export class AstBuilder extends BaseVisitor {
     const server = this.node(ctx, "server");
     if (server) clause.server = this.valueTemplate(server);
     return clause;
+  }
+
+  private connectRouting(ctx: Children): A.ConnectRouting | undefined {
+    const routing: A.ConnectRouting = {};
+    const mx = this.token(ctx, "Mx");
+    if (mx) routing.mx = this.spanOfToken(mx);
+    for (const option of (ctx.addressOption ?? []) as CstNode[]) {
+      const parsed = this.visit(option) as { family: 4 | 6; span: A.Span } | { from: A.Template };
+      if ("from" in parsed) routing.from = parsed.from;
+      else (routing.families ??= []).push(parsed);
+    }
+    return Object.keys(routing).length > 0 ? routing : undefined;
+  }
+
+  addressOption(ctx: Children): { family: 4 | 6; span: A.Span } | { from: A.Template } {
+    const family = this.token(ctx, "Ipv4") ?? this.token(ctx, "Ipv6");
+    if (family) return { family: family.tokenType.name === "Ipv4" ? 4 : 6, span: this.spanOfToken(family) };
+    return { from: this.valueTemplate(this.node(ctx, "value")!) };
+  }
+
+  dnsCheck(ctx: Children): A.ConnectionCheck {
+    const first = (Object.values(ctx).flat()[0] as IToken | undefined)!;
+    const hosts = (ctx.mxHost ?? []) as IToken[];
+    if (this.token(ctx, "Mx")) return { kind: "mx-set", hosts: hosts.map((h) => this.stringTemplate(h)), span: this.spanFrom(this.token(ctx, "Mx")!, hosts[hosts.length - 1]!) };
+    const outcome = this.token(ctx, "outcome");
+    if (outcome) {
+      const kind = this.token(ctx, "Dane") ? "dane" : "mta-sts";
+      return { kind, outcome: outcome.image.toLowerCase(), outcomeSpan: this.spanOfToken(outcome), span: this.spanFrom(this.token(ctx, "Dane") ?? this.token(ctx, "MtaSts")!, outcome) };
+    }
+    const keyword = this.token(ctx, "Local") ?? this.token(ctx, "Rdns")!;
+    const local = this.token(ctx, "Local") !== undefined;
+    const word = this.token(ctx, "rdnsWord");
+    if (word) {
+      if (word.image.toLowerCase() !== "confirmed") this.diagnostics.push(diagnostic("bad-rdns", `\`expect rdns\` takes \`confirmed\`, a "name" or a /regex/, not \`${word.image}\``, this.spanOfToken(word), 'write `expect rdns confirmed` (the name maps back to the address) or `expect rdns "mx.example.com"`'));
+      return { kind: "rdns", local, expected: { kind: "confirmed" }, span: this.spanFrom(keyword, word) };
+    }
+    const pattern = this.textPattern(this.node(ctx, "textPattern")!);
+    return { kind: "rdns", local, expected: { kind: "pattern", pattern }, span: this.spanOfToken(keyword) };
   }
 
   useStatement(ctx: Children): A.Statement {
@@ -278,8 +318,9 @@ export class AstBuilder extends BaseVisitor {
       const statement = this.visit(timing) as A.Statement;
       return { ...statement, span: { ...span, end: statement.span.end } };
     }
-    if (tls || cert) {
-      const check = this.visit((tls ?? cert)!) as A.ConnectionCheck;
+    const dns = this.node(ctx, "dnsCheck");
+    if (tls || cert || dns) {
+      const check = this.visit((tls ?? cert ?? dns)!) as A.ConnectionCheck;
       return { kind: "expect-connection", check, span: { ...span, end: check.span.end } };
     }
     const matchers = ((ctx.matcher ?? []) as CstNode[]).map((n) => this.visit(n) as A.Matcher);

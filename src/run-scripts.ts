@@ -11,6 +11,7 @@ import type { FaultProfile } from "./sandbox/profiles.js";
 import type { Target } from "./fleet/targets.js";
 import { pool } from "./pool.js";
 import { SecretBook } from "./secrets/book.js";
+import type { DnsServer } from "./dns/client.js";
 
 export interface ScriptInput {
   /** The path (for includes, golden files and reports), or a name such as "(stdin)". */
@@ -23,6 +24,10 @@ export interface RunScriptsOptions {
   compile?: Omit<CompileOptions, "source">;
   /** Extra trust anchors (PEM), as --ca gives them. */
   ca?: string[];
+  /** --resolver: the DNS server every name and DNS check goes to. */
+  resolver?: DnsServer;
+  /** MTA-STS policy hosts' HTTPS port when not 443 (MAILCHAT_MTA_STS_PORT, for tests). */
+  policyPort?: number;
   showSecrets?: boolean;
   /** Run against the embedded sandbox, with a fault profile if given. */
   sandbox?: { profile?: FaultProfile };
@@ -102,6 +107,8 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
     const runOptions: Parameters<typeof run>[1] = { emit, showSecrets: Boolean(options.showSecrets), secrets };
     const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
     if (trust.length > 0) runOptions.ca = trust;
+    if (options.resolver) runOptions.resolver = options.resolver;
+    if (options.policyPort) runOptions.policyPort = options.policyPort;
     if (sandbox) {
       const box = sandbox;
       runOptions.route = (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! });

@@ -39,6 +39,7 @@ Examples:
   $ mailchat run check.mailchat --repeat 1000 --concurrency 50
   $ mailchat run mx-check.mailchat --targets mx-hosts.txt --jobs 20 --report-junit fleet.xml
   $ mailchat run mx-check.mailchat --var host=mx1.example.com --reporter nagios
+  $ mailchat run recipe:mail-gets-through --var domain=example.com --resolver 192.0.2.53
 
 Exit status:
   0  every expectation held (a warning threshold crossed is shown, and still exits 0
@@ -102,6 +103,7 @@ export function buildProgram(): Command {
     .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
     .option("--insecure", "do not verify certificates (the transcript says so)")
     .option("--save-certs <dir>", "write each server's certificate chain as PEM to DIR/HOST_PORT.pem (leaf first, written atomically)")
+    .option("--resolver <addr[:port]>", "ask this DNS server for every name, MX, PTR, TXT and TLSA (a validating one for DANE), instead of the system's")
     .addOption(new Option("--reporter <name>", "output format").choices([...REPORTER_NAMES]).default("pretty"));
   // --report-junit FILE and the like: more reports of the same run, one per file format.
   for (const format of FILE_REPORTERS) run.option(`--report-${format} <file>`, `also write the ${FORMAT_TITLES[format] ?? format} report to FILE (written atomically at the end)`);

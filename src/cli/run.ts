@@ -25,6 +25,7 @@ interface RunOptions extends CommonOptions {
   ca?: string[];
   saveCerts?: string;
   insecure?: boolean;
+  resolver?: string;
   reporter?: ReporterName;
   timeout?: string;
   showSecrets?: boolean;
@@ -157,6 +158,17 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");
   if (options.sandboxProfile && !options.sandbox) return usage("--sandbox-profile chooses a fault profile of the sandbox: use it with --sandbox");
   const library: RunScriptsOptions = { compile: compileOptions(options, defaultTimeoutMs), ca, showSecrets: Boolean(options.showSecrets), onInvalid: printDiagnostics(options) };
+  if (options.resolver !== undefined) {
+    const { parseResolver } = await import("../dns/client.js");
+    const server = parseResolver(options.resolver);
+    if ("error" in server) return usage(server.error);
+    library.resolver = server;
+  }
+  const policyPort = process.env.MAILCHAT_MTA_STS_PORT;
+  if (policyPort) {
+    if (!/^\d+$/.test(policyPort) || Number(policyPort) < 1 || Number(policyPort) > 65535) return usage(`MAILCHAT_MTA_STS_PORT takes a port number, got \`${policyPort}\``);
+    library.policyPort = Number(policyPort);
+  }
   if (options.sandbox) {
     const { findProfile, PROFILES } = await import("../sandbox/profiles.js");
     const profile = options.sandboxProfile ? findProfile(options.sandboxProfile) : undefined;

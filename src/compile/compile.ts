@@ -14,6 +14,7 @@ import { describeFsError, loadStatements, type Located } from "./load.js";
 import { MatcherCompiler } from "./matchers.js";
 import { chunkSize, dataBody, messageFile, readLiteral } from "./payloads.js";
 import { proxySettings } from "./proxy.js";
+import { compileDnsCheck, compileRouting, mxUrl } from "./routing.js";
 import { Scope } from "./scope.js";
 import { checkConnectionWarn, timingStep } from "./thresholds.js";
 import type { CompiledScript, ConnectionCheck, Mask, RuntimeText, Step } from "./steps.js";
@@ -256,8 +257,9 @@ class Compiler {
       else this.error("already-connected", "the script is already connected", s.span, "add `close` (or `expect closed`) before connecting again, or name the connections to hold several (`connect URL as NAME`)");
       return;
     }
-    const url = this.scope.known(s.url, "a `connect` URL", "connect-capture");
-    if (url === undefined) return;
+    const written = this.scope.known(s.url, "a `connect` URL", "connect-capture");
+    if (written === undefined) return;
+    const url = s.routing?.mx ? mxUrl(written) : written;
     const endpoint = parseEndpoint(url);
     if ("error" in endpoint) {
       const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1];
@@ -276,7 +278,8 @@ class Compiler {
     if (proxy === null) return;
     // Reported, but the connection is taken as open: the steps after it are checked as usual.
     if (endpoint.socket !== undefined && scheme.implicitTls) this.connections.nameToVerify(tls, s.span);
-    this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls, ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}) });
+    const routing = compileRouting(s.routing, scheme.protocol, this.scope, this.error);
+    this.connections.open({ name, protocol, scheme: endpoint.scheme, implicitTls: scheme.implicitTls, encrypted: scheme.implicitTls, ...(endpoint.socket !== undefined ? { socket: endpoint.socket } : {}), ...(routing?.mx ? { mx: true } : {}) });
     this.steps.push({
       ...common,
       kind: "connect",
@@ -291,6 +294,7 @@ class Compiler {
       timeoutMs: s.timeoutMs ?? this.timeoutMs,
       tls,
       ...(name ? { name } : {}),
+      ...(routing ? { routing } : {}),
     });
   }
 
@@ -328,6 +332,11 @@ class Compiler {
     if (!connection) return;
     const c = s.check;
     if (!checkConnectionWarn(c, this.error)) return;
+    if (c.kind === "mx-set" || c.kind === "rdns" || c.kind === "dane" || c.kind === "mta-sts") {
+      const check = compileDnsCheck(c, connection, this.scope, this.matchers, this.error);
+      if (check) this.steps.push({ ...common, kind: "check", check });
+      return;
+    }
     if (!connection.encrypted && c.kind !== "tls-refused") {
       this.error("not-encrypted", "the connection is not encrypted at this point, so it has no TLS facts to check", s.span, `put this after \`starttls\`, or connect with an implicit-TLS scheme (${implicitSchemes()})`);
       return;

@@ -17,6 +17,8 @@ export interface OpenConnection {
   encrypted: boolean;
   /** The UNIX socket's path (`lmtp:///run/dovecot/lmtp`): no host name for TLS to check. */
   socket?: string;
+  /** Routed by the MX records of a mail domain (`connect mx DOMAIN`). */
+  mx?: boolean;
 }
 
 const TLS_ORDER = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];

@@ -75,7 +75,29 @@ export type ConnectionCheck =
   | { kind: "cert-key"; keyType?: string; comparator?: Comparator; bits?: number }
   | { kind: "cert-signature"; pattern: Pattern }
   | { kind: "cert-ocsp"; status: "good" | "revoked" | "unknown" | "absent" }
-  | { kind: "tls-alpn"; pattern: Pattern };
+  | { kind: "tls-alpn"; pattern: Pattern }
+  | DnsCheck;
+
+
+/** DNS facts that decide delivery (runtime/steps/dns-checks.ts judges them). */
+export type DnsCheck =
+  | { kind: "mx-set"; hosts: string[] }
+  | { kind: "rdns"; local: boolean; expected: { kind: "confirmed" } | { kind: "pattern"; pattern: Pattern } }
+  | { kind: "dane"; outcome: DaneOutcome }
+  | { kind: "mta-sts"; outcome: MtaStsOutcome };
+
+export const DANE_OUTCOMES = ["verified", "mismatch", "insecure", "absent"] as const;
+export type DaneOutcome = (typeof DANE_OUTCOMES)[number];
+export const MTA_STS_OUTCOMES = ["enforce", "testing", "none", "absent", "valid"] as const;
+export type MtaStsOutcome = (typeof MTA_STS_OUTCOMES)[number];
+
+/** How a `connect` finds its address: a mail domain's MX hosts, the address families in the
+ *  order tried, the local address to send from. */
+export interface Routing {
+  mx?: boolean;
+  families?: Array<4 | 6>;
+  localAddress?: string;
+}
 
 
 interface StepCommon {
@@ -105,6 +127,7 @@ export type Step = StepCommon &
         expectRefused?: boolean;
         /** The session's name (`connect URL as NAME`); "" for a script's single connection. */
         name?: string;
+        routing?: Routing;
       }
     /** `use NAME`: the next steps act on that session. */
     | { kind: "use"; name: string }

@@ -127,13 +127,15 @@ export class Connection {
     /** A PROXY protocol header goes first, before any TLS; `sentProxy` is told what went. */
     proxy?: ProxySettings;
     sentProxy?: (shown: string) => void;
+    /** The local address to send from (`connect … from ADDR`). */
+    localAddress?: string;
   }): Promise<Connection> {
     const where = options.socket ?? `${options.address}:${options.port}`;
     const startedAt = performance.now();
     const socket = await new Promise<Socket>((resolvePromise, reject) => {
       // No Nagle: a session is one short command, then a wait for the reply; a command held
       // back until the previous segment's ACK (delayed up to 40 ms) would only add latency.
-      const socket = options.socket !== undefined ? netConnect({ path: options.socket }) : netConnect({ host: options.address, port: options.port, noDelay: true });
+      const socket = options.socket !== undefined ? netConnect({ path: options.socket }) : netConnect({ host: options.address, port: options.port, noDelay: true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectError(`no answer from ${where} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
@@ -184,6 +186,25 @@ export class Connection {
 
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? "";
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? "";
+  }
+
+  /** The certificates the server presented, leaf first, as DER (for DANE). */
+  peerChain(): Buffer[] {
+    const socket = this.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== "function") return [];
+    const chain: Buffer[] = [];
+    let cert = socket.getPeerCertificate(true);
+    const seen = new Set<string>();
+    while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+      seen.add(cert.fingerprint256);
+      chain.push(cert.raw);
+      cert = cert.issuerCertificate;
+    }
+    return chain;
   }
 
   get remotePort(): number {

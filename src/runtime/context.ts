@@ -7,6 +7,8 @@ import { classifyConnectionError, hintFor, type HintContext } from "../hints/ind
 import { protocolFor } from "../protocols/index.js";
 import type { Capabilities, CredentialSpotter, Protocol, ProtocolSession, Reply } from "../protocols/types.js";
 import { SecretBook } from "../secrets/book.js";
+import { DnsClient, type DnsServer } from "../dns/client.js";
+import type { MxRoute } from "../dns/mx.js";
 import type { Arrival, Connection } from "./connection.js";
 import type { ConnectionFailure, Failure, Measurement, RunEvent } from "./events.js";
 import { StepFailure } from "./failures.js";
@@ -50,6 +52,20 @@ export interface RunContextOptions {
   emit: (event: RunEvent) => void;
   ca?: string[];
   secrets: SecretBook;
+  /** --resolver: the DNS server for MX, addresses, PTR, TXT and TLSA. */
+  resolver?: DnsServer;
+  /** The HTTPS port of MTA-STS policy hosts (443; another only in tests). */
+  policyPort?: number;
+}
+
+/** Where a routed connection went: the mail domain and its MX records, the host and address
+ *  reached, the address sent from. The DNS checks (`expect mx`, `rdns`, …) read it. */
+export interface RouteFacts {
+  domain?: string;
+  mx?: MxRoute;
+  host: string;
+  address: string;
+  localAddress: string;
 }
 
 /**
@@ -82,6 +98,7 @@ export class SessionState {
   greeted = false;
   /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
   closedByServer = false;
+  route: RouteFacts | undefined;
 
   constructor(readonly name: string) {}
 
@@ -139,6 +156,11 @@ export class RunContext {
     readonly script: CompiledScript,
     readonly options: RunContextOptions,
   ) {}
+
+  private dnsClient: DnsClient | undefined;
+  get dns(): DnsClient {
+    return (this.dnsClient ??= new DnsClient(this.options.resolver));
+  }
 
   get book(): SecretBook {
     return this.options.secrets;

@@ -23,6 +23,8 @@ import { bdat, bdatFile } from "./steps/bdat.js";
 import { probeEndOfData } from "./steps/probe.js";
 import { check } from "./steps/check.js";
 import { timing } from "./steps/timing.js";
+import { dnsCheck } from "./steps/dns-checks.js";
+import type { DnsServer } from "../dns/client.js";
 import { sendCommand, sendPipeline, sendRaw, sendWithLiteral } from "./steps/send.js";
 
 export interface RunOptions {
@@ -35,6 +37,10 @@ export interface RunOptions {
   secrets?: SecretBook;
   /** Sends a connect elsewhere (the sandbox): the script's host stays the name to verify. */
   route?: Route;
+  /** --resolver: the DNS server for MX, addresses, PTR, TXT and TLSA. */
+  resolver?: DnsServer;
+  /** MTA-STS policy hosts' HTTPS port, when not 443 (tests). */
+  policyPort?: number;
 }
 
 export interface RunResult {
@@ -48,6 +54,8 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   for (const secret of script.secrets) secrets.add(secret);
   const contextOptions: ConstructorParameters<typeof RunContext>[1] = { emit: options.emit, secrets };
   if (options.ca) contextOptions.ca = options.ca;
+  if (options.resolver) contextOptions.resolver = options.resolver;
+  if (options.policyPort) contextOptions.policyPort = options.policyPort;
   const ctx = new RunContext(script, contextOptions);
   const started = Date.now();
   ctx.emit({ type: "run-start", file: script.file, steps: script.steps.length, time: new Date(started).toISOString(), ...(script.target ? { target: script.target } : {}) });
@@ -127,6 +135,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
     case "expect":
       return expect(ctx, step);
     case "check":
+      if (step.check.kind === "mx-set" || step.check.kind === "rdns" || step.check.kind === "dane" || step.check.kind === "mta-sts") return dnsCheck(ctx, step.check);
       return check(ctx, step);
     case "timing":
       return timing(ctx, step);

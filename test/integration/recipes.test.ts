@@ -7,7 +7,11 @@ import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 
-const recipes = readdirSync(join(REPO_ROOT, "recipes")).filter((f) => f.endsWith(".mailchat")).map((f) => f.replace(/\.mailchat$/, ""));
+// These ask DNS for a domain's MX, TLSA and MTA-STS, which the sandbox does not stand in for:
+// test/integration/dns-routing.test.ts runs them against a DNS server, the interop suite against
+// unbound, NSD and Postfix.
+const ASK_DNS = new Set(["mail-gets-through", "mta-sts-dane"]);
+const recipes = readdirSync(join(REPO_ROOT, "recipes")).filter((f) => f.endsWith(".mailchat")).map((f) => f.replace(/\.mailchat$/, "")).filter((name) => !ASK_DNS.has(name));
 
 describe("recipes against the normal sandbox", () => {
   for (const name of recipes) {

@@ -4,6 +4,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { runCli } from "../helpers/cli.js";
 import { missingPrerequisites, startMailServers, USERS, type MailServers } from "./servers.js";
+import { dnsInteropTests } from "./dns.js";
 
 const script = (name: string) => `test/interop/scripts/${name}.mailchat`;
 const missing = missingPrerequisites();
@@ -26,6 +27,8 @@ if (missing) {
       process.stderr.write(`interop: Postfix ${servers.versions.postfix}, ${servers.versions.dovecot}\n`);
     });
     after(() => servers?.stop());
+
+    dnsInteropTests(() => servers);
 
     test("submission: STARTTLS, AUTH LOGIN via Dovecot SASL, DATA; `not capability AUTH` before TLS", async () => {
       const result = await run("submit", { port: servers.ports.submission, password: USERS.alice, subject });

@@ -59,7 +59,8 @@ export async function startMailServers(): Promise<MailServers> {
   const ports = {} as MailServers["ports"];
   for (const name of names) ports[name] = await freePort();
 
-  const certs = generateCertificates({ hosts: ["localhost"] });
+  // mx.mailchat.test: the MX name the DNS tests route to (test/interop/dns.ts).
+  const certs = generateCertificates({ hosts: ["localhost", "mx.mailchat.test"] });
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, certs.caPem);
   writeFileSync(join(dir, "cert.pem"), certs.certPem);

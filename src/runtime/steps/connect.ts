@@ -1,11 +1,12 @@
 // `connect` and `starttls`: the socket, the handshake and what it yields; `expect tls
 // refused` binds to the handshake before it.
 import type { Step, TlsSettings } from "../../compile/steps.js";
-import { Connection, ProxyHeaderError } from "../connection.js";
+import { ConnectError, Connection, ProxyHeaderError } from "../connection.js";
 import { describeOffer, GREETING, type RunContext, type SessionState } from "../context.js";
 import type { Failure } from "../events.js";
 import { StepConnectionFailure, StepFailure } from "../failures.js";
 import { HandshakeError, describeVerifyError } from "../tls.js";
+import { describeTarget, planRoute, type Plan } from "./route.js";
 
 export type Route = (step: Extract<Step, { kind: "connect" }>) => { address: string; port: number } | undefined;
 
@@ -14,53 +15,47 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
   const port = routed?.port ?? step.port;
   // The sandbox serves a socket's scheme on TCP like any other.
   const socket = routed ? undefined : step.socket;
-  const protocol = ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name, socket);
+  ctx.reset(step.protocol, step.host, port, step.implicitTls, step.name, socket);
   // Replies of a session arrive while another may be in use: they go to their own state.
   const state = ctx.current;
   ctx.emit({ type: "connect", url: step.url, host: step.host, port: step.port, protocol: step.protocol, implicitTls: step.implicitTls });
   if (routed) ctx.note(`sandbox: ${step.url} is served by 127.0.0.1:${port}`);
+  const plan: Plan = routed || socket !== undefined || (!step.routing && !ctx.options.resolver) ? { targets: [{ host: step.host, address: routed?.address ?? step.host }] } : await planRoute(ctx, step);
   const started = Date.now();
   let proxyShown: string | undefined;
   const showProxy = () => proxyShown !== undefined && ctx.emit({ type: "marker", message: proxyShown });
-  try {
-    const openOptions: Parameters<typeof Connection.open>[0] = {
-      host: step.host,
-      address: routed?.address ?? step.host,
-      port,
-      ...(socket !== undefined ? { socket } : {}),
-      timeoutMs: step.timeoutMs,
-      protocol,
-      listener: {
-        reply: (reply) => {
-          state.spotter?.server(reply);
-          const lines = ctx.shownLines(reply);
-          state.lastReply = lines.join("\n");
-          ctx.emit({ type: "server", lines }, state);
-        },
-        broken: (error) => {
-          // The current session's steps report it as they read; another is marked now.
-          if (state !== ctx.current) ctx.emit({ type: "marker", message: `${ctx.book.redact(error.message)}` }, state);
-        },
-        closed: (by) => {
-          if (by === "server") state.closedByServer = true;
-          ctx.emit({ type: "closed", by }, state);
-        },
-      },
-    };
-    if (step.proxy && routed) ctx.note("sandbox: the PROXY header is not sent (the sandbox does not read one)");
-    else if (step.proxy) Object.assign(openOptions, { proxy: step.proxy, sentProxy: (shown: string) => (proxyShown = shown) });
-    if (step.implicitTls) openOptions.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };
-    ctx.connection = await Connection.open(openOptions);
-  } catch (error) {
-    showProxy();
-    if (error instanceof ProxyHeaderError) throw new StepFailure({ message: error.message, expected: "a PROXY header", actual: "none sent", hint: error.hint });
-    if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
-    throw new StepConnectionFailure(ctx.classify(error, step.implicitTls ? "tls" : "connect", step.tls));
+  if (step.proxy && routed) ctx.note("sandbox: the PROXY header is not sent (the sandbox does not read one)");
+  for (const [index, target] of plan.targets.entries()) {
+    state.host = target.host;
+    try {
+      const options = openOptions(ctx, step, state, target.host, target.address, port);
+      if (socket !== undefined) options.socket = socket;
+      if (step.proxy && !routed) Object.assign(options, { proxy: step.proxy, sentProxy: (shown: string) => (proxyShown = shown) });
+      ctx.connection = await Connection.open(options);
+      break;
+    } catch (error) {
+      showProxy();
+      if (error instanceof ProxyHeaderError) throw new StepFailure({ message: error.message, expected: "a PROXY header", actual: "none sent", hint: error.hint });
+      // An MTA goes on to the next address when one refuses or does not answer (RFC 5321 §5.1).
+      if (error instanceof ConnectError && index < plan.targets.length - 1) {
+        ctx.emit({ type: "marker", message: `${describeTarget(target)}: ${error.code === "ECONNREFUSED" ? "connection refused" : error.code === "ETIMEDOUT" ? "no answer" : error.message} (${error.code ?? "error"}); trying the next address` });
+        continue;
+      }
+      if (step.expectRefused && error instanceof HandshakeError) return refused(ctx, step.tls, error);
+      throw new StepConnectionFailure(ctx.classify(error, step.implicitTls ? "tls" : "connect", step.tls));
+    }
   }
-  ctx.emit({ type: "connected", address: socket ?? ctx.connection.remoteAddress, port: socket !== undefined ? 0 : ctx.connection.remotePort, ms: Date.now() - started });
+  const connection = ctx.connection!;
+  if (step.routing || plan.targets.length > 1) {
+    const reached = plan.targets.find((t) => t.host === state.host && t.address === connection.remoteAddress) ?? { host: state.host, address: connection.remoteAddress };
+    const from = step.routing?.localAddress ? ` from ${connection.localAddress}` : "";
+    ctx.emit({ type: "marker", message: `reached ${describeTarget(reached)}${from}` });
+  }
+  state.route = { host: state.host, address: connection.remoteAddress, localAddress: connection.localAddress, ...(plan.domain ? { domain: plan.domain } : {}), ...(plan.mx ? { mx: plan.mx } : {}) };
+  ctx.emit({ type: "connected", address: socket ?? connection.remoteAddress, port: socket !== undefined ? 0 : connection.remotePort, ms: Date.now() - started });
   showProxy();
   measureConnection(ctx, state);
-  if (!ctx.connection.tls) return;
+  if (!connection.tls) return;
   if (step.expectRefused) return notRefused(ctx, step.tls);
   afterHandshake(ctx, step.tls);
 }
@@ -140,4 +135,33 @@ function afterHandshake(ctx: RunContext, settings: TlsSettings): void {
   }
   void ctx.connection!.destroy();
   throw new StepConnectionFailure(ctx.classify(new HandshakeError(`certificate verification failed: ${describeVerifyError(reason)} (${reason})`, reason), "certificate", settings));
+}
+
+function openOptions(ctx: RunContext, step: Extract<Step, { kind: "connect" }>, state: RunContext["current"], host: string, address: string, port: number): Parameters<typeof Connection.open>[0] {
+  const options: Parameters<typeof Connection.open>[0] = {
+    host,
+    address,
+    port,
+    timeoutMs: step.timeoutMs,
+    protocol: state.protocol!,
+    listener: {
+      reply: (reply) => {
+        state.spotter?.server(reply);
+        const lines = ctx.shownLines(reply);
+        state.lastReply = lines.join("\n");
+        ctx.emit({ type: "server", lines }, state);
+      },
+      broken: (error) => {
+        // The current session's steps report it as they read; another is marked now.
+        if (state !== ctx.current) ctx.emit({ type: "marker", message: `${ctx.book.redact(error.message)}` }, state);
+      },
+      closed: (by) => {
+        if (by === "server") state.closedByServer = true;
+        ctx.emit({ type: "closed", by }, state);
+      },
+    },
+  };
+  if (step.routing?.localAddress) options.localAddress = step.routing.localAddress;
+  if (step.implicitTls) options.implicitTls = ctx.options.ca ? { settings: step.tls, ca: ctx.options.ca } : { settings: step.tls };
+  return options;
 }
