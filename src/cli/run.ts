@@ -98,7 +98,7 @@ export async function checkCommand(files: string[], options: CommonOptions): Pro
   return EXIT.ok;
 }
 
-function readCas(files: string[]): string[] | string {
+export function readCas(files: string[]): string[] | string {
   const pems: string[] = [];
   for (const file of files) {
     let text: string;
