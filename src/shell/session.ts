@@ -153,10 +153,13 @@ export class ShellSession {
     }
     if (keyword === "auth") {
       const lines = await this.authLine(text, readSecret);
-      if (lines) await this.statement(lines);
+      const relied = this.reliance(`AUTH ${text.split(/\s+/)[1] ?? ""}`);
+      if (lines && (await this.statement(lines))) relied();
       return;
     }
+    const relied = keyword === "starttls" ? this.reliance(this.ctx.protocol?.starttlsCommand ?? "STARTTLS") : () => undefined;
     const ok = await this.statement([text]);
+    if (ok) relied();
     if (ok && keyword === "starttls") await this.afterStarttls(readMore);
   }
 
@@ -192,11 +195,12 @@ export class ShellSession {
   /** A protocol line: `send`, its replies read and shown; credentials it carries are taken
    *  out of the recorded line. After a `DATA` the server accepted, the message is read. */
   private async protocolLine(text: string, readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
+    const verb = text.split(/\s+/)[0]!.toUpperCase();
+    const relied = this.reliance(verb);
     const ok = await this.statement([sendLine(text)], (entry) => this.hideCredentials(entry, text));
     if (!ok) return;
-    const verb = text.split(/\s+/)[0]!.toUpperCase();
     if (/^(?:EHLO|LHLO|CAPA|CAPABILITY)$/.test(verb)) this.capabilityQuery = text;
-    else this.reliesOn(verb);
+    else relied();
     const data = this.ctx.protocol?.dataCommand;
     if (data && verb === data.command && this.last && data.ready(this.last.reply)) {
       this.options.say(`type the message; a line holding a single \`.\` ends it`, "note");
@@ -228,20 +232,27 @@ export class ShellSession {
     return true;
   }
 
-  /** The capability a command relies on is named in the `expect` of the reply that offered it. */
-  private reliesOn(capability: string): void {
+  /**
+   * The capability a command relies on, to be named in the `expect` of the reply that offered
+   * it once the command went through (asked before it runs: STARTTLS voids the list).
+   */
+  private reliance(capability: string): () => void {
     const offered = this.ctx.capabilities;
-    if (!this.capabilitiesAt || !offered || offered !== this.capabilitiesSeen) return;
-    const [keyword, ...params] = capability.toUpperCase().split(/\s+/);
-    if (!offered.has(keyword!) || (params.length > 0 && !params.every((p) => offered.get(keyword!)?.map((o) => o.toUpperCase()).includes(p)))) return;
-    const { entry, index } = this.capabilitiesAt;
-    if (entry.expects[index] === "expect any") return;
-    entry.expects[index] = withCapability(entry.expects[index]!, capability.toUpperCase());
+    const at = this.capabilitiesAt;
+    const none = () => undefined;
+    if (!at || !offered || offered !== this.capabilitiesSeen) return none;
+    const [word, ...params] = capability.toUpperCase().split(/\s+/);
+    // POP3 lists its mechanisms as SASL; `capability AUTH PLAIN` means the same there.
+    const keyword = word === "AUTH" && !offered.has("AUTH") && offered.has("SASL") ? "SASL" : word!;
+    const listed = offered.get(keyword)?.map((p) => p.toUpperCase());
+    if (!listed || !params.every((p) => listed.includes(p))) return none;
+    return () => {
+      if (at.entry.expects[at.index] !== "expect any") at.entry.expects[at.index] = withCapability(at.entry.expects[at.index]!, capability.toUpperCase());
+    };
   }
 
   /** The capabilities are asked again after TLS (RFC 3207 §4.2: what was offered before is void). */
   private async afterStarttls(readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
-    this.reliesOn(this.ctx.protocol?.starttlsCommand ?? "STARTTLS");
     if (this.ctx.protocol?.greetsAfterTls || !this.capabilityQuery || !this.open) return;
     this.options.say("the capabilities are asked again over TLS", "note");
     await this.protocolLine(this.capabilityQuery, readMore);
