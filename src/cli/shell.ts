@@ -78,7 +78,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
       terminal.close();
       return usage(`the sandbox does not serve ${scheme ? `${scheme}://` : url} (it serves ${sandbox.services.map((s) => `${s.scheme}://`).join(", ")})`);
     }
-    write(c.gray(`*: sandbox: ${sandbox.users.map((u) => `${u.address} (password ${u.password})`).join(", ")}\n`));
+    write(`${c.gray(`*: sandbox: ${sandbox.users.map((u) => `${u.address} (password ${u.password})`).join(", ")}`)}\n`);
   }
   const stopSandbox = async () => sandbox?.stop();
 
@@ -92,7 +92,11 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     url,
     compile: { allowPlaintextAuth: Boolean(options.allowPlaintextAuth), insecure: Boolean(options.insecure), ...(defaultTimeoutMs ? { defaultTimeoutMs } : {}) },
     secrets,
-    emit: (event) => reporter.event(shownAsShell(event)),
+    emit: (event) => {
+      reporter.event(shownAsShell(event));
+      // A close while the prompt waits ends the session at once, as telnet does.
+      if (event.type === "closed") setImmediate(() => terminal.wake());
+    },
     say: (text, tone) => write(`${tone === "warning" ? c.yellow(`*: ${text}`) : c.gray(`*: ${text}`)}\n`),
     diagnostics: (list, source) => write(`${renderDiagnostics(list, () => source, { color })}\n`),
     ...(trust.length > 0 ? { ca: trust } : {}),
@@ -113,7 +117,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   const interrupt = () => {
     if (interrupted) return;
     interrupted = true;
-    write(c.yellow("\n*: interrupted: the connection is dropped\n"));
+    write(`\n${c.yellow("*: interrupted: the connection is dropped")}\n`);
     terminal.close();
     void session.close();
     setTimeout(() => process.exit(EXIT_INTERRUPTED), 3_000).unref();
@@ -123,7 +127,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
 
   let status: number = EXIT.ok;
   try {
-    if (terminal.interactive) write(c.gray(`*: mailchat shell: :help lists what can be typed; Ctrl-D or :quit ends the session\n`));
+    if (terminal.interactive) write(`${c.gray(`*: mailchat shell: :help lists what can be typed; Ctrl-D or :quit ends the session`)}\n`);
     if (!(await session.start())) {
       status = EXIT.connectionFailed;
       return status;
@@ -131,7 +135,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     const prompt = `${session.ctx.protocol?.name ?? "mail"}> `;
     for (;;) {
       if (!session.open) {
-        if (!interrupted) write(c.gray("*: the connection is closed; the session ends\n"));
+        if (!interrupted) write(`${c.gray("*: the connection is closed; the session ends")}\n`);
         break;
       }
       const line = await terminal.read(color ? c.cyan(prompt) : prompt);
@@ -165,7 +169,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     for (;;) {
       const line = await terminal.read("... ");
       if (line === undefined || interrupted) {
-        write(c.yellow(`*: the input ended before the \`${until}\` line: nothing was sent\n`));
+        write(`${c.yellow(`*: the input ended before the \`${until}\` line: nothing was sent`)}\n`);
         return undefined;
       }
       if (line.trim() === until) return lines;
@@ -184,22 +188,22 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
         return;
       case ":save":
         if (!argument) {
-          write(c.yellow("*: :save takes a file name: :save check.mailchat\n"));
+          write(`${c.yellow("*: :save takes a file name: :save check.mailchat")}\n`);
           return;
         }
         save(argument, false);
         return;
       default:
-        write(c.yellow(`*: \`${command}\` is not a command of the shell (:help lists them); a line starting with \`:\` is sent with \`send ${command}${argument ? " …" : ""}\`\n`));
+        write(`${c.yellow(`*: \`${command}\` is not a command of the shell (:help lists them); a line starting with \`:\` is sent with \`send ${command}${argument ? " …" : ""}\``)}\n`);
     }
   }
 
   function save(file: string, atEnd: boolean): void {
     try {
       writeFileAtomic.sync(file, session.text().replace("mailchat run FILE", `mailchat run ${file}`));
-      write(c.gray(`*: ${atEnd ? "the session is saved in" : "saved in"} ${file}\n`));
+      write(`${c.gray(`*: ${atEnd ? "the session is saved in" : "saved in"} ${file}`)}\n`);
     } catch (error) {
-      write(c.red(`*: cannot save ${file}: ${(error as Error).message}\n`));
+      write(`${c.red(`*: cannot save ${file}: ${(error as Error).message}`)}\n`);
       status = EXIT.invalid;
     }
   }

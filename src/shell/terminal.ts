@@ -89,6 +89,15 @@ export class Terminal {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  /** Stops waiting for a line (the server closed the connection): the read gives undefined. */
+  wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (this.prompting && this.interactive) this.options.output.write("\r\x1b[K");
+    this.prompting = false;
+    waiter?.(undefined);
+  }
+
   /** A password: not echoed on a terminal, and kept out of the history. */
   async readSecret(prompt: string): Promise<string | undefined> {
     if (this.interactive) this.options.output.write(prompt);
