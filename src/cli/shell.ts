@@ -98,7 +98,8 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
       if (event.type === "closed") setImmediate(() => terminal.wake());
     },
     say: (text, tone) => write(`${tone === "warning" ? c.yellow(`*: ${text}`) : c.gray(`*: ${text}`)}\n`),
-    diagnostics: (list, source) => write(`${renderDiagnostics(list, () => source, { color })}\n`),
+    // Diagnostics name the session's line, not the file the compiler was given.
+    diagnostics: (list, source) => write(`${renderDiagnostics(list.map((d) => (d.span ? { ...d, span: { ...d.span, file: "shell" } } : d)), () => source, { color })}\n`),
     ...(trust.length > 0 ? { ca: trust } : {}),
     ...(box ? { route: (step) => ({ address: "127.0.0.1", port: box.portFor(step.scheme)! }) } : {}),
     recordedAt: `${url}${options.sandbox ? " (the sandbox)" : ""}`,

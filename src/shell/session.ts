@@ -169,6 +169,10 @@ export class ShellSession {
    */
   private async authLine(text: string, readSecret: () => Promise<string | undefined>): Promise<string[] | undefined> {
     const words = text.split(/\s+/);
+    if (words.length < 3) {
+      this.options.say("`auth MECH USER` takes the user name; the password is asked for next (`auth plain alice@example.com`)", "warning");
+      return undefined;
+    }
     if (words.length === 3) {
       const password = await readSecret();
       if (password === undefined) return undefined;
