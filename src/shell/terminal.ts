@@ -63,6 +63,9 @@ export class Terminal {
       } else this.queue.push(line);
     });
     this.rl.on("close", () => {
+      // A prompt drawn after this would resume the input and keep the process alive.
+      if (this.prompting && this.interactive) this.options.output.write("\n");
+      this.prompting = false;
       this.ended = true;
       this.waiter?.(undefined);
       this.waiter = undefined;
@@ -123,7 +126,7 @@ export class Terminal {
   /** Output, written above the prompt when one is shown. */
   write(text: string): void {
     const out = this.options.output;
-    if (!this.prompting || !this.interactive) {
+    if (!this.prompting || !this.interactive || this.ended) {
       out.write(text);
       return;
     }
