@@ -129,8 +129,9 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   let status: number = EXIT.ok;
   try {
     if (terminal.interactive) write(`${c.gray(`*: mailchat shell: :help lists what can be typed; Ctrl-D or :quit ends the session`)}\n`);
-    if (!(await session.start())) {
-      status = EXIT.connectionFailed;
+    const started = await session.start();
+    if (started !== "connected") {
+      status = started === "invalid" ? EXIT.invalid : EXIT.connectionFailed;
       return status;
     }
     const prompt = `${session.ctx.protocol?.name ?? "mail"}> `;
@@ -159,7 +160,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     process.removeListener("SIGINT", interrupt);
     await session.close();
     terminal.close();
-    if (options.save && !(status === EXIT.connectionFailed)) save(options.save, true);
+    if (options.save && status !== EXIT.connectionFailed && status !== EXIT.invalid) save(options.save, true);
     await stopSandbox();
   }
   return interrupted ? EXIT_INTERRUPTED : status;

@@ -73,7 +73,14 @@ export class ShellSession {
   failedExpectations = 0;
 
   constructor(private readonly options: ShellSessionOptions) {
-    this.ctx = new RunContext(this.script, { emit: options.emit, secrets: options.secrets, ...(options.ca ? { ca: options.ca } : {}) });
+    const emit = (event: RunEvent) => {
+      options.emit(event);
+      // A flood or an endless line breaks the protocol's bounds (src/limits.ts) while the
+      // prompt waits: the connection is dropped, and the user is told why.
+      const broken = event.type === "closed" && event.by === "client" ? this.ctx.connection?.brokenUnread : undefined;
+      if (broken) options.say(`mailchat dropped the connection: ${options.secrets.redact(broken.message)}`, "warning");
+    };
+    this.ctx = new RunContext(this.script, { emit, secrets: options.secrets, ...(options.ca ? { ca: options.ca } : {}) });
   }
 
   get open(): boolean {
@@ -89,10 +96,15 @@ export class ShellSession {
     return this.ctx.protocol?.commands ?? [];
   }
 
-  /** Connects (the `connect` line and the greeting's `expect`); false when it failed. */
-  async start(): Promise<boolean> {
-    return this.statement([`connect ${this.options.url}`]);
+  /** Connects (the `connect` line and the greeting's `expect`): "invalid" when the URL (or
+   *  an option) is refused before anything is sent, "failed" when the connection failed. */
+  async start(): Promise<"connected" | "invalid" | "failed"> {
+    if (await this.statement([`connect ${this.options.url}`])) return "connected";
+    return this.entries.length === 0 && !this.ctx.connection && this.refusedAtCompile ? "invalid" : "failed";
   }
+
+  /** The last statement was refused by the compiler (nothing was sent). */
+  private refusedAtCompile = false;
 
   /** The script recorded so far. */
   text(): string {
@@ -297,6 +309,7 @@ export class ShellSession {
    */
   private async statement(lines: string[], adjust?: (entry: Entry) => boolean): Promise<boolean> {
     const { result, first, source } = this.compileWith(lines);
+    this.refusedAtCompile = !result.script;
     if (!result.script) {
       this.options.diagnostics(result.diagnostics, source);
       return false;
