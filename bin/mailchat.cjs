@@ -10,7 +10,7 @@ const { dirname, join, resolve } = require("node:path");
 const { Script } = require("node:vm");
 
 // Each command keeps a code cache of its own (test/unit/bin-commands pins this list to the CLI's).
-const COMMANDS = ["run", "check", "import", "explain", "serve", "recipes", "sandbox"];
+const COMMANDS = ["run", "check", "import", "explain", "serve", "recipes", "sandbox", "shell"];
 
 // The code cache: V8 checks a cache's version, flags and length, not its content, and a few
 // changed bytes (a disk error, a half-written file, a copy from elsewhere) crash Node or run

@@ -84,6 +84,23 @@ Exit status:
   130  --once only: Ctrl-C or SIGTERM stopped serve before every recorded
        connection was served`;
 
+const SHELL_EXAMPLES = `
+Examples:
+  $ mailchat shell submission://mail.example.com --save submission.mailchat
+  $ mailchat shell --sandbox imap://localhost
+  $ printf 'EHLO me\\nQUIT\\n' | mailchat shell smtp://mx.example.com --save mx.mailchat
+
+Typed lines: \`:help\`, \`:show\`, \`:save FILE\`, \`:quit\` are the shell's; a line starting with a
+statement keyword in lower case (starttls, auth, data, expect …) is a statement; anything else
+is sent as typed. See docs/shell.md.
+
+Exit status:
+  0    the session ended (end of input, :quit, or the server closed it)
+  1    an \`expect\` typed did not hold
+  2    the command line is invalid, or the script could not be saved
+  3    the connection or its TLS failed at the start
+  130  Ctrl-C dropped the connection`;
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -198,6 +215,25 @@ export function buildProgram(): Command {
     .action(async (action: string | undefined, name: string | undefined) => {
       const { recipesCommand } = await import("./recipes.js");
       process.exitCode = recipesCommand(action, name);
+    });
+
+  program
+    .command("shell")
+    .description("type a session by hand, as with telnet or openssl s_client, and keep it as a script that runs green")
+    .argument("<url>", "where to connect: smtp://, submission://, smtps://, lmtp://, pop3://, pop3s://, imap://, imaps://, sieve://")
+    .option("--save <file>", "write the session as a .mailchat script when it ends (atomically); :save FILE writes it at any time")
+    .option("--sandbox", "connect to mailchat's embedded sandbox server instead of the network (the URL's scheme picks the service)")
+    .option("--ca <file>", "trust this CA certificate (PEM) in addition to the system's (repeatable)", collectFile)
+    .option("--insecure", "do not verify certificates (the transcript says so)")
+    .option("--timeout <duration>", "wait this long for each reply (default 30s)")
+    .option("--allow-plaintext-auth", "permit `auth` on a connection not encrypted")
+    .option("--no-history", "keep no history of typed lines (by default kept in the cache directory, never lines that log in)")
+    .option("--color", "force colour output")
+    .option("--no-color", "never colour output")
+    .addHelpText("after", SHELL_EXAMPLES)
+    .action(async (url: string, options: Record<string, unknown>) => {
+      const { shellCommand } = await import("./shell.js");
+      process.exitCode = await shellCommand(url, options);
     });
 
   program

@@ -112,7 +112,7 @@ function certificateDirectory(dir: string): string | undefined {
   }
 }
 
-function readCas(files: string[]): string[] | string {
+export function readCas(files: string[]): string[] | string {
   const pems: string[] = [];
   for (const file of files) {
     let text: string;

@@ -40,6 +40,8 @@ export class LmtpSession implements ProtocolSession {
 
 export const lmtp = {
   ...smtpFamily,
+  // RFC 2033 §4.1: LHLO instead of EHLO and HELO.
+  commands: ["LHLO", "MAIL FROM:", "RCPT TO:", "DATA", "BDAT", "RSET", "VRFY", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH"],
   name: "lmtp",
   title: "LMTP",
   schemes: [{ scheme: "lmtp", defaultPort: 24, implicitTls: false, source: "RFC 2033" }],

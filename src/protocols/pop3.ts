@@ -170,6 +170,8 @@ export function pop3Spotter(): CredentialSpotter {
 export const pop3 = {
   name: "pop3",
   title: "POP3",
+  // RFC 1939, with CAPA and STLS (RFC 2449, 2595) and AUTH (RFC 5034).
+  commands: ["USER", "PASS", "APOP", "AUTH", "CAPA", "STLS", "STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "TOP", "UIDL", "QUIT"],
   schemes: [
     { scheme: "pop3", defaultPort: 110, implicitTls: false, source: "RFC 1939" },
     { scheme: "pop3s", defaultPort: 995, implicitTls: true, source: "RFC 8314" },

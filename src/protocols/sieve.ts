@@ -144,6 +144,8 @@ export class SieveSpotter implements CredentialSpotter {
 export const sieve = {
   name: "sieve",
   title: "ManageSieve",
+  // RFC 5804 §2.
+  commands: ["AUTHENTICATE", "STARTTLS", "LOGOUT", "CAPABILITY", "HAVESPACE", "PUTSCRIPT", "LISTSCRIPTS", "SETACTIVE", "GETSCRIPT", "DELETESCRIPT", "RENAMESCRIPT", "CHECKSCRIPT", "NOOP", "UNAUTHENTICATE"],
   schemes: [{ scheme: "sieve", defaultPort: 4190, implicitTls: false, source: "RFC 5804 §1.8" }],
   matchers: { kinds: ["status", "continuation", "response-code"], replies: "responses end in OK, NO or BYE, with a (CODE) (RFC 5804 §1.3)" },
   mechanisms: ["plain", "login", "cram-md5", "xoauth2"],

@@ -174,6 +174,8 @@ export const smtpFamily = {
 
 export const smtp = {
   ...smtpFamily,
+  // RFC 5321 §4.1, with STARTTLS (RFC 3207), AUTH (RFC 4954), BDAT (RFC 3030), ETRN (RFC 1985).
+  commands: ["EHLO", "HELO", "MAIL FROM:", "RCPT TO:", "DATA", "BDAT", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN"],
   name: "smtp",
   title: "SMTP",
   schemes: [

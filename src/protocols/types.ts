@@ -135,6 +135,8 @@ export interface Protocol {
   /** The protocol-specific matchers its replies are judged by, and how its replies read
    *  (for the error when a script uses another's). */
   matchers: { kinds: readonly ProtocolMatcherKind[]; replies: string };
+  /** Its command verbs (RFCs and common extensions), for `mailchat shell`'s completion. */
+  commands: readonly string[];
   /** `auth` mechanisms it speaks. */
   mechanisms: readonly SaslMechanism[];
   /** The server speaks again after a STARTTLS handshake (ManageSieve sends its capabilities,

@@ -113,7 +113,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
  *  among them fails the run before anything more goes out). */
 const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", "bdat", "bdat-file", "probe-end-of-data", "starttls", "auth", "data", "data-file"]);
 
-async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
+export async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
   const command = (timeoutMs: number) => (line: string) => sendCommand(ctx, line, timeoutMs);
   if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step) await ctx.settle(step.timeoutMs);
   switch (step.kind) {

@@ -2,6 +2,9 @@
 // Without the servers this suite fails loudly under CI=true instead of passing by skipping.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { missingPrerequisites, startMailServers, USERS, type MailServers } from "./servers.js";
 import { dnsInteropTests } from "./dns.js";
@@ -323,6 +326,46 @@ if (missing) {
       assert.equal(refused.code, 3, refused.stdout + refused.stderr);
       assert.match(refused.stdout, /TLS failed/);
       assert.match(refused.stdout, /no TLS version is acceptable to both sides/);
+    });
+
+    // `mailchat shell` typed through a pipe, saved, and the saved script run green.
+    const typed = async (url: string, lines: string[]) => {
+      const saved = join(mkdtempSync(join(tmpdir(), "mailchat-shell-interop-")), "typed.mailchat");
+      const shell = await runCli(["shell", url, "--ca", servers.caFile, "--save", saved, "--no-history"], { input: `${lines.join("\n")}\n`, timeoutMs: 60_000 });
+      assert.equal(shell.code, 0, shell.stdout + shell.stderr);
+      assert.ok(!shell.stdout.includes(USERS.alice), "the password is never shown");
+      const script = readFileSync(saved, "utf8");
+      assert.ok(!script.includes(USERS.alice), "the password is never saved");
+      const run = await runCli(["run", saved, "--ca", servers.caFile], { env: { MAILCHAT_PASSWORD: USERS.alice }, timeoutMs: 60_000 });
+      assert.equal(run.code, 0, `${script}\n${run.stdout}${run.stderr}`);
+      return { shell, script };
+    };
+
+    test("shell: a session typed against Postfix submission (STARTTLS, AUTH via Dovecot SASL, data) is saved and runs green", async () => {
+      const { shell, script } = await typed(`submission://localhost:${servers.ports.submission}`, [
+        "EHLO shell.mailchat.test",
+        "starttls",
+        "auth plain alice@mailchat.test",
+        USERS.alice,
+        "MAIL FROM:<alice@mailchat.test>",
+        "RCPT TO:<alice@mailchat.test>",
+        "data",
+        `Subject: ${subject} (typed in the shell)`,
+        "",
+        "typed by hand",
+        ".",
+        "QUIT",
+      ]);
+      assert.match(shell.stdout, /C: AUTH PLAIN \*{8}\nS: 235 2\.7\.0/);
+      assert.match(script, /^send EHLO shell\.mailchat\.test\nexpect 250 capability STARTTLS\nstarttls\nsend EHLO shell\.mailchat\.test\nexpect 250 capability AUTH PLAIN\nauth plain alice@mailchat\.test \$\{env\.MAILCHAT_PASSWORD\}\nexpect 235 2\.7\.0$/m);
+      assert.match(script, /^expect 250 2\.0\.0 \/queued as \(\?<queue>\[A-Za-z0-9\]\+\)\/$/m);
+    });
+
+    test("shell: a session typed against Dovecot IMAP (STARTTLS, LOGIN, SELECT) is saved and runs green", async () => {
+      const { shell, script } = await typed(`imap://localhost:${servers.ports.imap}`, ["CAPABILITY", "starttls", "auth login alice@mailchat.test", USERS.alice, "SELECT INBOX", "expect OK [READ-WRITE]", "LOGOUT"]);
+      assert.match(shell.stdout, /C: A\d+ LOGIN "alice@mailchat\.test" \*{8}/);
+      assert.match(script, /^send CAPABILITY\nexpect OK capability STARTTLS\nstarttls\n/m);
+      assert.match(script, /^send SELECT INBOX\nexpect OK \[READ-WRITE\]$/m);
     });
   });
 }

@@ -189,6 +189,7 @@ export class ImapSession implements ProtocolSession {
 export const imap = {
   name: "imap",
   title: "IMAP",
+  commands: [...IMAP_COMMANDS],
   schemes: [
     { scheme: "imap", defaultPort: 143, implicitTls: false, source: "RFC 9051" },
     { scheme: "imaps", defaultPort: 993, implicitTls: true, source: "RFC 8314" },

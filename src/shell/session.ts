@@ -1,0 +1,474 @@
+// One `mailchat shell` session: what the user types becomes lines of a script, compiled by
+// the compiler with everything typed before it and run by the runtime's own steps on one
+// RunContext. So `starttls`, `auth`, `data` and `expect` behave exactly as in a script, IMAP
+// lines are tagged and literals sized as `send` does it, and the transcript is the run's.
+// Each reply the shell reads gets an `expect` (shell/replies.ts) that is judged on that reply
+// before it is written, so the script recorded runs green against the same server.
+import { dirname, join } from "node:path";
+import type { CompiledScript, Step } from "../compile/steps.js";
+import { compile, type CompileOptions, type CompileResult } from "../compile/compile.js";
+import type { Diagnostic } from "../../grammar/diagnostic.js";
+import type { Capabilities, CredentialSpotter, Reply } from "../protocols/types.js";
+import { RunContext } from "../runtime/context.js";
+import type { Arrival } from "../runtime/connection.js";
+import type { RunEvent, StepInfo } from "../runtime/events.js";
+import { judgeReply } from "../runtime/expectations.js";
+import { StepConnectionFailure, StepFailure } from "../runtime/failures.js";
+import { runStep } from "../runtime/runner.js";
+import type { Route } from "../runtime/steps/connect.js";
+import type { SecretBook } from "../secrets/book.js";
+import { escapeText } from "../transcript/escape.js";
+import { classify } from "./classify.js";
+import { expectCandidates, withCapability } from "./replies.js";
+
+/** Where the session's script lives for the compiler: `data file` paths typed are relative
+ *  to the current directory, as a user at a prompt expects. */
+const SESSION_FILE = join(process.cwd(), "(shell)");
+
+export interface ShellSessionOptions {
+  url: string;
+  compile: Omit<CompileOptions, "source" | "env">;
+  secrets: SecretBook;
+  emit: (event: RunEvent) => void;
+  /** The shell's own messages (not the server's). */
+  say: (text: string, tone?: "note" | "warning") => void;
+  /** Diagnostics of a typed line, rendered as `mailchat check` renders them. */
+  diagnostics: (list: Diagnostic[], source: string) => void;
+  ca?: string[];
+  route?: Route;
+  /** What the header comment says about where the session was recorded. */
+  recordedAt: string;
+  /** How to run the saved script (`mailchat run FILE`, `--sandbox` …). */
+  runCommand: string;
+}
+
+interface Entry {
+  lines: string[];
+  /** One `expect` for each reply the shell read after the lines. */
+  expects: string[];
+}
+
+/** A place in the recorded script: an entry's n-th `expect`. */
+interface ExpectAt {
+  entry: Entry;
+  index: number;
+}
+
+export class ShellSession {
+  readonly ctx: RunContext;
+  private readonly entries: Entry[] = [];
+  private readonly script: CompiledScript = { file: SESSION_FILE, steps: [], masks: [], secrets: [], params: [] };
+  /** Passwords typed, by the environment variable the script reads them from. */
+  private readonly env: Record<string, string> = {};
+  private readonly started = new Date();
+  /** The reply read last and its `expect`, which a typed `expect` replaces. */
+  private last: { reply: Reply; at: ExpectAt } | undefined;
+  /** The `expect` of the reply whose capability list is in force, to name what is relied on. */
+  private capabilitiesAt: ExpectAt | undefined;
+  private capabilitiesSeen: Capabilities | undefined;
+  /** The command that asked for the capabilities (EHLO …, CAPA): asked again after STARTTLS. */
+  private capabilityQuery: string | undefined;
+  /** What the credential spotter found in the line sent last. */
+  private spotted: string[] = [];
+  failedExpectations = 0;
+
+  constructor(private readonly options: ShellSessionOptions) {
+    const emit = (event: RunEvent) => {
+      options.emit(event);
+      // A flood or an endless line breaks the protocol's bounds (src/limits.ts) while the
+      // prompt waits: the connection is dropped, and the user is told why.
+      const broken = event.type === "closed" && event.by === "client" ? this.ctx.connection?.brokenUnread : undefined;
+      if (broken) options.say(`mailchat dropped the connection: ${options.secrets.redact(broken.message)}`, "warning");
+    };
+    this.ctx = new RunContext(this.script, { emit, secrets: options.secrets, ...(options.ca ? { ca: options.ca } : {}) });
+  }
+
+  get open(): boolean {
+    return Boolean(this.ctx.connection && !this.ctx.connection.closed);
+  }
+
+  /** The capabilities the server offered last, for completion. */
+  get capabilities(): Capabilities | undefined {
+    return this.ctx.capabilities;
+  }
+
+  get protocolCommands(): readonly string[] {
+    return this.ctx.protocol?.commands ?? [];
+  }
+
+  /** Connects (the `connect` line and the greeting's `expect`): "invalid" when the URL (or
+   *  an option) is refused before anything is sent, "failed" when the connection failed. */
+  async start(): Promise<"connected" | "invalid" | "failed"> {
+    if (await this.statement([`connect ${this.options.url}`])) return "connected";
+    return this.entries.length === 0 && !this.ctx.connection && this.refusedAtCompile ? "invalid" : "failed";
+  }
+
+  /** The last statement was refused by the compiler (nothing was sent). */
+  private refusedAtCompile = false;
+
+  /** The script recorded so far. */
+  text(): string {
+    return `${[...this.header(), ...this.body()].join("\n")}\n`;
+  }
+
+  private header(): string[] {
+    const lines = [`# Recorded by \`mailchat shell\` from ${escapeText(this.options.recordedAt)} on ${this.started.toISOString().replace(/\.\d+Z$/, "Z")}.`];
+    const names = Object.keys(this.env);
+    if (names.length > 0) lines.push(`# The password${names.length > 1 ? "s are" : " is"} not in this script: export ${names.join(", ")} before running it.`);
+    lines.push(`# Run it again: ${this.options.runCommand}`);
+    return lines;
+  }
+
+  private body(extra: string[] = []): string[] {
+    return [...this.entries.flatMap((entry) => [...entry.lines, ...entry.expects]), ...extra];
+  }
+
+  /** The session's script with `extra` lines at the end, compiled; `first` is their line. */
+  private compileWith(extra: string[]): { result: CompileResult; first: number; source: string } {
+    const lines = [...this.header(), ...this.body()];
+    const source = `${[...lines, ...extra].join("\n")}\n`;
+    const result = compile(SESSION_FILE, { ...this.options.compile, env: { ...process.env, ...this.env }, source });
+    return { result, first: lines.length + 1, source };
+  }
+
+  /** A typed line: a protocol line, a statement or a comment (the shell's `:` commands are the
+   *  terminal's). `readMore` reads the lines a `data` or `pipeline` block holds. */
+  async typed(line: string, readMore: (until: string) => Promise<string[] | undefined>, readSecret: () => Promise<string | undefined>): Promise<void> {
+    const typed = classify(line);
+    switch (typed.kind) {
+      case "empty":
+      case "shell":
+        return;
+      case "comment":
+        this.entries.push({ lines: [typed.text], expects: [] });
+        return;
+      case "protocol":
+        return this.protocolLine(typed.text, readMore);
+      case "statement":
+        return this.typedStatement(typed.keyword, typed.text, readMore, readSecret);
+    }
+  }
+
+  private async typedStatement(keyword: string, text: string, readMore: (until: string) => Promise<string[] | undefined>, readSecret: () => Promise<string | undefined>): Promise<void> {
+    if (keyword === "expect" && !/^expect\s+(?:closed|silence)\b/.test(text)) return this.typedExpect(text);
+    if ((keyword === "data" || keyword === "bdat") && /^(?:data|bdat(?:\s+chunk\s+\S+)?)$/.test(text)) {
+      const body = await readMore(".");
+      if (body === undefined) return;
+      await this.statement([text, ...body.map(bodyLine), "."]);
+      return;
+    }
+    if (keyword === "pipeline") {
+      const sends = await readMore("end");
+      if (sends === undefined) return;
+      await this.statement([text, ...sends, "end"]);
+      return;
+    }
+    if (keyword === "auth") {
+      const lines = await this.authLine(text, readSecret);
+      const relied = this.reliance(`AUTH ${text.split(/\s+/)[1] ?? ""}`);
+      if (lines && (await this.statement(lines))) relied();
+      return;
+    }
+    const relied = keyword === "starttls" ? this.reliance(this.ctx.protocol?.starttlsCommand ?? "STARTTLS") : () => undefined;
+    const ok = await this.statement([text]);
+    if (ok) relied();
+    if (ok && keyword === "starttls") await this.afterStarttls(readMore);
+  }
+
+  /**
+   * `auth MECH USER` asks for the password (without echo on a terminal); a password typed on
+   * the line is taken out of it. Either way the script reads it from the environment.
+   */
+  private async authLine(text: string, readSecret: () => Promise<string | undefined>): Promise<string[] | undefined> {
+    const words = text.split(/\s+/);
+    if (words.length < 3) {
+      this.options.say("`auth MECH USER` takes the user name; the password is asked for next (`auth plain alice@example.com`)", "warning");
+      return undefined;
+    }
+    if (words.length === 3) {
+      const password = await readSecret();
+      if (password === undefined) return undefined;
+      return [`${text} \${env.${this.envFor(password)}}`];
+    }
+    if (words.length === 4 && !words[3]!.includes("${")) {
+      this.options.secrets.add(words[3]!);
+      return [`${words.slice(0, 3).join(" ")} \${env.${this.envFor(words[3]!)}}`];
+    }
+    return [text];
+  }
+
+  /** The environment variable a password is read from: MAILCHAT_PASSWORD, then _2, _3 … */
+  private envFor(password: string): string {
+    this.options.secrets.add(password);
+    const known = Object.entries(this.env).find(([, value]) => value === password);
+    if (known) return known[0];
+    const count = Object.keys(this.env).length;
+    const name = count === 0 ? "MAILCHAT_PASSWORD" : `MAILCHAT_PASSWORD_${count + 1}`;
+    this.env[name] = password;
+    return name;
+  }
+
+  /** A protocol line: `send`, its replies read and shown; credentials it carries are taken
+   *  out of the recorded line. After a `DATA` the server accepted, the message is read. */
+  private async protocolLine(text: string, readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
+    const verb = text.split(/\s+/)[0]!.toUpperCase();
+    const relied = this.reliance(verb);
+    const ok = await this.statement([sendLine(text)], (entry) => this.hideCredentials(entry, text));
+    if (!ok) return;
+    if (/^(?:EHLO|LHLO|CAPA|CAPABILITY)$/.test(verb)) this.capabilityQuery = text;
+    else relied();
+    const data = this.ctx.protocol?.dataCommand;
+    if (data && verb === data.command && this.last && data.ready(this.last.reply)) {
+      this.options.say(`type the message; a line holding a single \`.\` ends it`, "note");
+      const body = await readMore(".");
+      if (body !== undefined) await this.statement(["data", ...body.map(bodyLine), "."]);
+    }
+  }
+
+  /** A typed credential (IMAP LOGIN, POP3 PASS) goes out as typed but is recorded as
+   *  `${env.MAILCHAT_PASSWORD}`; one the line cannot show as text (base64) is refused. */
+  private hideCredentials(entry: Entry, text: string): boolean {
+    if (this.spotted.length === 0) return true;
+    const found = this.spotted.filter((secret) => text.includes(secret));
+    if (found.length === 0) {
+      this.options.say("this line carries a credential in a form the script cannot read from the environment (base64): it is not recorded; use `auth MECH USER` instead, which asks for the password", "warning");
+      return false;
+    }
+    // The text around each credential is escaped as any typed line is; the credential becomes a reference.
+    let parts = [text];
+    for (const secret of found.sort((a, b) => b.length - a.length)) {
+      const reference = `\${env.${this.envFor(secret)}}`;
+      parts = parts.flatMap((part) => (part.startsWith("\u0000") ? [part] : part.split(secret).flatMap((piece, i) => (i === 0 ? [piece] : [`\u0000${reference}`, piece]))));
+    }
+    if (/\s#/.test(text)) {
+      this.options.say("this line holds ` #` and a credential: it is not recorded (write it without the comment sign)", "warning");
+      return false;
+    }
+    entry.lines = [`send ${parts.map((part) => (part.startsWith("\u0000") ? part.slice(1) : part.replace(/\$\{/g, () => "$${"))).join("")}`];
+    return true;
+  }
+
+  /**
+   * The capability a command relies on, to be named in the `expect` of the reply that offered
+   * it once the command went through (asked before it runs: STARTTLS voids the list).
+   */
+  private reliance(capability: string): () => void {
+    const offered = this.ctx.capabilities;
+    const at = this.capabilitiesAt;
+    const none = () => undefined;
+    if (!at || !offered || offered !== this.capabilitiesSeen) return none;
+    const [word, ...params] = capability.toUpperCase().split(/\s+/);
+    // POP3 lists its mechanisms as SASL; `capability AUTH PLAIN` means the same there.
+    const keyword = word === "AUTH" && !offered.has("AUTH") && offered.has("SASL") ? "SASL" : word!;
+    const listed = offered.get(keyword)?.map((p) => p.toUpperCase());
+    if (!listed || !params.every((p) => listed.includes(p))) return none;
+    return () => {
+      if (at.entry.expects[at.index] !== "expect any") at.entry.expects[at.index] = withCapability(at.entry.expects[at.index]!, capability.toUpperCase());
+    };
+  }
+
+  /** The capabilities are asked again after TLS (RFC 3207 §4.2: what was offered before is void). */
+  private async afterStarttls(readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
+    if (this.ctx.protocol?.greetsAfterTls || !this.capabilityQuery || !this.open) return;
+    this.options.say("the capabilities are asked again over TLS", "note");
+    await this.protocolLine(this.capabilityQuery, readMore);
+  }
+
+  /** `expect …` typed: judges the reply read last, and replaces the `expect` the shell wrote. */
+  private async typedExpect(text: string): Promise<void> {
+    const last = this.last;
+    if (!last || !this.ctx.connection) {
+      this.options.say("no reply to check yet: `expect` judges the reply read last", "warning");
+      return;
+    }
+    const { entry, index } = last.at;
+    const saved = entry.expects[index]!;
+    entry.expects.splice(index, 1);
+    const { result, first, source } = this.compileWith([text]);
+    if (!result.script) {
+      entry.expects.splice(index, 0, saved);
+      this.options.diagnostics(result.diagnostics, source);
+      return;
+    }
+    entry.expects.splice(index, 0, saved);
+    const step = result.script.steps.find((s) => s.span.line >= first)!;
+    this.ctx.putBack(last.reply);
+    if (!(await this.run(step))) {
+      this.failedExpectations += 1;
+      this.options.say("not recorded: the reply does not hold it (the shell's own `expect` stays)", "warning");
+      return;
+    }
+    entry.expects[index] = text;
+    this.options.say("✔ holds; recorded in place of the shell's `expect`", "note");
+  }
+
+  /**
+   * Lines of a statement: compiled after what came before, their steps run, then the replies
+   * owed read, each with its `expect`. Recorded only when every step held (`adjust` may
+   * change what is recorded once the lines have gone out, or refuse to record them).
+   */
+  private async statement(lines: string[], adjust?: (entry: Entry) => boolean): Promise<boolean> {
+    const { result, first, source } = this.compileWith(lines);
+    this.refusedAtCompile = !result.script;
+    if (!result.script) {
+      this.options.diagnostics(result.diagnostics, source);
+      return false;
+    }
+    this.script.masks = result.script.masks;
+    for (const secret of result.script.secrets) this.options.secrets.add(secret);
+    const steps = result.script.steps.filter((step) => step.span.line >= first);
+    this.spotted = [];
+    for (const step of steps) {
+      if (!(await this.run(step))) {
+        if (step.kind === "expect") this.failedExpectations += 1;
+        if (this.open) this.options.say("not recorded: it did not complete", "warning");
+        await this.drain(undefined);
+        return false;
+      }
+    }
+    const entry: Entry = { lines, expects: [] };
+    const recorded = adjust ? adjust(entry) : true;
+    if (recorded) this.entries.push(entry);
+    await this.drain(recorded ? entry : undefined);
+    return true;
+  }
+
+  /** Runs one compiled step, reporting it as the runner does; false when it failed. */
+  private async run(step: Step): Promise<boolean> {
+    const info: StepInfo = { index: 0, kind: step.kind, source: step.source, span: step.span };
+    this.ctx.emit({ type: "step-start", step: info });
+    const started = Date.now();
+    const wrapped = step.kind === "connect";
+    try {
+      await runStep(this.ctx, step, this.options.route);
+      if (wrapped) this.watchCredentials();
+      this.ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - started });
+      return true;
+    } catch (error) {
+      if (error instanceof StepFailure) {
+        this.ctx.emit({ type: "step-end", step: info, status: "fail", ms: Date.now() - started, failure: this.ctx.clean(error.failure) });
+        return false;
+      }
+      if (error instanceof StepConnectionFailure) {
+        this.ctx.emit({ type: "step-end", step: info, status: "error", ms: Date.now() - started, connectionFailure: error.failure });
+        await this.ctx.connection?.destroy();
+        this.ctx.connection = undefined;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** The protocol's credential spotter, told every client line, also tells the shell. */
+  private watchCredentials(): void {
+    const inner = this.ctx.spotter;
+    if (!inner) return;
+    const spotter: CredentialSpotter = {
+      client: (line) => {
+        const found = inner.client(line);
+        this.spotted.push(...found);
+        return found;
+      },
+      server: (reply) => inner.server(reply),
+    };
+    this.ctx.spotter = spotter;
+  }
+
+  /** Every reply owed is read and shown; `entry` records an `expect` for each. */
+  private async drain(entry: Entry | undefined): Promise<void> {
+    const timeoutMs = this.options.compile.defaultTimeoutMs ?? 30_000;
+    while (this.ctx.owed > 0 && this.ctx.connection) {
+      const connection = this.ctx.connection;
+      const arrival = await connection.next(timeoutMs);
+      if (arrival.kind !== "reply") {
+        this.noReply(arrival, timeoutMs);
+        return;
+      }
+      connection.putBack(arrival.reply);
+      const reply = arrival.reply;
+      const target = entry ?? { lines: [], expects: [] };
+      const index = target.expects.length;
+      const chosen = this.chooseExpect(reply, target);
+      if (!chosen) throw new Error(`the session's script no longer compiles after \`${target.lines.join(" ")}\``);
+      target.expects.push(chosen.text);
+      if (!(await this.run(chosen.step))) {
+        if (!entry) continue;
+        // The shell's own `expect` held when judged; a failure here is the connection's.
+        target.expects.pop();
+        return;
+      }
+      const at = { entry: target, index };
+      this.last = { reply, at };
+      if (this.ctx.capabilities && this.ctx.capabilities !== this.capabilitiesSeen) {
+        this.capabilitiesSeen = this.ctx.capabilities;
+        this.capabilitiesAt = entry ? at : undefined;
+      }
+    }
+  }
+
+  /** The most precise `expect` that holds on this reply, compiled where it will stand. */
+  private chooseExpect(reply: Reply, entry: Entry): { text: string; step: Step } | undefined {
+    const protocol = this.ctx.protocol!;
+    let fallback: { text: string; step: Step } | undefined;
+    for (const text of expectCandidates(reply, protocol)) {
+      const recorded = this.entries.includes(entry);
+      const extra = recorded ? [] : [...entry.lines, ...entry.expects, text];
+      if (recorded) entry.expects.push(text);
+      const { result, first } = this.compileWith(extra);
+      if (recorded) entry.expects.pop();
+      // Recorded entries stand at the end of the script; the new `expect` is its last line.
+      const line = recorded ? first - 1 : first + extra.length - 1;
+      const step = result.script?.steps.find((s) => s.span.line === line);
+      if (!step || step.kind !== "expect") continue;
+      fallback ??= { text, step };
+      const judged = judgeReply(reply, step.matchers, {
+        capabilities: protocol.capabilities(reply) ?? undefined,
+        describeCapabilities: (c) => protocol.describeCapabilities(c),
+        responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
+        render: this.ctx.render,
+        lookup: (name) => this.ctx.captures.get(name),
+        regexBudgetMs: 1_000,
+      });
+      if (!judged.failure) return { text, step };
+    }
+    return fallback;
+  }
+
+  private noReply(arrival: Exclude<Arrival, { kind: "reply" }>, timeoutMs: number): void {
+    if (arrival.kind === "closed") {
+      this.options.say("the server closed the connection", "warning");
+      return;
+    }
+    if (arrival.kind === "framing") {
+      this.options.say(`the connection was dropped: ${this.options.secrets.redact(arrival.error.message)}`, "warning");
+      void this.ctx.connection?.destroy();
+      return;
+    }
+    this.options.say(`no reply within ${timeoutMs / 1000} s; a reply that comes later is shown when it arrives, and this line is not recorded`, "warning");
+  }
+
+  /** Ends the session: QUIT/LOGOUT's close is awaited, anything else closed from our side. */
+  async close(): Promise<void> {
+    const connection = this.ctx.connection;
+    if (!connection) return;
+    await connection.close({ afterFarewell: this.ctx.current.saidFarewell });
+    this.ctx.connection = undefined;
+  }
+
+  /** Directory the saved script's relative paths would resolve from (the session's). */
+  static get directory(): string {
+    return dirname(SESSION_FILE);
+  }
+}
+
+/** A `send` line as the grammar reads it (` #` would start a comment, `${` interpolate). */
+function sendLine(text: string): string {
+  const line = text.replace(/\$\{/g, () => "$${");
+  if (/\s#/.test(text)) return `send raw ${JSON.stringify(`${text}\r\n`).replace(/\$\{/g, () => "\\${")}`;
+  return line ? `send ${line}` : "send";
+}
+
+/** A body line of a `data` block: `${` is written `$${` (the body is interpolated). */
+function bodyLine(text: string): string {
+  return text.replace(/\$\{/g, () => "$${");
+}
