@@ -46,11 +46,25 @@ export function explainReading(reading: Reading): Explanation {
   }
   const explanation: Explanation = { reading, reply: outer, context };
   if (deciding) {
-    const row = matchHint({ protocol: reading.protocol, reply: outer, expected: "", step: "expect", lastSent: "(a command)" });
+    const match = (lines: string[]) => matchHint({ protocol: reading.protocol, reply: lines, expected: "", step: "expect", lastSent: "(a command)" });
+    let row = match(outer);
+    let code = statusCode({ lines: outer, from: deciding.from });
+    // The MTA's own words (no reply code) that no row knows: its status code, the summary it
+    // gave of the same failure, still says what kind of failure it was. A quoted reply never
+    // stands in: it is about another question (the callout's).
+    const summary = reading.context.find((reply) => /^Status: /.test(reply.lines[0] ?? ""));
+    if (summary && !code) code = statusCode(summary);
+    if (summary && !row) row = match(summary.lines);
     if (row) explanation.row = row;
-    const code = statusCode({ lines: outer, from: deciding.from });
     const meaning = code ? meaningOf(code) : undefined;
     if (meaning) explanation.meaning = meaning;
+    // A summary that repeats the deciding code needs no second reading of the registry.
+    for (const item of context) {
+      if (item.meaning && item.meaning === meaning) {
+        delete item.meaning;
+        item.reply = { ...item.reply, from: `${item.reply.from}, the same code` };
+      }
+    }
   }
   return explanation;
 }

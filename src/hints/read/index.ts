@@ -42,6 +42,10 @@ async function readMessage(text: string): Promise<Reading[]> {
     if (reading.deciding?.from === "Status" && same.deciding) {
       reading.context.unshift(reading.deciding);
       reading.deciding = same.deciding;
+    } else if (same.deciding && !/^[245]\d\d[ -]/.test(reading.deciding?.lines[0] ?? "") && same.deciding.lines.join(" ") !== reading.deciding?.lines.join(" ")) {
+      // An MTA's own Diagnostic-Code is often terse ("x-unix; input/output error") where its
+      // human part says more ("… error writing message: File too large").
+      reading.context.unshift({ lines: same.deciding.lines, from: "the human-readable part" });
     }
   }
   if (fromStatus.length > 0) return fromStatus;

@@ -17,7 +17,7 @@ const SYSLOG = String.raw`^(?:(?:[A-Z][a-z]{2}\s+\d{1,2}\s+[\d:]{8}|\d{4}-\d\d-\
 
 const POSTFIX = new RegExp(`${SYSLOG}postfix(?:-[\\w-]+)?/([\\w/-]+)\\[\\d+\\]:\\s+(.*)$`);
 const SENDMAIL = new RegExp(`${SYSLOG}(?:sendmail|sm-mta|sm-msp-queue)\\[\\d+\\]:\\s+(?:\\w+:\\s+)?(.*)$`);
-const DOVECOT = new RegExp(`${SYSLOG}(?:dovecot(?:\\[\\d+\\])?:\\s+)?(lmtp|lda|imap-login|pop3-login|submission-login|managesieve-login|imap|pop3|auth)(?:\\(([^)]*)\\))?(?:<[^>]*>)*:\\s+(?:(Info|Error|Warning|Fatal|Panic):\\s+)?(.*)$`);
+const DOVECOT = new RegExp(String.raw`^(?:[A-Z][a-z]{2}\s+\d{1,2}\s+[\d:]{8}\s+(?:\S+\s+)?)?` + `(?:dovecot(?:\\[\\d+\\])?:\\s+)?(lmtp|lda|imap-login|pop3-login|submission-login|managesieve-login|imap|pop3|auth)(?:\\(([^)]*)\\))?(?:<[^>]*>)*:\\s+(?:(Info|Error|Warning|Fatal|Panic):\\s+)?(.*)$`);
 const EXIM = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?(?:([\w-]{16,23}) )?(.*)$/;
 
 /** "host NAME[ADDR] said: REPLY (in reply to CMD)": Postfix's words for a remote refusal. */
@@ -55,10 +55,11 @@ function eximLine(line: string): Reading | undefined {
   const match = EXIM.exec(line);
   if (!match) return undefined;
   const body = match[2]!;
-  const delivery = /^(\*\*|==) (\S+)(?: <[^>]*>)?(?: [A-Z]=\S+)*(?: defer \(-?\d+\))?(?: H=(\S+) \[([^\]]+)\](?::\d+)?)?(?: [A-Z]=\S+)*\s*: (.*)$/.exec(body);
+  const delivery = /^(\*\*|==) (\S+)(?: \([^)]*\))?(?: <[^>]*>)?(?: [A-Z]=\S+)*(?: defer \(-?\d+\))?(?: H=(\S+) \[([^\]]+)\](?::\d+)?)?(?: [A-Z]=\S+)*\s*: (.*)$/.exec(body);
   if (delivery) {
     const [, mark, recipient, host, addr, text] = delivery as unknown as [string, string, string, string | undefined, string | undefined, string];
-    const smtp = /^SMTP error from remote mail server after (.+?): ([245]\d\d[ -].*)$/.exec(text);
+    // Exim logs a multi-line reply on one line, its line breaks written as "\n".
+    const smtp = /^SMTP error from remote mail server after (.+?): ([245]\d\d[ -][\s\S]*)$/.exec(text.replace(/\\n/g, "\n"));
     const reading: Reading = { format: "an Exim log line", protocol: "smtp", recipient, action: mark === "**" ? "failed" : "deferred", deciding: smtp ? { lines: replyLines(smtp[2]!), from: `the reply after ${smtp[1]}` } : { lines: [text], from: "Exim's own words" }, context: [] };
     if (host) reading.remoteHost = `${host} [${addr}]`;
     return reading;
@@ -77,9 +78,10 @@ function sendmailLine(line: string): Reading | undefined {
   const match = SENDMAIL.exec(line);
   if (!match) return undefined;
   const message = match[1]!;
-  const delivery = /^to=<?([^>,\s]+)>?,.*?(?: relay=([^,]+),)?.*? dsn=([\d.]+), stat=(.*)$/.exec(message);
+  const delivery = /^to=<?([^>,\s]+)>?,.*? dsn=([\d.]+), stat=(.*)$/.exec(message);
   if (delivery) {
-    const [, recipient, relay, dsn, stat] = delivery as unknown as [string, string, string | undefined, string, string];
+    const [, recipient, dsn, stat] = delivery as unknown as [string, string, string, string];
+    const relay = /, relay=([^,]+),/.exec(message)?.[1];
     const deferred = /^Deferred: (.*)$/.exec(stat);
     const text = deferred ? deferred[1]! : stat;
     const reading: Reading = { format: "a Sendmail log line", protocol: "smtp", recipient, action: deferred ? "deferred" : /^Sent\b/.test(stat) ? "sent" : "failed", deciding: { lines: replyLines(text), from: "stat=" }, context: [{ lines: [`Status: ${dsn}`], from: "dsn=" }] };
@@ -102,7 +104,7 @@ function dovecotLine(line: string): Reading | undefined {
   if (!match) return undefined;
   const [, service, user, level, message] = match as unknown as [string, string, string | undefined, string | undefined, string];
   // Only refusals: a failed save or login, an error.
-  if (!/failed|Error|Fatal|Panic|Quota|denied|refused|not allowed|Disconnected/i.test(`${level ?? ""} ${message}`) || /^Login: /.test(message)) return undefined;
+  if (!/failed|Error|Fatal|Panic|Quota|denied|refused|not allowed|doesn.t exist/i.test(`${level ?? ""} ${message}`) || /^Login: /.test(message)) return undefined;
   const reading: Reading = { format: `a Dovecot log line (${service})`, protocol: /^pop3/.test(service) ? "pop3" : /^imap/.test(service) ? "imap" : "smtp", action: level?.toLowerCase() ?? "info", deciding: { lines: [message.replace(/^msgid=<[^>]*>: /, "")], from: `Dovecot ${service}` }, context: [] };
   const who = user ?? /\buser=<([^>]*)>/.exec(message)?.[1];
   if (who) reading.recipient = who;
