@@ -10,6 +10,15 @@ import { printable } from "../transcript/escape.js";
 import { readBounded } from "./read-bounded.js";
 
 const LABEL = 9;
+/** A text without a reply in it may be a whole file: what is shown of it is bounded. */
+const SHOWN_LINES = 20;
+const SHOWN_CHARS = 1000;
+
+function shown(lines: string[]): string {
+  const cut = lines.slice(0, SHOWN_LINES).map((line) => (line.length > SHOWN_CHARS ? `${line.slice(0, SHOWN_CHARS)}… (${(line.length - SHOWN_CHARS).toLocaleString("en")} more characters)` : line));
+  if (lines.length > SHOWN_LINES) cut.push(`… (${(lines.length - SHOWN_LINES).toLocaleString("en")} more lines)`);
+  return printable(cut.join("\n"));
+}
 const field = (label: string, value: string) => `${`${label}:`.padEnd(LABEL)}${value.replace(/\n/g, `\n${" ".repeat(LABEL)}`)}`;
 
 function render(explanation: Explanation): string {
@@ -18,12 +27,12 @@ function render(explanation: Explanation): string {
   if (reading.recipient) out.push(field("for", printable(reading.recipient)));
   if (reading.remoteHost) out.push(field(reading.client ? "client" : "remote", printable(reading.remoteHost)));
   if (reading.action) out.push(field("action", reading.action));
-  if (reading.deciding) out.push(field("reply", `${printable(explanation.reply.join("\n"))}\n(${reading.deciding.from}: this decided)`));
+  if (reading.deciding) out.push(field("reply", `${shown(explanation.reply)}\n(${reading.deciding.from}: this decided)`));
   if (explanation.meaning) out.push(field("code", explanation.meaning));
   if (reading.action === "sent") out.push(field("hint", "delivered: this line is not a refusal"));
   else if (explanation.row) out.push(field("hint", explanation.row.hint), field("source", explanation.row.source));
   else out.push(field("hint", "none known for this reply; read the server's words above, and its log for the same time"));
-  for (const item of explanation.context) out.push(field("context", `${printable(item.reply.lines.join("\n"))} (${item.reply.from})${item.meaning ? `\n${item.meaning}` : ""}`));
+  for (const item of explanation.context) out.push(field("context", `${shown(item.reply.lines)} (${item.reply.from})${item.meaning ? `\n${item.meaning}` : ""}`));
   return out.join("\n");
 }
 

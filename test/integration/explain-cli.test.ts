@@ -77,3 +77,14 @@ test("bad input: exit 2 with one line saying why", async () => {
   assert.match(tooBig.stderr, /more than 16 MiB/);
   for (const result of [missing, both, empty, tooBig]) assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
 });
+
+test("a large text without a reply is answered in bounded time and output", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailchat-explain-"));
+  for (const [name, text] of [["one-line", "x".repeat(2_000_000)], ["addresses", "a@".repeat(1_000_000)], ["lines", "no reply here\n".repeat(200_000)]] as const) {
+    writeFileSync(join(dir, name), text);
+    const result = await runCli(["explain", "--file", join(dir, name)], { timeoutMs: 20_000 });
+    assert.equal(result.code, 1, `${name}: ${result.stderr}`);
+    assert.ok(result.stdout.length < 30_000, `${name}: ${result.stdout.length} characters written`);
+    assert.match(result.stdout, /more (?:characters|lines)\)/);
+  }
+});

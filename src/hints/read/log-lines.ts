@@ -55,9 +55,16 @@ function eximLine(line: string): Reading | undefined {
   const match = EXIM.exec(line);
   if (!match) return undefined;
   const body = match[2]!;
-  const delivery = /^(\*\*|==) (\S+)(?: \([^)]*\))?(?: <[^>]*>)?(?: [A-Z]=\S+)*(?: defer \(-?\d+\))?(?: H=(\S+) \[([^\]]+)\](?::\d+)?)?(?: [A-Z]=\S+)*\s*: (.*)$/.exec(body);
-  if (delivery) {
-    const [, mark, recipient, host, addr, text] = delivery as unknown as [string, string, string, string | undefined, string | undefined, string];
+  // "** rcpt [(parent)] [<orig>] R=… T=… [defer (-N)] [H=host [ip]:port] [I=…] : message": the
+  // message starts at Exim's own words, or after the fields' first ": ".
+  const delivery = /^(\*\*|==) (\S+) (.*)$/.exec(body);
+  const start = delivery ? Math.max(delivery[3]!.indexOf("SMTP error from remote mail server"), 0) : 0;
+  const colon = delivery && start === 0 ? delivery[3]!.indexOf(": ") : -1;
+  if (delivery && (start > 0 || colon >= 0)) {
+    const [, mark, recipient, rest] = delivery as unknown as [string, string, string, string];
+    const text = start > 0 ? rest.slice(start) : rest.slice(colon + 2);
+    const hostField = / H=(\S+) \[([^\]\s]+)\]/.exec(` ${rest.slice(0, start > 0 ? start : colon)}`);
+    const [host, addr] = hostField ? [hostField[1], hostField[2]] : [undefined, undefined];
     // Exim logs a multi-line reply on one line, its line breaks written as "\n".
     const smtp = /^SMTP error from remote mail server after (.+?): ([245]\d\d[ -][\s\S]*)$/.exec(text.replace(/\\n/g, "\n"));
     const reading: Reading = { format: "an Exim log line", protocol: "smtp", recipient, action: mark === "**" ? "failed" : "deferred", deciding: smtp ? { lines: replyLines(smtp[2]!), from: `the reply after ${smtp[1]}` } : { lines: [text], from: "Exim's own words" }, context: [] };
@@ -131,10 +138,15 @@ function messageTraceLine(line: string): Reading | undefined {
 
 const READERS = [postfixLine, eximLine, sendmailLine, dovecotLine, messageTraceLine];
 
+/** No MTA writes a longer log line (Postfix's and syslog's are a few kilobytes); longer lines
+ *  are not read as log lines, which keeps the readers' patterns linear in practice. */
+const MAX_LOG_LINE = 8192;
+
 /** The refusals among a text's log lines, in order. */
 export function readLogLines(text: string): Reading[] {
   const readings: Reading[] = [];
   for (const line of text.replace(/\r/g, "").split("\n")) {
+    if (line.length > MAX_LOG_LINE) continue;
     for (const read of READERS) {
       const reading = read(line.trim());
       if (reading) {

@@ -38,8 +38,11 @@ const READERS: ProseReader[] = [
   // Microsoft Exchange / Microsoft 365: "Remote Server returned 'REPLY'", under "Diagnostic
   // information for administrators", after the recipient's address.
   (p) => {
-    const found = /(?:(\S+@[\w.-]+)\s+)?Remote Server returned '([^']+)'/i.exec(p);
-    if (!found) return undefined;
+    const at = p.search(/Remote Server returned '/i);
+    if (at < 0) return undefined;
+    const reply = /^Remote Server returned '([^']+)'/i.exec(p.slice(at));
+    if (!reply) return undefined;
+    const found = [undefined, /(\S+@[\w.-]+)\s+$/.exec(p.slice(Math.max(0, at - 320), at))?.[1], reply[1]] as const;
     const host = /(?:^|\s)([\w-]+(?:\.[\w-]+)+) (?:gave this error|rejected your message)/i.exec(p)?.[1];
     return { format: "a Microsoft Exchange / Microsoft 365 non-delivery report", ...(found[1] ? { recipient: found[1] } : {}), ...(host ? { remoteHost: host } : {}), reply: found[2]!.replace(/^#/, ""), from: "Remote Server returned" };
   },
@@ -55,11 +58,16 @@ const READERS: ProseReader[] = [
   },
 ];
 
+/** A report's paragraphs are a few lines; a longer one (an attachment, a pasted log) is not
+ *  prose, and is not read: it keeps the readers' patterns linear in practice. */
+const MAX_PARAGRAPH = 8192;
+
 /** Paragraphs, each on one line. */
 function paragraphs(text: string): string[] {
   return text
     .replace(/\r/g, "")
     .split(/\n[ \t]*\n/)
+    .filter((p) => p.length <= MAX_PARAGRAPH)
     .map((p) => p.replace(/\s+/g, " ").trim())
     .filter(Boolean);
 }
