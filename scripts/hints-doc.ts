@@ -4,6 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONNECTION_ERRORS, HINTS } from "../src/hints/index.js";
+import { DELIVERY_TEXTS } from "../src/hints/delivery-texts.js";
+import { PROVIDER_ROWS } from "../src/hints/providers.js";
 import { ROOT } from "./diagrams.js";
 
 export const HINTS_DOC_PATH = join(ROOT, "docs", "hints.md");
@@ -11,7 +13,10 @@ export const HINTS_DOC_PATH = join(ROOT, "docs", "hints.md");
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 export function hintsDoc(): string {
+  const among = (rows: readonly { id: string }[]) => (id: string) => rows.some((row) => row.id === id);
   const groups: Array<[string, (id: string) => boolean]> = [
+    ["Providers', gateways' and servers' own codes (each checked at the source it names)", among(PROVIDER_ROWS)],
+    ["Mail servers' own words in bounces and logs (no reply code)", among(DELIVERY_TEXTS)],
     ["How a step failed", (id) => !HINTS.find((r) => r.id === id)!.example],
     ["Documented server texts", (id) => !/^(imap|pop3)-|^enhanced-/.test(id) || ["pop3-in-use", "imap-unavailable"].includes(id)],
     ["IMAP and POP3 response codes", (id) => /^(imap|pop3)-/.test(id)],
@@ -23,7 +28,9 @@ export function hintsDoc(): string {
     "",
     "Generated from `src/hints/` by `npm run hints-doc`; do not edit by hand.",
     "",
-    "A failed step shows the server's own words and, where the table knows the cause, a hint: the likely cause and the next check. The first row that fits wins; `mailchat explain \"REPLY\"` shows the same hint for a reply you hold. Rows for registry codes that a documented text already explains are left out (the text's row wins).",
+    "A failed step shows the server's own words and, where the table knows the cause, a hint: the likely cause and the next check. The first row that fits wins; `mailchat explain` shows the same hint for what you hold — a reply, a whole bounce message (`mailchat explain --file bounce.eml`), or log lines — after saying what it read (the recipient, the remote host, the reply that decided). Rows for registry codes that a documented text already explains are left out (the text's row wins).",
+    "",
+    "Provider codes not in the table, because no public source for them was found: Yahoo's `[BL21]`, `[PH01]` and `[TSS09]`, and Cisco Secure Email (IronPort) reply texts. A code without a row still gets its enhanced status code's registered meaning.",
     "",
   ];
   const used = new Set<string>();

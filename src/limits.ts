@@ -110,3 +110,9 @@ export const MAX_IMPORT_LINE_BYTES = MAX_REPLY_LINE_BYTES;
  *  once escaped, so a binary or garbled paste gives a summary, not a flood. */
 export const IMPORT_UNPLACED_SHOWN = 10;
 export const IMPORT_SHOWN_CHARS = 160;
+
+/** `mailchat explain --file` or standard input: the most read. A bounce carries the returned
+ *  message (attachments included, base64 being a third larger), so it may be several
+ *  megabytes; a larger input is a mailbox or a whole log, refused with exit 2 and never read
+ *  whole. */
+export const MAX_EXPLAIN_BYTES = 16 * 1_048_576;

@@ -1,5 +1,4 @@
 // `mailchat import`: a pasted session (telnet, openssl s_client, swaks, golden) → a script.
-import { closeSync, openSync, readSync } from "node:fs";
 import writeFileAtomic from "write-file-atomic";
 import type { ProtocolName } from "../compile/steps.js";
 import { PROTOCOL_NAMES, isProtocolName } from "../protocols/index.js";
@@ -10,6 +9,7 @@ import { replaceSecrets, spotSecrets } from "../import/secrets.js";
 import { readTranscript } from "../import/transcript.js";
 import { SecretBook } from "../secrets/book.js";
 import { EXIT } from "../runtime/events.js";
+import { readBounded } from "./read-bounded.js";
 import { IMPORT_SHOWN_CHARS, IMPORT_UNPLACED_SHOWN, MAX_IMPORT_BYTES, MAX_IMPORT_LINE_BYTES, MAX_IMPORT_LINES } from "../limits.js";
 import { escapeText, printable } from "../transcript/escape.js";
 
@@ -20,34 +20,6 @@ import { escapeText, printable } from "../transcript/escape.js";
 // escaped by the one rule of src/transcript/escape.ts (a CR inside a line shows as `\r`); on
 // standard error the lines not placed are listed up to IMPORT_UNPLACED_SHOWN, each cut to
 // IMPORT_SHOWN_CHARS, then counted (the script's comments hold them all, escaped, uncut).
-
-/** The paste, read in chunks and never past MAX_IMPORT_BYTES + 1 (a pipe or a device has no
- *  size to ask first): undefined when it is larger. */
-function readPaste(file: string): Buffer | undefined {
-  const fd = file === "-" ? 0 : openSync(file, "r");
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const chunk = Buffer.allocUnsafe(65_536);
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (error) {
-        // Standard input left non-blocking by the shell: wait for it as readFileSync would.
-        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        continue;
-      }
-      if (n === 0) return Buffer.concat(chunks, total);
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
-      total += n;
-      if (total > MAX_IMPORT_BYTES) return undefined;
-    }
-  } finally {
-    if (fd !== 0) closeSync(fd);
-  }
-}
 
 /** Escaped text cut to IMPORT_SHOWN_CHARS, saying how much more there was. */
 function clip(text: string): string {
@@ -103,7 +75,7 @@ export function importCommand(file: string, options: { output?: string; protocol
   const name = file === "-" ? "standard input" : printable(file);
   let bytes: Buffer | undefined;
   try {
-    bytes = readPaste(file);
+    bytes = readBounded(file, MAX_IMPORT_BYTES);
   } catch (error) {
     process.stderr.write(`mailchat: cannot read ${name}: ${describeFsError(error)}\n`);
     return EXIT.invalid;

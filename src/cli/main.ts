@@ -101,6 +101,26 @@ Exit status:
   3    the connection or its TLS failed at the start
   130  Ctrl-C dropped the connection`;
 
+const EXPLAIN_HELP = `
+Examples:
+  $ mailchat explain "550 5.7.26 This mail has been blocked because the sender is unauthenticated."
+  $ mailchat explain "-ERR [AUTH] Authentication failed."
+  $ mailchat explain --file bounce.eml
+  $ grep 4F1A2B3C /var/log/mail.log | mailchat explain
+
+Reads a whole bounce message (an RFC 3464 delivery status notification, or the non-delivery
+report of Postfix, Exim, Microsoft 365 or Gmail), its delivery-status part alone, Postfix,
+Exim, Sendmail or Dovecot log lines, a Microsoft 365 message trace event, or a bare reply.
+It says what it read (recipient, remote host, the reply that decided) before the cause; other
+codes in the text (a DSN's Status, a reply quoted inside the reply) are shown as context.
+
+The text is taken as given: only the exact words --file, -h and --help are options, and only
+before the text starts; "-ERR …" or "-hello" are text. To explain the word -h or --help
+itself, put -- before it or use standard input. A path is never read unless given to --file.
+
+Exit status: 0 a hint or a code meaning was found, 1 none is known, 2 no text, or the file
+cannot be read or is over 16 MiB.`;
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -180,12 +200,16 @@ export function buildProgram(): Command {
 
   program
     .command("explain")
-    .description("explain a refusal you hold (a bounce, a log line): the hint mailchat would give, its source, the status code's meaning")
-    .argument("[reply...]", "the reply text; none or - reads it from standard input")
-    .addHelpText("after", '\nExamples:\n  $ mailchat explain "550 5.7.26 This mail has been blocked because the sender is unauthenticated."\n  $ pbpaste | mailchat explain\n\nExit status: 0 a hint or a code meaning was found, 1 none is known, 2 no reply given.')
-    .action(async (reply: string[]) => {
+    .description("explain a refusal you hold (a bounce message, log lines, a reply): what was read, the hint mailchat would give, its source, the status code's meaning")
+    .argument("[text...]", "the text, as given (a word starting with - is text too); none, or -, reads standard input")
+    .option("--file <path>", "read the text from this file (a saved bounce .eml, a log excerpt); - for standard input")
+    // The text is often a reply that starts with `-` ("-ERR [AUTH] …"): every word that is not
+    // exactly one of explain's options is text, and so is everything after it.
+    .allowUnknownOption()
+    .addHelpText("after", EXPLAIN_HELP)
+    .action(async (text: string[], options: { file?: string }) => {
       const { explainCommand } = await import("./explain.js");
-      process.exitCode = await explainCommand(reply);
+      process.exitCode = await explainCommand(text, options);
     });
 
   program

@@ -1,48 +1,74 @@
-// `mailchat explain`: the hint for a reply someone holds (a bounce, a log line), without
-// running a script. The reply is read as the protocol that wrote it and matched against the
-// same table a failed step uses.
+// `mailchat explain`: the hint for a refusal someone holds (a bounce, a log line, a reply),
+// without running a script. The text is read (read/): which recipient, which remote host,
+// which reply decided; that reply is matched against the same table a failed step uses, and
+// every other code the text holds is shown as context with its registered meaning.
 import { ENHANCED_DETAILS, ENHANCED_SUBJECTS } from "./registry.js";
 import { matchHint } from "./replies.js";
+import { enhancedCodeOf, readText, separateNested, type FoundReply, type Reading } from "./read/index.js";
 import type { HintRow } from "./types.js";
 
-export interface Explanation {
-  /** The reply as read: from its first line with a code or status. */
-  reply: string[];
-  protocol: string;
-  row?: HintRow;
-  /** The registry's words for the reply's enhanced status code, when it has one. */
+export interface ContextCode {
+  reply: FoundReply;
   meaning?: string;
 }
 
-const SMTP_LINE = /\b([245]\d\d)([ -])([245]\.\d{1,3}\.\d{1,3})?/;
+export interface Explanation {
+  reading: Reading;
+  /** The deciding reply as matched: without the replies quoted inside it. */
+  reply: string[];
+  row?: HintRow;
+  /** The registry's words for the deciding reply's enhanced status code, when it has one. */
+  meaning?: string;
+  context: ContextCode[];
+}
 
-export function explainReply(text: string): Explanation {
-  let lines = text
-    .replace(/\r/g, "")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean);
-  let protocol = "smtp";
-  if (lines.some((line) => /^[+-](?:OK|ERR)\b/.test(line))) protocol = "pop3";
-  else if (lines.some((line) => /^(?:\*|[A-Za-z0-9.]+) (?:OK|NO|BAD|BYE)\b/.test(line))) protocol = "imap";
-  else {
-    // A bounce quotes the reply inside prose ("Remote server returned '550 5.7.26 …'"):
-    // read it from its code on.
-    const first = lines.findIndex((line) => SMTP_LINE.test(line));
-    if (first >= 0) {
-      const at = SMTP_LINE.exec(lines[first]!)!.index;
-      lines = [lines[first]!.slice(at).replace(/['")\]]+$/, ""), ...lines.slice(first + 1).filter((line) => /^\d{3}[ -]/.test(line))];
+/** The registry's name and meaning of an enhanced status code ("5.1.1"). */
+export function meaningOf(code: string): string | undefined {
+  const [, subject, detail] = code.split(".");
+  const row = ENHANCED_DETAILS.find((d) => d.code === `x.${subject}.${detail}`);
+  if (row) return `${code} "${row.name}" (${row.source}): ${row.meaning}`;
+  const group = ENHANCED_SUBJECTS.find((s) => s.subject === Number(subject));
+  return group ? `${code}: a "${group.name}" code (${group.source}): ${group.meaning}` : undefined;
+}
+
+const statusCode = (reply: FoundReply) => enhancedCodeOf(reply.lines) ?? /^Status: ([245]\.\d{1,3}\.\d{1,3})$/.exec(reply.lines[0] ?? "")?.[1];
+
+export function explainReading(reading: Reading): Explanation {
+  const context: ContextCode[] = [];
+  const deciding = reading.deciding;
+  const { outer, nested } = separateNested(deciding?.lines ?? []);
+  for (const quoted of nested) context.push({ reply: { lines: [quoted], from: "a reply quoted inside it" } });
+  context.push(...reading.context.map((reply) => ({ reply })));
+  for (const item of context) {
+    const code = statusCode(item.reply);
+    const meaning = code ? meaningOf(code) : undefined;
+    if (meaning) item.meaning = meaning;
+  }
+  const explanation: Explanation = { reading, reply: outer, context };
+  if (deciding) {
+    const match = (lines: string[]) => matchHint({ protocol: reading.protocol, reply: lines, expected: "", step: "expect", lastSent: "(a command)" });
+    let row = match(outer);
+    let code = statusCode({ lines: outer, from: deciding.from });
+    // The MTA's own words (no reply code) that no row knows: its status code, the summary it
+    // gave of the same failure, still says what kind of failure it was. A quoted reply never
+    // stands in: it is about another question (the callout's).
+    const summary = reading.context.find((reply) => /^Status: /.test(reply.lines[0] ?? ""));
+    if (summary && !code) code = statusCode(summary);
+    if (summary && !row) row = match(summary.lines);
+    if (row) explanation.row = row;
+    const meaning = code ? meaningOf(code) : undefined;
+    if (meaning) explanation.meaning = meaning;
+    // A summary that repeats the deciding code needs no second reading of the registry.
+    for (const item of context) {
+      if (item.meaning && item.meaning === meaning) {
+        delete item.meaning;
+        item.reply = { ...item.reply, from: `${item.reply.from}, the same code` };
+      }
     }
   }
-  const explanation: Explanation = { reply: lines, protocol };
-  const row = matchHint({ protocol, reply: lines, expected: "", step: "expect", lastSent: "(a command)" });
-  if (row) explanation.row = row;
-  const code = /\b[245]\.(\d{1,3})\.(\d{1,3})\b/.exec(lines.join("\n"));
-  if (code) {
-    const detail = ENHANCED_DETAILS.find((d) => d.code === `x.${code[1]}.${code[2]}`);
-    const subject = ENHANCED_SUBJECTS.find((s) => s.subject === Number(code[1]));
-    if (detail) explanation.meaning = `${code[0]} "${detail.name}" (${detail.source}): ${detail.meaning}`;
-    else if (subject) explanation.meaning = `${code[0]}: a "${subject.name}" code (${subject.source}): ${subject.meaning}`;
-  }
   return explanation;
+}
+
+export async function explainText(text: string): Promise<Explanation[]> {
+  return (await readText(text)).map(explainReading);
 }

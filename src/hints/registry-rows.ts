@@ -28,7 +28,8 @@ export function codeRows(): HintRow[] {
 /** The enhanced status code of a reply's final line: [class, subject, detail]. */
 function enhancedCode(text: string): [number, number, number] | undefined {
   const last = text.split("\n").pop() ?? "";
-  const match = /^\d{3}[ -]([45])\.(\d{1,3})\.(\d{1,3})\b/.exec(last);
+  // A DSN without a Diagnostic-Code gives only its Status line.
+  const match = /^(?:\d{3}[ -]|Status: )([45])\.(\d{1,3})\.(\d{1,3})\b/.exec(last);
   return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
 }
 

@@ -3,12 +3,16 @@
 // unexpected refusal), the report says what usually causes it and what to check next, in a
 // sentence or two, next to the server's own words. First matching row wins:
 //   1. how the step failed, where that says more than the reply (a framing error, no greeting);
-//   2. the documented texts of the servers people meet (Postfix, Exim, Dovecot, Microsoft 365,
-//      Gmail, greylisting, block lists), each row with its source;
+//   2. the large providers' and gateways' own codes (providers.ts), then the documented texts
+//      of the servers people meet (Postfix, Exim, Dovecot, Microsoft 365, Gmail, greylisting,
+//      block lists), each row with its source, then MTAs' own delivery texts
+//      (delivery-texts.ts);
 //   3. IMAP/POP3/ManageSieve response codes and SMTP enhanced status codes, every one in the
 //      registries, generated from registry.ts (registry-rows.ts);
 //   4. fallbacks for failures whose reply said nothing more specific.
 // Connection and TLS errors have their own table (connection.ts).
+import { DELIVERY_TEXTS } from "./delivery-texts.js";
+import { PROVIDER_ROWS } from "./providers.js";
 import { codeRows, enhancedRows } from "./registry-rows.js";
 import type { HintContext, HintExample, HintRow, Situation } from "./types.js";
 
@@ -50,7 +54,7 @@ const TEXTS: HintRow[] = [
   {
     id: "starttls-masked",
     when: (c, text) => /capability STARTTLS/i.test(c.expected) && /^250[ -]X{4,}/im.test(text),
-    source: "Cisco ASA ESMTP inspection (\"fixup smtp\") documentation",
+    source: "Cisco ASA Series Firewall CLI Configuration Guide, Defaults for ESMTP Inspection (banner masked, STARTTLS removed, EHLO reply parameters masked): https://www.manualslib.com/manual/1531207/Cisco-Asa-Series.html?page=315",
     hint: "the EHLO reply has XXXX-masked lines: a firewall's SMTP inspection (Cisco ASA/PIX \"fixup smtp\" / ESMTP inspection) is rewriting the session and hides STARTTLS; disable the inspection or exempt the mail server",
     example: { protocol: "smtp", reply: ["250-mx.example.com", "250-XXXXXXXA", "250 PIPELINING"], expected: "capability STARTTLS" },
   },
@@ -70,15 +74,15 @@ const TEXTS: HintRow[] = [
   },
   {
     id: "plaintext-disallowed",
-    when: has(/Plaintext authentication disallowed|\[PRIVACYREQUIRED\]|LOGINDISABLED/i),
-    source: "RFC 2595 §3.2 (LOGINDISABLED); RFC 5530 (PRIVACYREQUIRED); Dovecot disable_plaintext_auth",
+    when: has(/(?:Plaintext|Cleartext) authentication disallowed|\[PRIVACYREQUIRED\]|LOGINDISABLED/i),
+    source: "RFC 2595 §3.2 (LOGINDISABLED); RFC 5530 (PRIVACYREQUIRED); Dovecot src/login-common/login-common.h (\"Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\" in 2.3, \"Cleartext …\" in 2.4)",
     hint: "the server refuses passwords over an unencrypted connection: upgrade with `starttls` first (or connect with pop3s:// / imaps://)",
     example: { protocol: "pop3", reply: ["-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."] },
   },
   {
     id: "o365-smtp-auth-disabled",
     when: has(/5\.7\.139|SmtpClientAuthentication is disabled/i),
-    source: "Microsoft Learn: enable or disable SMTP AUTH in Exchange Online (5.7.139)",
+    source: "Microsoft Learn: authenticated client SMTP submission (SMTP AUTH per mailbox), https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission",
     hint: "Microsoft 365 has SMTP AUTH switched off for this tenant or mailbox (5.7.139): enable \"Authenticated SMTP\" for the mailbox, or use OAuth (`auth xoauth2`); security defaults also block basic authentication",
     example: { protocol: "smtp", reply: ["535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."] },
   },
@@ -106,14 +110,14 @@ const TEXTS: HintRow[] = [
   {
     id: "o365-banned-ip",
     when: has(/5\.7\.6(?:0[6-9]|[1-4]\d)\b|banned sending IP/i),
-    source: "Microsoft Learn: fix NDR 5.7.606-649 (Access denied, banned sending IP)",
+    source: "Microsoft Learn: fix NDR 5.7.606-649 (Access denied, banned sending IP); the real reply with its AS(1430) code: https://pastebin.com/EH1TUb0X",
     hint: "Microsoft 365 blocks the sending IP (5.7.606–5.7.649): request delisting through Microsoft's delist portal and find out why the IP was listed (a compromised account, an open relay)",
     example: { protocol: "smtp", reply: ["550 5.7.606 Access denied, banned sending IP [192.0.2.10]. To request removal from this list please visit https://sender.office.com/"] },
   },
   {
     id: "o365-not-authenticated",
     when: has(/5\.7\.57\b|Client not authenticated to send mail/i),
-    source: "Microsoft Learn: SMTP AUTH client submission (5.7.57)",
+    source: "Microsoft Learn: SMTP AUTH client submission (5.7.57); the real reply from smtp.office365.us: https://pastebin.com/SuB30vi5",
     hint: "Exchange Online wants the client to authenticate before MAIL FROM (5.7.57): connect to port 587, `starttls`, then `auth`; or send through a connector set up for the client's IP",
     example: { protocol: "smtp", reply: ["530 5.7.57 Client not authenticated to send mail. [AM6P193CA0090.EURP193.PROD.OUTLOOK.COM]"] },
   },
@@ -176,7 +180,7 @@ const TEXTS: HintRow[] = [
   {
     id: "relay-denied",
     when: has(/^5\d\d[ -]5\.7\.1 .*(relay|Relay)|Relay access denied|Unable to relay|relaying denied|relay not permitted/im),
-    source: "Postfix reject_unauth_destination (Relay access denied); Exim (relay not permitted); Exchange 5.7.54 (Unable to relay)",
+    source: "Postfix src/smtpd/smtpd_check.c reject_unauth_destination (\"<%s>: Relay access denied\"); Exim src/src/configure.default (\"relay not permitted\"); Exchange 5.7.54 (Unable to relay)",
     hint: "the server will not relay to this recipient: relaying needs authentication (`auth` on port 587), or the recipient's domain is not one the server is responsible for (check its local domains)",
     example: { protocol: "smtp", reply: ["554 5.7.1 <x@example.net>: Relay access denied"] },
   },
@@ -253,7 +257,7 @@ const TEXTS: HintRow[] = [
   {
     id: "sender-verify",
     when: has(/Sender verify failed|sender verification failed|Could not verify sender/i),
-    source: "Exim ACL `verify = sender`; Postfix reject_unverified_sender",
+    source: "Exim src/src/acl.c (\"Sender verify failed\") and smtp_in.c (\"Verification failed for <%s>\" with the callout's Called:/Sent:/Response: lines); Postfix reject_unverified_sender",
     hint: "the server checked the sender address with its domain's mail server and it was refused: make sure the MAIL FROM address exists and accepts mail",
     example: { protocol: "smtp", reply: ["550 Sender verify failed"] },
   },
@@ -274,7 +278,7 @@ const TEXTS: HintRow[] = [
   {
     id: "unknown-user",
     when: has(/^550[ -]5\.1\.1|User unknown|Recipient address rejected: User unknown|No such user|does not exist/im),
-    source: "RFC 3463 §3.2 (x.1.1); Postfix local_recipient_maps (User unknown in local recipient table)",
+    source: "RFC 3463 §3.2 (x.1.1); Postfix src/smtpd/smtpd_check.c (\"User unknown in local recipient table\", \"… in virtual mailbox table\")",
     hint: "the recipient does not exist on this server (5.1.1): check the address and the server's alias and recipient maps",
     example: { protocol: "smtp", reply: ["550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table"] },
   },
@@ -367,7 +371,7 @@ function uncovered(rows: HintRow[]): HintRow[] {
   });
 }
 
-export const HINTS: readonly HintRow[] = [...SITUATIONS_FIRST, ...TEXTS, ...uncovered(codeRows()), ...uncovered(enhancedRows()), ...SITUATIONS_LAST];
+export const HINTS: readonly HintRow[] = [...SITUATIONS_FIRST, ...PROVIDER_ROWS, ...TEXTS, ...DELIVERY_TEXTS, ...uncovered(codeRows()), ...uncovered(enhancedRows()), ...SITUATIONS_LAST];
 
 /** The first row that fits, with its id (for tests), or undefined. */
 export function matchHint(context: HintContext): HintRow | undefined {
