@@ -11,6 +11,8 @@ const { Script } = require("node:vm");
 
 // Each command keeps a code cache of its own (test/unit/bin-commands pins this list to the CLI's).
 const COMMANDS = ["run", "check", "import", "explain", "serve", "recipes", "sandbox", "shell"];
+// The bundle's first line: its hash (scripts/bundle.ts).
+const BUNDLE_HASH = /^\/\/ mailchat-bundle ([0-9a-f]+)\n/;
 
 // The code cache: V8 checks a cache's version, flags and length, not its content, and a few
 // changed bytes (a disk error, a half-written file, a copy from elsewhere) crash Node or run
@@ -54,19 +56,22 @@ async function cli() {
 function bundled() {
   if (process.env.MAILCHAT_BUNDLE === "0") return undefined;
   const file = join(__dirname, "../dist/src/cli/bundle.cjs");
+  // Started from the snapshot (bin/mailchat, bin/snapshot.cjs): its CLI is loaded and warm.
+  const snapshot = globalThis.mailchatSnapshot;
+  delete globalThis.mailchatSnapshot;
+  if (snapshot && snapshotCurrent(snapshot, file)) return snapshot.exports;
   let source;
   try {
     // ASCII only (scripts/bundle.ts makes sure): latin1 spares the UTF-8 decoding.
     source = readFileSync(file, "latin1");
-    // Modules compiled after the bundle was made (`tsc` alone, `tsc --watch`) are the truth.
-    if (statSync(join(__dirname, "../dist/.tsbuildinfo")).mtimeMs > statSync(file).mtimeMs) return undefined;
+    if (modulesNewer(file)) return undefined;
   } catch {
     if (source === undefined) return undefined; // no bundle: the modules
     // no .tsbuildinfo (an installed package): the bundle is all there is
   }
   // The cache is named after the bundle's hash (V8 checks only a cached script's length), and
   // after the command: each caches the functions it runs (`check` never compiles the runtime).
-  const hash = /^\/\/ mailchat-bundle ([0-9a-f]+)\n/.exec(source)?.[1];
+  const hash = BUNDLE_HASH.exec(source)?.[1];
   const command = COMMANDS.includes(args[0]) ? args[0] : "other";
   // The sandbox's cacheDir() (src/sandbox/certs.ts) names the same place; this file must not
   // load the CLI to ask it.
@@ -81,6 +86,34 @@ function bundled() {
     process.once("exit", () => writeCache(dir, name, hash, script));
   }
   return module.exports;
+}
+
+/** Modules compiled after the bundle was made (`tsc` alone, `tsc --watch`) are the truth. */
+function modulesNewer(file) {
+  return statSync(join(__dirname, "../dist/.tsbuildinfo")).mtimeMs > statSync(file).mtimeMs;
+}
+
+/** Whether the snapshot's CLI is what this install would run: made here, from the bundle on disk. */
+function snapshotCurrent(snapshot, file) {
+  try {
+    if (snapshot.root !== realpathSync(join(__dirname, ".."))) return false;
+    const fd = openSync(file, O_RDONLY);
+    let head;
+    try {
+      head = Buffer.alloc(64);
+      head = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString("latin1");
+    } finally {
+      closeSync(fd);
+    }
+    if (BUNDLE_HASH.exec(head)?.[1] !== snapshot.hash) return false;
+  } catch {
+    return false; // no bundle: what runs without a snapshot decides
+  }
+  try {
+    return !modulesNewer(file);
+  } catch {
+    return true; // no .tsbuildinfo (an installed package): the bundle is all there is
+  }
 }
 
 function digest(name, data) {

@@ -276,19 +276,19 @@ export class AstBuilder extends BaseVisitor {
     if (!text) return { kind: "send", line: literalTemplate("", this.spanOfToken(keyword)), span: this.spanOfToken(keyword) };
     // In a `send` line, `#` starts a comment only after white space, so `<a#b@x>` is sent.
     const comment = /[ \t]#/.exec(text.image);
-    let kept = (comment ? text.image.slice(0, comment.index) : text.image).replace(/[ \t]+$/, "");
+    let kept = withoutTrailingBlanks(comment ? text.image.slice(0, comment.index) : text.image);
     // A sized literal at the end of the line: `{file "PATH"}` or `{"TEXT"}`; mailchat counts
     // the bytes and writes the `{n}` / `{n+}` itself (IMAP APPEND, ManageSieve PUTSCRIPT).
     const sized = SIZED_LITERAL.exec(kept);
     let literal: A.SizedLiteral | undefined;
     if (sized) {
-      const at = sized.index + sized[0].indexOf("{");
+      const at = sized.index;
       const quote = kept.indexOf('"', at);
       const body = (sized[1] ?? sized[2])!;
       const spanOf = (from: number, to: number) => this.spanInside(text, quote + 1 + from, quote + 1 + to);
       const template = parseTemplate(unescapeString(body, spanOf, this.diagnostics), spanOf, this.diagnostics);
       literal = sized[1] !== undefined ? { kind: "file", path: template, span: this.spanInside(text, at, kept.length) } : { kind: "text", text: template, span: this.spanInside(text, at, kept.length) };
-      kept = kept.slice(0, sized.index);
+      kept = withoutTrailingBlanks(kept.slice(0, at));
     } else {
       const open = unclosedLiteral(kept);
       if (open !== undefined) {
@@ -638,8 +638,19 @@ export class AstBuilder extends BaseVisitor {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `… {file "PATH"}` or `… {"TEXT"}` at the end of a `send` line. */
-const SIZED_LITERAL = /[ \t]*\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}$/;
+/**
+ * `… {file "PATH"}` or `… {"TEXT"}` at the end of a `send` line. It begins with its `{`, never
+ * with the blanks before it: a pattern that may begin with a run of blanks is tried again at
+ * each blank of a long run, and a line of many thousand spaces took seconds.
+ */
+const SIZED_LITERAL = /\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}$/;
+
+/** The text without the spaces and tabs at its end (a regex `[ \t]+$` is slow on long runs of them). */
+function withoutTrailingBlanks(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
 
 /**
  * Where `{"` or `{file "` opens a sized literal that runs to the end of the line unclosed: its

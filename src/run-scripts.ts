@@ -9,7 +9,7 @@ import type { Reporter } from "./report/types.js";
 import { EXIT, type RunEvent, type RunStatus } from "./runtime/events.js";
 import type { FaultProfile } from "./sandbox/profiles.js";
 import type { Target } from "./fleet/targets.js";
-import { pool } from "./pool.js";
+import { InOrder, pool } from "./pool.js";
 import { SecretBook } from "./secrets/book.js";
 import type { DnsServer } from "./dns/client.js";
 
@@ -123,29 +123,39 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
     if (options.load) {
       exitCode = await loadRun(scripts[0]!, options.load, reporter, runOnce, aborted);
     } else {
-      // In parallel (--jobs) each run's events are held and reported whole when it ends, so
-      // transcripts never interleave; one at a time they stream as they happen.
+      // In parallel (--jobs) each run's events are held and reported whole, in the order the
+      // runs were given, so transcripts never interleave and read the same however the runs
+      // raced; one at a time they stream as they happen.
       const parallel = (options.jobs ?? 1) > 1;
-      await pool(scripts, options.jobs ?? 1, async (script) => {
-        const events: RunEvent[] = [];
-        const result = await runOnce(script, (event) => {
-          events.push(event);
-          if (!parallel) reporter.event(event);
-        });
-        if (parallel) for (const event of events) reporter.event(event);
-        // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
-        exitCode = Math.max(exitCode, result.exitCode);
-        if (result.status === "warning") {
-          warned = true;
-          // --fail-on-warning: a warning counts as a failed expectation.
-          if (options.failOnWarning) exitCode = Math.max(exitCode, EXIT.expectationFailed);
-        }
-        if (options.golden) {
-          const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
-          reporter.event(golden);
-          if (golden.status !== "match" && golden.status !== "written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
-        }
-      }, aborted);
+      const inOrder = new InOrder<RunEvent[]>((events) => {
+        for (const event of events) reporter.event(event);
+      });
+      try {
+        await pool(scripts, options.jobs ?? 1, async (script, index) => {
+          const events: RunEvent[] = [];
+          const result = await runOnce(script, (event) => {
+            events.push(event);
+            if (!parallel) reporter.event(event);
+          });
+          // Across several scripts the most severe outcome wins: connection (3) over expectation (1).
+          exitCode = Math.max(exitCode, result.exitCode);
+          if (result.status === "warning") {
+            warned = true;
+            // --fail-on-warning: a warning counts as a failed expectation.
+            if (options.failOnWarning) exitCode = Math.max(exitCode, EXIT.expectationFailed);
+          }
+          const held = parallel ? [...events] : [];
+          if (options.golden) {
+            const golden = await goldenStep(script, events, result.status, options.golden.update, Boolean(options.showSecrets), (text) => secrets.redact(text));
+            if (parallel) held.push(golden);
+            else reporter.event(golden);
+            if (golden.status !== "match" && golden.status !== "written") exitCode = Math.max(exitCode, EXIT.expectationFailed);
+          }
+          if (parallel) inOrder.done(index, held);
+        }, aborted);
+      } finally {
+        inOrder.flush();
+      }
     }
   } finally {
     reporter.finish();

@@ -10,6 +10,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
+// The installed command (a shell that starts Node from the start-up snapshot when there is
+// one), and the script it runs, started by Node itself as before the snapshot.
+const COMMAND = join(ROOT, "bin/mailchat");
 const CLI = join(ROOT, "bin/mailchat.cjs");
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const dir = mkdtempSync(join(tmpdir(), "mailchat-bench-"));
@@ -44,8 +47,11 @@ function once(command: string, args: string[], env: Record<string, string> = {})
 
 /** Medians of A and B, run in turn (A B A B …) so a drifting machine moves both alike. */
 async function paired(a: [string, string[]], b: [string, string[]], runs = RUNS): Promise<{ a: number; b: number }> {
-  await once(...a);
-  await once(...b);
+  // A figure of a command that failed would be a figure of something else.
+  for (const [command, args] of [a, b]) {
+    const { code } = await once(command, args);
+    if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}`);
+  }
   const as: number[] = [];
   const bs: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -135,15 +141,24 @@ async function main(): Promise<void> {
   const node: [string, string[]] = [process.execPath, ["-e", "0"]];
   // BENCH_ONLY=load: the load figure alone (it takes a few seconds; the rest takes minutes).
   if (process.env.BENCH_ONLY === "load") return void (await loadVsSmtpSource());
+  // BENCH_ONLY=postfix: the rows against Postfix (swaks, smtp-source) alone.
+  if (process.env.BENCH_ONLY === "postfix") {
+    await swaksVsPostfix();
+    await loadVsSmtpSource();
+    return printTable();
+  }
 
-  const version = await paired([process.execPath, [CLI, "--version"]], node);
+  const version = await paired([COMMAND, ["--version"]], node);
   row("mailchat --version", version.a, "node -e 0", version.b, "≤ 1.1×");
 
   const example = "examples/first.mailchat";
-  const check = await paired([process.execPath, [CLI, "check", example]], node);
+  const check = await paired([COMMAND, ["check", example]], node);
   row(`mailchat check (${readFileSync(join(ROOT, example), "utf8").split("\n").length}-line script)`, check.a, "node -e 0", check.b, "≤ 1.3×");
+  // What the start-up snapshot buys: the same check through bin/mailchat.cjs (bundle + code cache).
+  const plain = await paired([COMMAND, ["check", example]], [process.execPath, [CLI, "check", example]]);
+  row("mailchat check, from the start-up snapshot", plain.a, "without it (bin/mailchat.cjs)", plain.b, "< 1×");
 
-  const readme = await paired([process.execPath, [CLI, "run", "--sandbox", example]], [process.execPath, [CLI, "check", example]], 5);
+  const readme = await paired([COMMAND, ["run", "--sandbox", example]], [COMMAND, ["check", example]], 5);
   row("README's first command (run --sandbox, sandbox start included)", readme.a, "check of the same script", readme.b, "≤ 350 ms in all");
 
   // `mailchat sandbox` ready: until it prints its services.
@@ -152,7 +167,7 @@ async function main(): Promise<void> {
     readies.push(
       await new Promise<number>((done) => {
         const started = process.hrtime.bigint();
-        const child = spawn(process.execPath, [CLI, "sandbox", "--port-offset", String(30000 + i)], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+        const child = spawn(COMMAND, ["sandbox", "--port-offset", String(30000 + i)], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
         child.stdout.once("data", () => {
           done(Number(process.hrtime.bigint() - started) / 1e6);
           child.kill("SIGINT");
@@ -170,7 +185,7 @@ async function main(): Promise<void> {
     const body = ["connect smtp://localhost"];
     while (body.length < lines) body.push("send NOOP", "expect 250");
     writeFileSync(file, `${body.join("\n")}\n`);
-    const big = await paired([process.execPath, [CLI, "check", file]], node, 3);
+    const big = await paired([COMMAND, ["check", file]], node, 3);
     row(`check of a ${lines.toLocaleString("en")}-line script`, big.a, "node -e 0", big.b, lines === 10_000 ? "< 150 ms" : "< 1.5 s, linear");
   }
 
@@ -180,7 +195,7 @@ async function main(): Promise<void> {
   writeFileSync(script, [`connect smtp://127.0.0.1:${server.port}`, "expect 220", "send EHLO bench", "expect 250", "send MAIL FROM:<bench@example.test>", "expect 250", ...rcpts.flatMap((r) => [`send ${r}`, "expect 250"]), "send QUIT", "expect 221", ""].join("\n"));
   const raw = join(dir, "raw-rcpt.mjs");
   rawClient(raw, server.port, ["EHLO bench", "MAIL FROM:<bench@example.test>", ...rcpts, "QUIT"]);
-  const rcptRun = await paired([process.execPath, [CLI, "run", script, "--reporter", "json"]], [process.execPath, [raw]], 5);
+  const rcptRun = await paired([COMMAND, ["run", script, "--reporter", "json"]], [process.execPath, [raw]], 5);
   row("a session with 1,000 RCPT TO", rcptRun.a, "raw Node socket client", rcptRun.b, "≤ 1.1×");
 
   const eml = join(dir, "100mb.eml");
@@ -203,14 +218,14 @@ async function main(): Promise<void> {
   writeFileSync(dataScript, sending('data file "100mb.eml"'));
   const rawData = join(dir, "raw-data.mjs");
   rawClient(rawData, server.port, ["EHLO bench", "MAIL FROM:<a@example.test>", "RCPT TO:<b@example.test>", "DATA", "<data>", "QUIT"], eml);
-  const mine = await once(process.execPath, [CLI, "run", dataScript, "--reporter", "json"]);
+  const mine = await once(COMMAND, ["run", dataScript, "--reporter", "json"]);
   const theirs = await once(process.execPath, [rawData]);
   row("data file of 100 MB: throughput (MB/s)", 100 / (mine.ms / 1000), "raw client", 100 / (theirs.ms / 1000), "≥ 0.8×", "MB/s");
   row("data file of 100 MB: peak memory", mine.peakMiB, "raw client", theirs.peakMiB, "< 120 MB", "MiB");
   // BDAT holds a chunk to say its size first (issue 21: it held 8 of them); beside data file.
   const bdatScript = join(dir, "bdat.mailchat");
   writeFileSync(bdatScript, sending('bdat file "100mb.eml" chunk 16m'));
-  const bdat = await once(process.execPath, [CLI, "run", bdatScript, "--reporter", "json"]);
+  const bdat = await once(COMMAND, ["run", bdatScript, "--reporter", "json"]);
   row("bdat file of 100 MB, chunks of 16 MiB: throughput (MB/s)", 100 / (bdat.ms / 1000), "data file", 100 / (mine.ms / 1000), "≥ 0.8×", "MB/s");
   row("bdat file of 100 MB, chunks of 16 MiB: peak memory", bdat.peakMiB, "data file", mine.peakMiB, "≤ data file + 2 chunks", "MiB");
   server.close();
@@ -218,6 +233,10 @@ async function main(): Promise<void> {
   await swaksVsPostfix();
   await loadVsSmtpSource();
 
+  printTable();
+}
+
+function printTable(): void {
   console.log("\n| work | mailchat | reference | ratio | goal |\n| --- | --- | --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
 }
@@ -248,7 +267,7 @@ async function loadVsSmtpSource(): Promise<void> {
     const script = join(dir, "load.mailchat");
     writeFileSync(script, ["param port", "connect smtp://127.0.0.1:${port}", "expect 220", "send EHLO bench.test", "expect 250", "send MAIL FROM:<a@bench.test>", "expect 250", "send RCPT TO:<b@bench.test>", "expect 250", "data", "Subject: load", "", ...body, ".", "expect 250", "send QUIT", "expect 221", ""].join("\n"));
     const result = await paired(
-      [process.execPath, [CLI, "run", script, "--var", `port=${port}`, "--repeat", String(sessions), "--concurrency", String(concurrency)]],
+      [COMMAND, ["run", script, "--var", `port=${port}`, "--repeat", String(sessions), "--concurrency", String(concurrency)]],
       ["/usr/sbin/smtp-source", ["-s", String(concurrency), "-m", String(sessions), "-l", "1000", "-f", "a@bench.test", "-t", "b@bench.test", `127.0.0.1:${port}`]],
       3,
     );
@@ -274,11 +293,21 @@ async function swaksVsPostfix(): Promise<void> {
     writeFileSync(script, ["param port", "param password", "connect submission://localhost:${port}", "expect 220", "send EHLO bench.test", "expect 250", "starttls", "send EHLO bench.test", "expect 250", "auth plain alice@mailchat.test ${password}", "expect 235", "send MAIL FROM:<alice@mailchat.test>", "expect 250", "send RCPT TO:<bob@mailchat.test>", "expect 250", "data", "Subject: bench", "", "hello", ".", "expect 250", "send QUIT", "expect 221", ""].join("\n"));
     const port = String(servers.ports.submission);
     const run = await paired(
-      [process.execPath, [CLI, "run", script, "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
+      [COMMAND, ["run", script, "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
       ["/usr/bin/swaks", ["--server", "localhost", "--port", port, "--tls", "--tls-ca-path", servers.caFile, "--auth", "PLAIN", "--auth-user", "alice@mailchat.test", "--auth-password", USERS.alice, "--from", "alice@mailchat.test", "--to", "bob@mailchat.test", "--header", "Subject: bench", "--body", "hello", "--silent", "2"]],
       7,
     );
     row("full submission session (STARTTLS + AUTH PLAIN + DATA + QUIT) against Postfix", run.a, "swaks", run.b, "≤ 1.0×");
+    // A suite: the same session as 20 scripts in one run, side by side, against 20 swaks runs.
+    const suite = Array.from({ length: 20 }, (_, i) => join(dir, `submit-${i + 1}.mailchat`));
+    for (const file of suite) writeFileSync(file, readFileSync(script));
+    const swaks = `/usr/bin/swaks --server localhost --port ${port} --tls --tls-ca-path ${servers.caFile} --auth PLAIN --auth-user alice@mailchat.test --auth-password ${USERS.alice} --from alice@mailchat.test --to bob@mailchat.test --header 'Subject: bench' --body hello --silent 2`;
+    const twenty = await paired(
+      [COMMAND, ["run", ...suite, "--jobs", "20", "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
+      ["/bin/sh", ["-c", `for i in $(seq 20); do ${swaks} || exit 1; done`]],
+      5,
+    );
+    row("20 such sessions as 20 scripts in one run (--jobs 20)", twenty.a, "20 swaks runs, one after another", twenty.b, "≤ 0.08×");
   } finally {
     servers.stop();
   }

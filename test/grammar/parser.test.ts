@@ -34,6 +34,17 @@ test("a send line keeps # unless it follows white space; $${ is a literal ${", (
   assert.deepEqual(texts, ["MAIL FROM:<a#b@x>", "X ${y}"]);
 });
 
+test("a send line's blanks: trailing ones dropped, before a sized literal too, and a long run of them parses at once", { timeout: 10_000 }, () => {
+  const { script } = parse(`send A \t \nsend APPEND INBOX  \t{"hi"}  \nsend X${" ".repeat(200_000)}Y${" ".repeat(200_000)}\n`, "x.mailchat");
+  const [trailing, appended, long] = script!.statements;
+  const text = (s: typeof trailing) => (s?.kind === "send" ? s.line.parts.map((p) => (p.kind === "text" ? p.text : "?")).join("") : "");
+  assert.equal(text(trailing), "A");
+  assert.equal(text(appended), "APPEND INBOX");
+  assert.ok(appended?.kind === "send" && appended.literal?.kind === "text" && appended.literal.span.column === 21, "the literal's span begins at its `{`");
+  // Each blank of a long run once retried a pattern that may begin with blanks: seconds, not ms.
+  assert.equal(text(long), `X${" ".repeat(200_000)}Y`);
+});
+
 test("a data body is kept as typed, up to the line holding a single dot", () => {
   const { script } = parse("data\nSubject: x\n\n..two\n# not a comment\n.\n", "x.mailchat");
   const data = script!.statements[0]!;

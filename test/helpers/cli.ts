@@ -22,10 +22,11 @@ export function peakOf(pid: number | undefined): number {
   }
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<CliResult> {
+/** `command`: an installed command to start (bin/mailchat) instead of `node bin/mailchat.cjs`. */
+export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; input?: string; command?: string } = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(options.command ?? process.execPath, options.command ? args : [CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...options.env },
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

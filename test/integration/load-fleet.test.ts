@@ -100,6 +100,29 @@ describe("fleet", () => {
     }
   });
 
+  test("--jobs: each run is reported whole and in the order given, however the runs finish", async () => {
+    const good = await startEsmtpServer({});
+    const silent = await startRawServer(() => undefined);
+    const dir = mkdtempSync(join(tmpdir(), "mailchat-fleet-"));
+    const targets = join(dir, "targets.txt");
+    // The first never greets: it ends last, after its 2 s, yet is reported first.
+    writeFileSync(targets, `127.0.0.1 port=${silent.port}\n127.0.0.1 port=${good.port}\nlocalhost port=${good.port}\n`);
+    try {
+      const jsonl = await runCli(["run", check, "--targets", targets, "--jobs", "3", "--reporter", "jsonl"], { timeoutMs: 60_000 });
+      const order = jsonl.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { target: string }).target);
+      assert.deepEqual(order, [`127.0.0.1 port=${silent.port}`, `127.0.0.1 port=${good.port}`, `localhost port=${good.port}`]);
+      const pretty = await runCli(["run", check, "--targets", targets, "--jobs", "3"], { timeoutMs: 60_000 });
+      const headers = [...pretty.stdout.matchAll(/mx-check\.mailchat @ (\S+ port=\d+)/g)].map((m) => m[1]);
+      assert.deepEqual([...new Set(headers)], order);
+      // Whole: the lines of one run are not split by another's.
+      const runs = pretty.stdout.split(/(?=^\S.*mx-check\.mailchat @ )/m).filter((part) => part.includes("@"));
+      for (const run of runs) assert.equal(new Set([...run.matchAll(/mx-check\.mailchat @ (\S+ port=\d+)/g)].map((m) => m[1])).size, 1, run);
+    } finally {
+      await good.close();
+      await silent.close();
+    }
+  });
+
   test("a bad targets file is a located error, and nothing is sent", async () => {
     const result = await runCli(["run", check, "--targets", join(FIXTURES, "fleet", "bad-targets.txt")]);
     assert.equal(result.code, 2, result.stderr);
