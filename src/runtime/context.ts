@@ -379,12 +379,14 @@ export class RunContext {
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
    *  out-of-sync server) fails the step. `waited` says what the wait was, for the message, when
    *  it was not simply `timeoutMs` from now (`within`: counted from the command's write). */
-  async take(timeoutMs: number, expected: string, stepKind: string, waited?: string): Promise<Reply> {
+  async take(timeoutMs: number, expected: string, stepKind: string, waited?: { text: string; boundMs: number }): Promise<Reply> {
     const owedBefore = this.owed;
     const arrival = await this.connection!.next(timeoutMs);
     if (arrival.kind !== "reply") {
-      const failure = this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore);
-      if (waited && arrival.kind === "timeout") failure.message = failure.message.replace(/within [\d.]+ s$/, waited);
+      // A response-time bound (`within`) waited only what was left of it: the failure names
+      // the whole bound, not the rest.
+      const failure = this.noReply(arrival, waited && arrival.kind === "timeout" ? waited.boundMs : timeoutMs, expected, stepKind, owedBefore);
+      if (waited && arrival.kind === "timeout") failure.message = failure.message.replace(/within [\d.]+ s$/, waited.text);
       // In a pipeline several replies are owed at once: say which one never came.
       const awaited = this.answering[0];
       if (awaited?.pipelined) failure.message += ` (waiting for the reply to \`${awaited.command}\`, sent in a pipeline)`;

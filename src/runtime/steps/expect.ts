@@ -55,7 +55,7 @@ function takeWithin(ctx: RunContext, step: ExpectStep, expected: string): Promis
   const sentAt = ctx.answering[0]?.sentAt;
   if (!step.within || sentAt === undefined) return ctx.take(step.timeoutMs, expected, "expect");
   const left = Math.max(1, Math.ceil(sentAt + step.timeoutMs - performance.now()));
-  return ctx.take(left, expected, "expect", `within ${formatMs(step.timeoutMs)} of ${describeAnswered(ctx.answering[0]!.command)}`);
+  return ctx.take(left, expected, "expect", { text: `within ${formatMs(step.timeoutMs)} of ${describeAnswered(ctx.answering[0]!.command)}`, boundMs: step.timeoutMs });
 }
 
 function describeAnswered(command: string): string {
