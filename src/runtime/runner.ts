@@ -14,7 +14,7 @@ import { SecretBook } from "../secrets/book.js";
 import { ConnectError } from "./connection.js";
 import { RunContext } from "./context.js";
 import { EXIT, type RunEvent, type RunStatus, type StepInfo } from "./events.js";
-import { judgeConnection } from "./expectations.js";
+import { judgeHandshake } from "./certificate-expectations.js";
 import { StepConnectionFailure, StepFailure } from "./failures.js";
 import { auth } from "./steps/auth.js";
 import { connect, starttls, type Route } from "./steps/connect.js";
@@ -121,7 +121,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
     case "expect":
       return expect(ctx, step);
     case "check": {
-      const failure = judgeConnection(step.check, ctx.connection?.tls, ctx.render);
+      const failure = judgeHandshake(step.check, ctx.connection?.tls, ctx.render);
       if (failure) throw new StepFailure({ ...failure, span: step.span });
       return;
     }
