@@ -176,6 +176,23 @@ test("OCSP stapled for another certificate is not taken for this one's", async (
   assert.match(result.stdout, /\*: ocsp stapled: invalid: the response is about another certificate/);
 });
 
+test("a stapled OCSP response whose signature was tampered with is invalid, not good", async () => {
+  const tampered = join(pki.dir, "ocsp-tampered.der");
+  const bytes = readFileSync(pki.ocspGood);
+  // The signature BIT STRING ends the BasicOCSPResponse unless certificates follow it; the
+  // responder's certificate does, so flip a byte inside the signature, found by its length.
+  const signatureAt = bytes.lastIndexOf(Buffer.from([0x03, 0x82, 0x01, 0x01, 0x00]));
+  assert.ok(signatureAt > 0, "an RSA-2048 signature BIT STRING");
+  bytes[signatureAt + 10]! ^= 0xff;
+  writeFileSync(tampered, bytes);
+  const good = await server({ cert: pki.leafChain, key: pki.leafKey, staple: tampered });
+  const absent = await server({ cert: pki.leafChain, key: pki.leafKey });
+  const result = await run(fixture("ocsp-statuses"), { good, revoked: absent, absent });
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /\*: ocsp stapled: invalid: the response's signature is not the issuer's nor a responder's the issuer delegated to/);
+  assert.match(result.stdout, /expected OCSP good: the stapled OCSP response is unusable/);
+});
+
 test("OCSP stapled by openssl s_server: fetched from an `openssl ocsp` responder (-status_url), from a file (-status_file), or none", async () => {
   const [responder, good, revoked, absent] = [await freePort(), await freePort(), await freePort(), await freePort()];
   await daemon(["ocsp", "-index", "index-good.txt", "-port", String(responder), "-rsigner", "responder.pem", "-rkey", "responder.key", "-CA", "intermediate.pem", "-ndays", "1"]);
