@@ -8,6 +8,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
+import { readStapled } from "../../src/runtime/ocsp.js";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "../helpers/paths.js";
 import { makePki, type Pki } from "../helpers/pki.js";
@@ -191,6 +193,20 @@ test("a stapled OCSP response whose signature was tampered with is invalid, not 
   assert.equal(result.code, 1);
   assert.match(result.stdout, /\*: ocsp stapled: invalid: the response's signature is not the issuer's nor a responder's the issuer delegated to/);
   assert.match(result.stdout, /expected OCSP good: the stapled OCSP response is unusable/);
+});
+
+test("a stapled response is judged against the clock: good while current, stale after nextUpdate, refused from the future", () => {
+  const chain = [new X509Certificate(readFileSync(pki.leaf)), new X509Certificate(readFileSync(pki.intermediate))];
+  const response = readFileSync(pki.ocspGood);
+  const day = 86_400_000;
+  assert.equal(readStapled(response, chain).status, "good");
+  const stale = readStapled(response, chain, Date.now() + 3 * day);
+  assert.deepEqual([stale.status, /^the response is stale: it was good until /.test(stale.problem ?? "")], ["invalid", true]);
+  const early = readStapled(response, chain, Date.now() - day);
+  assert.deepEqual([early.status, /from the future/.test(early.problem ?? "")], ["invalid", true]);
+  // Without the issuer, nothing can be checked.
+  assert.equal(readStapled(response, chain.slice(0, 1)).status, "invalid");
+  assert.equal(readStapled(Buffer.from("not DER"), chain).status, "invalid");
 });
 
 test("OCSP stapled by openssl s_server: fetched from an `openssl ocsp` responder (-status_url), from a file (-status_file), or none", async () => {
