@@ -2,9 +2,9 @@
 // the facts of a handshake beyond its version, cipher and leaf certificate.
 import type { ConnectionCheck } from "../compile/steps.js";
 import type { Failure, TlsFacts } from "./events.js";
-import { compare, describePattern, matchPattern, type Render } from "./expectations.js";
+import { compare, describePattern, judgeConnection, matchPattern, type LeafCheck, type Render } from "./expectations.js";
 
-type Fact = Exclude<ConnectionCheck, { kind: "tls-version" | "tls-cipher" | "cert-verified" | "cert-expires" | "cert-field" }>;
+type Fact = Exclude<ConnectionCheck, LeafCheck>;
 type Verdict = Omit<Failure, "span"> | undefined;
 
 const NO_CERTIFICATE: Verdict = { message: "the server sent no certificate", expected: "a certificate", actual: "none" };
@@ -22,7 +22,20 @@ function describeOcsp(ocsp: NonNullable<TlsFacts["ocsp"]>): string {
   }
 }
 
-export function judgeCertificateFact(check: Fact, tls: TlsFacts, render: Render): Verdict {
+const LEAF_KINDS: ReadonlySet<ConnectionCheck["kind"]> = new Set<LeafCheck["kind"]>(["tls-version", "tls-cipher", "cert-verified", "cert-expires", "cert-field"]);
+
+function isLeafCheck(check: ConnectionCheck): check is LeafCheck {
+  return LEAF_KINDS.has(check.kind);
+}
+
+/** Any `expect tls …` / `expect cert …` check. */
+export function judgeHandshake(check: ConnectionCheck, tls: TlsFacts | undefined, render: Render): Verdict {
+  if (isLeafCheck(check)) return judgeConnection(check, tls, render);
+  if (!tls) return { message: "the connection is not encrypted", expected: "TLS", actual: "plaintext" };
+  return judgeCertificateFact(check, tls, render);
+}
+
+function judgeCertificateFact(check: Fact, tls: TlsFacts, render: Render): Verdict {
   if (check.kind === "tls-alpn") {
     const { found } = matchPattern(check.pattern, tls.alpn ?? "", render);
     return found ? undefined : { message: tls.alpn ? `expected ALPN to settle on ${describePattern(check.pattern, render)}, it settled on "${tls.alpn}"` : `expected ALPN to settle on ${describePattern(check.pattern, render)}, but no protocol was agreed`, expected: describePattern(check.pattern, render), actual: tls.alpn ?? "no ALPN protocol" };

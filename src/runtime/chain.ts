@@ -120,7 +120,7 @@ export function describeChain(leaf: tls.DetailedPeerCertificate, extraAnchors: s
       keyType: KEY_TYPES[key.asymmetricKeyType ?? ""] ?? key.asymmetricKeyType ?? "unknown",
       signatureAlgorithm: signatureAlgorithmName(signatureAlgorithmOid(cert.raw) ?? "unknown"),
       fingerprint256: cert.fingerprint256,
-      selfSigned: parsed.checkIssued(parsed) && parsed.verify(key),
+      selfSigned: issuedBy(parsed, parsed),
       trusted: trust.has(cert.fingerprint256),
       pem: toPem(cert.raw),
     };
@@ -132,9 +132,18 @@ export function describeChain(leaf: tls.DetailedPeerCertificate, extraAnchors: s
   return { certificates, verdict: judgeChain(certificates, x509), x509 };
 }
 
+/** Names match and the signature holds; a key type OpenSSL cannot verify with counts as not. */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
 function judgeChain(chain: ChainCertificate[], x509: X509Certificate[]): ChainVerdict {
   for (let i = 0; i + 1 < chain.length; i++) {
-    if (!(x509[i]!.checkIssued(x509[i + 1]!) && x509[i]!.verify(x509[i + 1]!.publicKey))) {
+    if (!issuedBy(x509[i]!, x509[i + 1]!)) {
       return { complete: false, reason: `[${i}] ${chain[i]!.subject} is not signed by the next certificate, [${i + 1}] ${chain[i + 1]!.subject} (the server sends its certificates out of order or a wrong intermediate)` };
     }
   }

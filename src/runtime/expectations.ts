@@ -6,7 +6,6 @@ import { escapeRegex } from "../regex-escape.js";
 import { escapeBytes } from "../transcript/escape.js";
 import { findUntagged, type Bindings } from "../protocols/imap/structure.js";
 import { boundedExec } from "./bounded-regex.js";
-import { judgeCertificateFact } from "./certificate-expectations.js";
 import type { Failure, TlsFacts } from "./events.js";
 
 /** The reply as text matchers see it: every line as received, joined with \n (LANGUAGE.md). */
@@ -222,8 +221,11 @@ export function compare(actual: number, comparator: string, wanted: number): boo
   return false;
 }
 
+/** The checks of the version, the cipher and the leaf certificate; the others are in certificate-expectations.ts. */
+export type LeafCheck = Extract<ConnectionCheck, { kind: "tls-version" | "tls-cipher" | "cert-verified" | "cert-expires" | "cert-field" }>;
+
 /** `expect tls …` / `expect cert …`: facts of the connection, no reply consumed. */
-export function judgeConnection(check: ConnectionCheck, tls: TlsFacts | undefined, render: Render): Omit<Failure, "span"> | undefined {
+export function judgeConnection(check: LeafCheck, tls: TlsFacts | undefined, render: Render): Omit<Failure, "span"> | undefined {
   if (!tls) return { message: "the connection is not encrypted", expected: "TLS", actual: "plaintext" };
   const cert = tls.certificate;
   switch (check.kind) {
@@ -262,7 +264,5 @@ export function judgeConnection(check: ConnectionCheck, tls: TlsFacts | undefine
       const { found } = matchPattern(check.pattern, value, render);
       return found ? undefined : { message: `expected the certificate's ${check.field} to match ${describePattern(check.pattern, render)}`, expected: describePattern(check.pattern, render), actual: value };
     }
-    default:
-      return judgeCertificateFact(check, tls, render);
   }
 }

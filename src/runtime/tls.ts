@@ -232,10 +232,20 @@ function tlsFacts(socket: tls.TLSSocket, settings: TlsSettings, servername: stri
   const certificate = socket.getPeerCertificate(true);
   if (!certificate || Object.keys(certificate).length === 0) return facts;
   facts.certificate = summarize(certificate);
-  const chain = describeChain(certificate, extra.ca);
-  facts.chain = chain.certificates;
-  facts.chainVerdict = chain.verdict;
-  facts.ocsp = readStapled(extra.stapled, chain.x509);
+  // What a hostile server sends must not end the run here: a certificate OpenSSL accepted
+  // but Node cannot take apart is reported as such.
+  try {
+    const chain = describeChain(certificate, extra.ca);
+    facts.chain = chain.certificates;
+    facts.chainVerdict = chain.verdict;
+    try {
+      facts.ocsp = readStapled(extra.stapled, chain.x509);
+    } catch (error) {
+      facts.ocsp = { status: "invalid", problem: `the stapled response cannot be read: ${(error as Error).message}` };
+    }
+  } catch (error) {
+    facts.chainVerdict = { complete: false, reason: `the chain cannot be read: ${(error as Error).message}` };
+  }
   return facts;
 }
 

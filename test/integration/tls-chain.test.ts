@@ -8,6 +8,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
+import { readStapled } from "../../src/runtime/ocsp.js";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "../helpers/paths.js";
 import { makePki, type Pki } from "../helpers/pki.js";
@@ -174,6 +176,37 @@ test("OCSP stapled for another certificate is not taken for this one's", async (
   const result = await run(fixture("ocsp-statuses"), { good: wrong, revoked: absent, absent });
   assert.equal(result.code, 1);
   assert.match(result.stdout, /\*: ocsp stapled: invalid: the response is about another certificate/);
+});
+
+test("a stapled OCSP response whose signature was tampered with is invalid, not good", async () => {
+  const tampered = join(pki.dir, "ocsp-tampered.der");
+  const bytes = readFileSync(pki.ocspGood);
+  // The signature BIT STRING ends the BasicOCSPResponse unless certificates follow it; the
+  // responder's certificate does, so flip a byte inside the signature, found by its length.
+  const signatureAt = bytes.lastIndexOf(Buffer.from([0x03, 0x82, 0x01, 0x01, 0x00]));
+  assert.ok(signatureAt > 0, "an RSA-2048 signature BIT STRING");
+  bytes[signatureAt + 10]! ^= 0xff;
+  writeFileSync(tampered, bytes);
+  const good = await server({ cert: pki.leafChain, key: pki.leafKey, staple: tampered });
+  const absent = await server({ cert: pki.leafChain, key: pki.leafKey });
+  const result = await run(fixture("ocsp-statuses"), { good, revoked: absent, absent });
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /\*: ocsp stapled: invalid: the response's signature is not the issuer's nor a responder's the issuer delegated to/);
+  assert.match(result.stdout, /expected OCSP good: the stapled OCSP response is unusable/);
+});
+
+test("a stapled response is judged against the clock: good while current, stale after nextUpdate, refused from the future", () => {
+  const chain = [new X509Certificate(readFileSync(pki.leaf)), new X509Certificate(readFileSync(pki.intermediate))];
+  const response = readFileSync(pki.ocspGood);
+  const day = 86_400_000;
+  assert.equal(readStapled(response, chain).status, "good");
+  const stale = readStapled(response, chain, Date.now() + 3 * day);
+  assert.deepEqual([stale.status, /^the response is stale: it was good until /.test(stale.problem ?? "")], ["invalid", true]);
+  const early = readStapled(response, chain, Date.now() - day);
+  assert.deepEqual([early.status, /from the future/.test(early.problem ?? "")], ["invalid", true]);
+  // Without the issuer, nothing can be checked.
+  assert.equal(readStapled(response, chain.slice(0, 1)).status, "invalid");
+  assert.equal(readStapled(Buffer.from("not DER"), chain).status, "invalid");
 });
 
 test("OCSP stapled by openssl s_server: fetched from an `openssl ocsp` responder (-status_url), from a file (-status_file), or none", async () => {

@@ -4,16 +4,16 @@
 import type { ConnectionCheck, Step } from "../../compile/steps.js";
 import type { RunContext } from "../context.js";
 import type { Measurement } from "../events.js";
-import { judgeConnection } from "../expectations.js";
+import { judgeHandshake } from "../certificate-expectations.js";
 import { StepFailure } from "../failures.js";
 
 export function check(ctx: RunContext, step: Extract<Step, { kind: "check" }>): void {
   const tls = ctx.connection?.tls;
   if (step.check.kind === "cert-expires") measureExpiry(ctx, step.check, step.span.line);
-  const failure = judgeConnection(step.check, tls, ctx.render);
+  const failure = judgeHandshake(step.check, tls, ctx.render);
   if (failure) throw new StepFailure({ ...failure, span: step.span });
   const stricter = warningCheck(step.check);
-  const warning = stricter && judgeConnection(stricter, tls, ctx.render);
+  const warning = stricter && judgeHandshake(stricter, tls, ctx.render);
   if (warning) ctx.warn({ ...warning, message: `warning: ${warning.message}`, span: step.span });
 }
 
