@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,6 +89,11 @@ test("a snapshot made elsewhere is started from, but its warm CLI is not used: t
 test("no snapshot for a node that is not the one it was made with, under NODE_OPTIONS, or with MAILCHAT_SNAPSHOT=0", { skip }, async () => {
   assert.equal(await startedFromSnapshot(install({ touched: true })), false, "the node binary's modification time differs from the stamp's");
   assert.equal(await startedFromSnapshot(install({ node: "/usr/local/bin/another-node" })), false, "the stamp names another binary");
+  const unstamped = install();
+  rmSync(join(unstamped, "../dist/snapshot/node"));
+  assert.equal(await startedFromSnapshot(unstamped), false, "no stamp: a build that could not finish it");
+  const quiet = await runCli(["--help"], { command: unstamped });
+  assert.deepEqual([quiet.code, quiet.stderr], [0, ""], "and nothing said about it");
   assert.equal(await startedFromSnapshot(LAUNCHER, { NODE_OPTIONS: "--no-warnings" }), false);
   assert.equal(await startedFromSnapshot(LAUNCHER, { MAILCHAT_SNAPSHOT: "0" }), false);
 });
