@@ -9,6 +9,7 @@ import type { Capabilities, CredentialSpotter, Protocol, ProtocolSession, Reply 
 import { SecretBook } from "../secrets/book.js";
 import { DnsClient, type DnsServer } from "../dns/client.js";
 import type { MxRoute } from "../dns/mx.js";
+import type { MtaStsStatus } from "../dns/mta-sts.js";
 import type { Arrival, Connection } from "./connection.js";
 import type { ConnectionFailure, Failure, RunEvent } from "./events.js";
 import { StepFailure } from "./failures.js";
@@ -56,6 +57,8 @@ export interface RouteFacts {
   host: string;
   address: string;
   localAddress: string;
+  /** Asked at the first `expect mta-sts`, kept for the others. */
+  mtaSts?: Promise<MtaStsStatus>;
 }
 
 /**

@@ -161,6 +161,8 @@ test("MTA-STS enforce: the policy is fetched over HTTPS and shown, the MX matche
   assert.match(result.stdout, /\*: mta-sts dns\.test: TXT "v=STSv1; id=20261206T1"\n/);
   assert.match(result.stdout, /\*: mta-sts policy: mode enforce, mx mx1\.dns\.test, \*\.dns\.test, max_age 86400\n/);
   assert.match(result.stdout, /\*: tls-rpt _smtp\._tls\.dns\.test: "v=TLSRPTv1; rua=mailto:tlsrpt@dns\.test"\n/);
+  // Two `expect mta-sts` lines, one fetch: the policy is shown once.
+  assert.equal(result.stdout.match(/\*: mta-sts policy:/g)?.length, 1, result.stdout);
 });
 
 test("MTA-STS testing: the mode holds, an MX the policy does not list does not satisfy it", async () => {

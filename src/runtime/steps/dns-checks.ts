@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import type { DnsCheck } from "../../compile/steps.js";
 import { DnsError } from "../../dns/client.js";
 import { daneStatus } from "../../dns/dane.js";
-import { describePolicy, mtaStsStatus, mxMatches, tlsRpt } from "../../dns/mta-sts.js";
+import { describePolicy, mtaStsStatus, mxMatches, tlsRpt, type MtaStsStatus } from "../../dns/mta-sts.js";
 import { DANE_HINTS, MTA_STS_HINTS, mxHint, rdnsHint } from "../../hints/dns.js";
 import type { RunContext } from "../context.js";
 import type { Failure } from "../events.js";
@@ -63,16 +63,7 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
     case "mta-sts": {
       // The compiler admits `expect mta-sts` only after `connect mx`, which always sets the domain.
       const domain = route.domain ?? route.host;
-      const options: Parameters<typeof mtaStsStatus>[2] = {};
-      if (ctx.options.ca) options.ca = ctx.options.ca;
-      if (ctx.options.policyPort) options.port = ctx.options.policyPort;
-      const status = await mtaStsStatus(ctx.dns, domain, options);
-      const report = await tlsRpt(ctx.dns, domain);
-      if (status.kind === "absent") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
-      else ctx.emit({ type: "marker", message: `mta-sts ${domain}: TXT "${status.txt}"` });
-      if (status.kind === "broken") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
-      if (status.kind === "policy") ctx.emit({ type: "marker", message: `mta-sts policy: ${describePolicy(status.policy)}` });
-      ctx.emit({ type: "marker", message: `tls-rpt _smtp._tls.${domain}: ${report ? `"${report}"` : "no TLSRPTv1 record"}` });
+      const status = await (route.mtaSts ??= fetchMtaSts(ctx, domain));
       const mode = status.kind === "policy" ? status.policy.mode : "absent";
       if (check.outcome !== "valid") {
         if (mode === check.outcome) return undefined;
@@ -88,6 +79,22 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
       return { message: `${route.host} does not satisfy the MTA-STS policy of ${domain}: ${why}`, expected: "mta-sts valid", actual: why, hint: MTA_STS_HINTS.valid };
     }
   }
+}
+
+/** The policy, TXT and TLS-RPT records of a domain, shown once: a connection asks once
+ *  however many `expect mta-sts` lines judge it, as a sender caches the policy. */
+async function fetchMtaSts(ctx: RunContext, domain: string): Promise<MtaStsStatus> {
+  const options: Parameters<typeof mtaStsStatus>[2] = {};
+  if (ctx.options.ca) options.ca = ctx.options.ca;
+  if (ctx.options.policyPort) options.port = ctx.options.policyPort;
+  const status = await mtaStsStatus(ctx.dns, domain, options);
+  const report = await tlsRpt(ctx.dns, domain);
+  if (status.kind === "absent") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
+  else ctx.emit({ type: "marker", message: `mta-sts ${domain}: TXT "${status.txt}"` });
+  if (status.kind === "broken") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
+  if (status.kind === "policy") ctx.emit({ type: "marker", message: `mta-sts policy: ${describePolicy(status.policy)}` });
+  ctx.emit({ type: "marker", message: `tls-rpt _smtp._tls.${domain}: ${report ? `"${report}"` : "no TLSRPTv1 record"}` });
+  return status;
 }
 
 async function reverse(ctx: RunContext, address: string): Promise<string[]> {
