@@ -17,7 +17,7 @@ import { reverseName, startDnsServer, type TestDnsServer, type TestRecord } from
 import { FIXTURES } from "../helpers/paths.js";
 
 const DIR = join(FIXTURES, "dns");
-const HOSTS = ["mx2.dns.test", "mx3.dns.test", "mx4.dns.test", "mx5.dns.test", "mta-sts.dns.test", "mta-sts.sts-testing.test"];
+const HOSTS = ["mx2.dns.test", "mx3.dns.test", "mx4.dns.test", "mx5.dns.test", "mx6.dns.test", "mx7.dns.test", "mta-sts.dns.test", "mta-sts.sts-testing.test"];
 const certs = generateCertificates({ hosts: HOSTS });
 const work = mkdtempSync(join(tmpdir(), "mailchat-dns-"));
 const caFile = join(work, "ca.pem");
@@ -47,12 +47,13 @@ before(async () => {
     response.writeHead(200, { "content-type": "text/plain" }).end(policy);
   });
   httpsPort = await new Promise((resolvePromise) => https.listen(0, "127.0.0.1", () => resolvePromise((https.address() as { port: number }).port)));
-  const tlsa = (host: string, certificate: Buffer): TestRecord => ({ name: `_${smtpPort}._tcp.${host}`, type: "TLSA", data: { usage: 3, selector: 1, matchingType: 1, certificate } });
+  const tlsa = (host: string, certificate: Buffer, usage = 3, selector = 1, matchingType = 1): TestRecord => ({ name: `_${smtpPort}._tcp.${host}`, type: "TLSA", data: { usage, selector, matchingType, certificate } });
+  const der = (pem: string) => new X509Certificate(pem).raw;
   const records: TestRecord[] = [
     { name: "dns.test", type: "MX", data: { preference: 10, exchange: "mx1.dns.test" } },
     { name: "dns.test", type: "MX", data: { preference: 20, exchange: "mx2.dns.test" } },
     { name: "mx1.dns.test", type: "A", data: "127.0.0.3" },
-    ...["mx2", "mx3", "mx4", "mx5", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
+    ...["mx2", "mx3", "mx4", "mx5", "mx6", "mx7", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
     { name: "client.dns.test", type: "A", data: "127.0.0.2" },
     { name: "both.dns.test", type: "AAAA", data: "::1" },
     { name: "both.dns.test", type: "A", data: "127.0.0.1" },
@@ -62,6 +63,9 @@ before(async () => {
     tlsa("mx2.dns.test", spkiSha256(certs.certPem)),
     tlsa("mx3.dns.test", Buffer.alloc(32, 7)),
     tlsa("mx4.dns.test", spkiSha256(certs.certPem)),
+    // DANE-TA: the CA's whole certificate, SHA-256; DANE-EE: the leaf's whole certificate, SHA-512.
+    tlsa("mx6.dns.test", createHash("sha256").update(der(certs.caPem)).digest(), 2, 0, 1),
+    tlsa("mx7.dns.test", createHash("sha512").update(der(certs.certPem)).digest(), 3, 0, 2),
     { name: "_mta-sts.dns.test", type: "TXT", data: "v=STSv1; id=20261206T1" },
     { name: "_smtp._tls.dns.test", type: "TXT", data: "v=TLSRPTv1; rua=mailto:tlsrpt@dns.test" },
     { name: "sts-testing.test", type: "MX", data: { preference: 10, exchange: "mx2.dns.test" } },
@@ -150,6 +154,15 @@ for (const outcome of ["verified", "mismatch", "insecure", "absent"]) {
     assert.match(wrong.stdout, new RegExp(`expected DANE to be ${other} for mx\\d\\.dns\\.test, it is ${outcome}`));
   });
 }
+
+test("DANE-TA (2 0 1, the CA of the chain) and DANE-EE with the whole certificate and SHA-512 (3 0 2) verify", async () => {
+  const ta = await run("dane-verified.mailchat", "--var", "host=mx6.dns.test");
+  assert.equal(ta.code, 0, ta.stdout + ta.stderr);
+  assert.match(ta.stdout, /verified: DNSSEC-secure: 2 0 1 .* matches certificate 2 of the chain \(DANE-TA\)/);
+  const ee = await run("dane-verified.mailchat", "--var", "host=mx7.dns.test");
+  assert.equal(ee.code, 0, ee.stdout + ee.stderr);
+  assert.match(ee.stdout, /verified: DNSSEC-secure: 3 0 2 .* matches the server's certificate \(DANE-EE\)/);
+});
 
 test("the TLSA question asks the resolver for the AD bit", () => {
   assert.ok(dns.queries.some((q) => q.type === "TLSA" && q.ad), JSON.stringify(dns.queries.filter((q) => q.type === "TLSA")));
