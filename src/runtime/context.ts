@@ -59,6 +59,8 @@ export interface RouteFacts {
   localAddress: string;
   /** Asked at the first `expect mta-sts`, kept for the others. */
   mtaSts?: Promise<MtaStsStatus>;
+  /** Reverse DNS by address, asked at the first `expect rdns` of it. */
+  rdns?: Map<string, Promise<{ names: string[]; confirmed: string[]; shown: string }>>;
 }
 
 /**

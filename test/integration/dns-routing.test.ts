@@ -93,6 +93,8 @@ test("connect mx: MX hosts in preference order; a host that refuses is skipped a
   assert.match(result.stdout, /\*: reached mx2\.dns\.test \[127\.0\.0\.1\] \(MX 20\) from 127\.0\.0\.2\n/);
   assert.match(result.stdout, /\*: rdns 127\.0\.0\.1: mx2\.dns\.test \(forward-confirmed\)\n/);
   assert.match(result.stdout, /\*: rdns 127\.0\.0\.2: client\.dns\.test \(forward-confirmed\)\n/);
+  // Two `expect rdns` lines for the server's address, one lookup shown.
+  assert.equal(result.stdout.match(/\*: rdns 127\.0\.0\.1:/g)?.length, 1, result.stdout);
 });
 
 test("a null MX (RFC 7505) is a located connection failure, exit 3", async () => {

@@ -37,12 +37,11 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
     }
     case "rdns": {
       const address = check.local ? route.localAddress : route.address;
-      const names = await reverse(ctx, address);
-      const confirmed: string[] = [];
-      for (const name of names) if (await resolvesTo(ctx, name, address)) confirmed.push(name);
+      route.rdns ??= new Map();
+      const known = route.rdns;
+      if (!known.has(address)) known.set(address, reverseDns(ctx, address));
+      const { names, confirmed, shown } = await known.get(address)!;
       const who = check.local ? "the address sent from" : "the server's address";
-      const shown = names.length === 0 ? "no PTR record" : names.map((n) => `${n}${confirmed.includes(n) ? " (forward-confirmed)" : ` (does not resolve back to ${address})`}`).join(", ");
-      ctx.emit({ type: "marker", message: `rdns ${address}: ${shown}` });
       if (check.expected.kind === "confirmed") {
         if (confirmed.length > 0) return undefined;
         return { message: `expected ${who} ${address} to have forward-confirmed reverse DNS`, expected: "rdns confirmed", actual: shown, hint: rdnsHint(check.local, names.length === 0 ? "none" : "unconfirmed") };
@@ -95,6 +94,16 @@ async function fetchMtaSts(ctx: RunContext, domain: string): Promise<MtaStsStatu
   if (status.kind === "policy") ctx.emit({ type: "marker", message: `mta-sts policy: ${describePolicy(status.policy)}` });
   ctx.emit({ type: "marker", message: `tls-rpt _smtp._tls.${domain}: ${report ? `"${report}"` : "no TLSRPTv1 record"}` });
   return status;
+}
+
+/** PTR names of an address and which of them resolve back to it, shown once a connection. */
+async function reverseDns(ctx: RunContext, address: string): Promise<{ names: string[]; confirmed: string[]; shown: string }> {
+  const names = await reverse(ctx, address);
+  const confirmed: string[] = [];
+  for (const name of names) if (await resolvesTo(ctx, name, address)) confirmed.push(name);
+  const shown = names.length === 0 ? "no PTR record" : names.map((n) => `${n}${confirmed.includes(n) ? " (forward-confirmed)" : ` (does not resolve back to ${address})`}`).join(", ");
+  ctx.emit({ type: "marker", message: `rdns ${address}: ${shown}` });
+  return { names, confirmed, shown };
 }
 
 async function reverse(ctx: RunContext, address: string): Promise<string[]> {
