@@ -56,6 +56,8 @@ before(async () => {
     ...["mx2", "mx3", "mx4", "mx5", "mx6", "mx7", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
     { name: "client.dns.test", type: "A", data: "127.0.0.2" },
     { name: "both.dns.test", type: "AAAA", data: "::1" },
+    { name: "v6.dns.test", type: "AAAA", data: "::1" },
+    { name: `1.${"0.".repeat(31)}ip6.arpa`, type: "PTR", data: "v6.dns.test" },
     { name: "both.dns.test", type: "A", data: "127.0.0.1" },
     { name: reverseName("127.0.0.1"), type: "PTR", data: "mx2.dns.test" },
     { name: reverseName("127.0.0.2"), type: "PTR", data: "client.dns.test" },
@@ -119,6 +121,19 @@ test("ipv6 ipv4: the addresses of each family in the order written; ipv6 alone r
   const six = await run("ipv6-only.mailchat");
   assert.equal(six.code, 3, six.stdout);
   assert.match(six.stdout, /connection to both\.dns\.test:\d+ refused/);
+});
+
+test("ipv6 from ::1: a server on IPv6 is reached at its AAAA address; its ip6.arpa PTR is forward-confirmed", async () => {
+  const v6 = new SMTPServer({ authOptional: true, disabledCommands: ["STARTTLS"], banner: "v6 test" });
+  const port = await new Promise<number>((resolvePromise) => v6.listen(0, "::1", () => resolvePromise((v6.server.address() as { port: number }).port)));
+  try {
+    const result = await runCli(["run", join(DIR, "ipv6-reached.mailchat"), "--resolver", dns.resolver, "--var", `port=${port}`]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /\*: reached v6\.dns\.test \[::1\] from ::1\n/);
+    assert.match(result.stdout, /\*: rdns ::1: v6\.dns\.test \(forward-confirmed\)\n/);
+  } finally {
+    await new Promise((resolvePromise) => v6.close(() => resolvePromise(undefined)));
+  }
 });
 
 test("recipe:mail-gets-through: the MX that answers accepts postmaster@DOMAIN over STARTTLS", async () => {
