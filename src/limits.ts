@@ -116,3 +116,10 @@ export const IMPORT_SHOWN_CHARS = 160;
  *  megabytes; a larger input is a mailbox or a whole log, refused with exit 2 and never read
  *  whole. */
 export const MAX_EXPLAIN_BYTES = 16 * 1_048_576;
+/** A DNS question (MX, A/AAAA, PTR, TXT, TLSA) waits this long per try, two tries: a
+ *  validating resolver that cannot reach an authority answers SERVFAIL well within it. */
+export const DNS_QUERY_TIMEOUT_MS = 5_000;
+/** An MTA-STS policy: RFC 8461 §3.3 has senders bound the fetch's time and size ("senders
+ *  SHOULD limit … to 64 KiB"); a minute-long fetch would hold the run. */
+export const MTA_STS_POLICY_MAX_BYTES = 64 * 1024;
+export const MTA_STS_FETCH_TIMEOUT_MS = 10_000;

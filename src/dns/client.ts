@@ -6,6 +6,7 @@ import { createSocket } from "node:dgram";
 import { getServers, lookup, Resolver } from "node:dns/promises";
 import { connect as tcpConnect, isIP } from "node:net";
 import dnsPacket from "dns-packet";
+import { DNS_QUERY_TIMEOUT_MS } from "../limits.js";
 
 export interface DnsServer {
   address: string;
@@ -60,10 +61,9 @@ export function formatServer(server: DnsServer): string {
   return server.address.includes(":") ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
 }
 
-const QUERY_TIMEOUT_MS = 5_000;
 
 export class DnsClient {
-  private readonly resolver = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 });
+  private readonly resolver = new Resolver({ timeout: DNS_QUERY_TIMEOUT_MS, tries: 2 });
 
   /** Without a server, the system's (resolv.conf); host names then go through getaddrinfo. */
   constructor(readonly server?: DnsServer) {
@@ -86,7 +86,8 @@ export class DnsClient {
     let lastError: DnsError | undefined;
     for (const family of families) {
       try {
-        const addresses = this.server ? await this.ask(`${family === 4 ? "A" : "AAAA"} ${host}`, () => (family === 4 ? this.resolver.resolve4(host) : this.resolver.resolve6(host))) : await systemLookup(host, family);
+        // localhost is the loopback whatever the DNS server says (RFC 6761 §6.3).
+        const addresses = this.server && host.toLowerCase() !== "localhost" ? await this.ask(`${family === 4 ? "A" : "AAAA"} ${host}`, () => (family === 4 ? this.resolver.resolve4(host) : this.resolver.resolve6(host))) : await systemLookup(host, family);
         for (const address of addresses) found.push({ address, family });
       } catch (error) {
         if (!(error instanceof DnsError)) throw error;
@@ -187,7 +188,7 @@ type Answer = dnsPacket.DecodedPacket & { rcode: string };
 function udpQuery(server: DnsServer, query: Query): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
     const socket = createSocket(isIP(server.address) === 6 ? "udp6" : "udp4");
-    const timer = setTimeout(() => finish(new DnsError(`TLSA ${query.questions![0]!.name}: the DNS server ${formatServer(server)} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`, "ETIMEOUT")), QUERY_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new DnsError(`TLSA ${query.questions![0]!.name}: the DNS server ${formatServer(server)} did not answer within ${DNS_QUERY_TIMEOUT_MS / 1000} s`, "ETIMEOUT")), DNS_QUERY_TIMEOUT_MS);
     const finish = (error: Error | undefined, answer?: Answer) => {
       clearTimeout(timer);
       socket.close();
@@ -212,7 +213,7 @@ function tcpQuery(server: DnsServer, query: Query): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
     const socket = tcpConnect({ host: server.address, port: server.port });
     let received = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new DnsError(`TLSA over TCP: the DNS server ${formatServer(server)} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`, "ETIMEOUT")), QUERY_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new DnsError(`TLSA over TCP: the DNS server ${formatServer(server)} did not answer within ${DNS_QUERY_TIMEOUT_MS / 1000} s`, "ETIMEOUT")), DNS_QUERY_TIMEOUT_MS);
     const finish = (error: Error | undefined, answer?: Answer) => {
       clearTimeout(timer);
       socket.destroy();

@@ -36,12 +36,23 @@ export async function daneStatus(dns: DnsClient, host: string, port: number, cha
     if (record.usage === 2) {
       const anchor = chain.slice(1).findIndex((der) => matches(record, der));
       if (anchor < 0) continue;
+      // Each certificate up to the anchor must be signed by the next: a chain that merely
+      // carries the anchor's certificate proves nothing.
+      if (!signedUpTo(chain, anchor + 1)) return { name, outcome: "mismatch", detail: `${secure}: ${describeTlsa(record)} matches a certificate the server sent, but the chain below it is not signed by it`, records };
       // DANE-TA: the leaf must still name the host (RFC 7672 §3.2.2).
       if (new X509Certificate(chain[0]!).checkHost(host) === undefined) return { name, outcome: "mismatch", detail: `${secure}: ${describeTlsa(record)} matches a trust anchor of the chain, but the certificate does not name ${host}`, records };
       return { name, outcome: "verified", detail: `${secure}: ${describeTlsa(record)} matches certificate ${anchor + 2} of the chain (DANE-TA)`, records };
     }
   }
   return { name, outcome: "mismatch", detail: `${secure}, but no record matches the chain the server presented (${listed}); an MTA that uses DANE defers the mail`, records };
+}
+
+function signedUpTo(chain: readonly Buffer[], anchor: number): boolean {
+  for (let i = 0; i < anchor; i++) {
+    const [child, parent] = [new X509Certificate(chain[i]!), new X509Certificate(chain[i + 1]!)];
+    if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) return false;
+  }
+  return true;
 }
 
 function matches(record: TlsaRecord, der: Buffer): boolean {

@@ -4,6 +4,7 @@
 // that name (§4.1). TLS-RPT (RFC 8460) is the `_smtp._tls` TXT record where failures go.
 import { request } from "node:https";
 import type { LookupFunction } from "node:net";
+import { MTA_STS_FETCH_TIMEOUT_MS, MTA_STS_POLICY_MAX_BYTES } from "../limits.js";
 import { type DnsClient, DnsError } from "./client.js";
 
 export interface MtaStsPolicy {
@@ -18,8 +19,6 @@ export type MtaStsStatus =
   | { kind: "broken"; txt: string; detail: string }
   | { kind: "policy"; txt: string; id: string; policy: MtaStsPolicy; text: string };
 
-const POLICY_LIMIT_BYTES = 64 * 1024;
-const FETCH_TIMEOUT_MS = 10_000;
 
 export async function mtaStsStatus(dns: DnsClient, domain: string, options: { ca?: string[]; port?: number }): Promise<MtaStsStatus> {
   let records: string[];
@@ -101,7 +100,7 @@ function fetchPolicy(url: string, dns: DnsClient, ca: string[] | undefined): Pro
     );
   }) as unknown as LookupFunction;
   return new Promise((resolvePromise, reject) => {
-    const req = request(url, { lookup, timeout: FETCH_TIMEOUT_MS, ...(ca ? { ca: [...ca] } : {}) }, (response) => {
+    const req = request(url, { lookup, timeout: MTA_STS_FETCH_TIMEOUT_MS, ...(ca ? { ca: [...ca] } : {}) }, (response) => {
       // §3.3: a redirect is not followed; only 200 is a policy.
       if (response.statusCode !== 200) {
         response.resume();
@@ -112,8 +111,8 @@ function fetchPolicy(url: string, dns: DnsClient, ca: string[] | undefined): Pro
       let size = 0;
       response.on("data", (chunk: Buffer) => {
         size += chunk.length;
-        if (size > POLICY_LIMIT_BYTES) {
-          req.destroy(new Error(`the policy is larger than ${POLICY_LIMIT_BYTES} bytes`));
+        if (size > MTA_STS_POLICY_MAX_BYTES) {
+          req.destroy(new Error(`the policy is larger than ${MTA_STS_POLICY_MAX_BYTES} bytes`));
           return;
         }
         chunks.push(chunk);
@@ -121,7 +120,7 @@ function fetchPolicy(url: string, dns: DnsClient, ca: string[] | undefined): Pro
       response.on("end", () => resolvePromise(Buffer.concat(chunks).toString("utf8")));
       response.on("error", reject);
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS / 1000} s`)));
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${MTA_STS_FETCH_TIMEOUT_MS / 1000} s`)));
     req.on("error", reject);
     req.end();
   });

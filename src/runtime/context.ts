@@ -9,6 +9,7 @@ import type { Capabilities, CredentialSpotter, Protocol, ProtocolSession, Reply 
 import { SecretBook } from "../secrets/book.js";
 import { DnsClient, type DnsServer } from "../dns/client.js";
 import type { MxRoute } from "../dns/mx.js";
+import type { MtaStsStatus } from "../dns/mta-sts.js";
 import type { Arrival, Connection } from "./connection.js";
 import type { ConnectionFailure, Failure, Measurement, RunEvent } from "./events.js";
 import { StepFailure } from "./failures.js";
@@ -66,6 +67,10 @@ export interface RouteFacts {
   host: string;
   address: string;
   localAddress: string;
+  /** Asked at the first `expect mta-sts`, kept for the others. */
+  mtaSts?: Promise<MtaStsStatus>;
+  /** Reverse DNS by address, asked at the first `expect rdns` of it. */
+  rdns?: Map<string, Promise<{ names: string[]; confirmed: string[]; shown: string }>>;
 }
 
 /**

@@ -17,7 +17,7 @@ import { reverseName, startDnsServer, type TestDnsServer, type TestRecord } from
 import { FIXTURES } from "../helpers/paths.js";
 
 const DIR = join(FIXTURES, "dns");
-const HOSTS = ["mx2.dns.test", "mx3.dns.test", "mx4.dns.test", "mx5.dns.test", "mta-sts.dns.test", "mta-sts.sts-testing.test"];
+const HOSTS = ["mx2.dns.test", "mx3.dns.test", "mx4.dns.test", "mx5.dns.test", "mx6.dns.test", "mx7.dns.test", "mta-sts.dns.test", "mta-sts.sts-testing.test"];
 const certs = generateCertificates({ hosts: HOSTS });
 const work = mkdtempSync(join(tmpdir(), "mailchat-dns-"));
 const caFile = join(work, "ca.pem");
@@ -47,14 +47,17 @@ before(async () => {
     response.writeHead(200, { "content-type": "text/plain" }).end(policy);
   });
   httpsPort = await new Promise((resolvePromise) => https.listen(0, "127.0.0.1", () => resolvePromise((https.address() as { port: number }).port)));
-  const tlsa = (host: string, certificate: Buffer): TestRecord => ({ name: `_${smtpPort}._tcp.${host}`, type: "TLSA", data: { usage: 3, selector: 1, matchingType: 1, certificate } });
+  const tlsa = (host: string, certificate: Buffer, usage = 3, selector = 1, matchingType = 1): TestRecord => ({ name: `_${smtpPort}._tcp.${host}`, type: "TLSA", data: { usage, selector, matchingType, certificate } });
+  const der = (pem: string) => new X509Certificate(pem).raw;
   const records: TestRecord[] = [
     { name: "dns.test", type: "MX", data: { preference: 10, exchange: "mx1.dns.test" } },
     { name: "dns.test", type: "MX", data: { preference: 20, exchange: "mx2.dns.test" } },
     { name: "mx1.dns.test", type: "A", data: "127.0.0.3" },
-    ...["mx2", "mx3", "mx4", "mx5", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
+    ...["mx2", "mx3", "mx4", "mx5", "mx6", "mx7", "implicit", "mta-sts"].map((h): TestRecord => ({ name: `${h}.dns.test`, type: "A", data: "127.0.0.1" })),
     { name: "client.dns.test", type: "A", data: "127.0.0.2" },
     { name: "both.dns.test", type: "AAAA", data: "::1" },
+    { name: "v6.dns.test", type: "AAAA", data: "::1" },
+    { name: `1.${"0.".repeat(31)}ip6.arpa`, type: "PTR", data: "v6.dns.test" },
     { name: "both.dns.test", type: "A", data: "127.0.0.1" },
     { name: reverseName("127.0.0.1"), type: "PTR", data: "mx2.dns.test" },
     { name: reverseName("127.0.0.2"), type: "PTR", data: "client.dns.test" },
@@ -62,6 +65,9 @@ before(async () => {
     tlsa("mx2.dns.test", spkiSha256(certs.certPem)),
     tlsa("mx3.dns.test", Buffer.alloc(32, 7)),
     tlsa("mx4.dns.test", spkiSha256(certs.certPem)),
+    // DANE-TA: the CA's whole certificate, SHA-256; DANE-EE: the leaf's whole certificate, SHA-512.
+    tlsa("mx6.dns.test", createHash("sha256").update(der(certs.caPem)).digest(), 2, 0, 1),
+    tlsa("mx7.dns.test", createHash("sha512").update(der(certs.certPem)).digest(), 3, 0, 2),
     { name: "_mta-sts.dns.test", type: "TXT", data: "v=STSv1; id=20261206T1" },
     { name: "_smtp._tls.dns.test", type: "TXT", data: "v=TLSRPTv1; rua=mailto:tlsrpt@dns.test" },
     { name: "sts-testing.test", type: "MX", data: { preference: 10, exchange: "mx2.dns.test" } },
@@ -89,6 +95,8 @@ test("connect mx: MX hosts in preference order; a host that refuses is skipped a
   assert.match(result.stdout, /\*: reached mx2\.dns\.test \[127\.0\.0\.1\] \(MX 20\) from 127\.0\.0\.2\n/);
   assert.match(result.stdout, /\*: rdns 127\.0\.0\.1: mx2\.dns\.test \(forward-confirmed\)\n/);
   assert.match(result.stdout, /\*: rdns 127\.0\.0\.2: client\.dns\.test \(forward-confirmed\)\n/);
+  // Two `expect rdns` lines for the server's address, one lookup shown.
+  assert.equal(result.stdout.match(/\*: rdns 127\.0\.0\.1:/g)?.length, 1, result.stdout);
 });
 
 test("a null MX (RFC 7505) is a located connection failure, exit 3", async () => {
@@ -113,6 +121,19 @@ test("ipv6 ipv4: the addresses of each family in the order written; ipv6 alone r
   const six = await run("ipv6-only.mailchat");
   assert.equal(six.code, 3, six.stdout);
   assert.match(six.stdout, /connection to both\.dns\.test:\d+ refused/);
+});
+
+test("ipv6 from ::1: a server on IPv6 is reached at its AAAA address; its ip6.arpa PTR is forward-confirmed", async () => {
+  const v6 = new SMTPServer({ authOptional: true, disabledCommands: ["STARTTLS"], banner: "v6 test" });
+  const port = await new Promise<number>((resolvePromise) => v6.listen(0, "::1", () => resolvePromise((v6.server.address() as { port: number }).port)));
+  try {
+    const result = await runCli(["run", join(DIR, "ipv6-reached.mailchat"), "--resolver", dns.resolver, "--var", `port=${port}`]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /\*: reached v6\.dns\.test \[::1\] from ::1\n/);
+    assert.match(result.stdout, /\*: rdns ::1: v6\.dns\.test \(forward-confirmed\)\n/);
+  } finally {
+    await new Promise((resolvePromise) => v6.close(() => resolvePromise(undefined)));
+  }
 });
 
 test("recipe:mail-gets-through: the MX that answers accepts postmaster@DOMAIN over STARTTLS", async () => {
@@ -151,6 +172,15 @@ for (const outcome of ["verified", "mismatch", "insecure", "absent"]) {
   });
 }
 
+test("DANE-TA (2 0 1, the CA of the chain) and DANE-EE with the whole certificate and SHA-512 (3 0 2) verify", async () => {
+  const ta = await run("dane-verified.mailchat", "--var", "host=mx6.dns.test");
+  assert.equal(ta.code, 0, ta.stdout + ta.stderr);
+  assert.match(ta.stdout, /verified: DNSSEC-secure: 2 0 1 .* matches certificate 2 of the chain \(DANE-TA\)/);
+  const ee = await run("dane-verified.mailchat", "--var", "host=mx7.dns.test");
+  assert.equal(ee.code, 0, ee.stdout + ee.stderr);
+  assert.match(ee.stdout, /verified: DNSSEC-secure: 3 0 2 .* matches the server's certificate \(DANE-EE\)/);
+});
+
 test("the TLSA question asks the resolver for the AD bit", () => {
   assert.ok(dns.queries.some((q) => q.type === "TLSA" && q.ad), JSON.stringify(dns.queries.filter((q) => q.type === "TLSA")));
 });
@@ -161,6 +191,8 @@ test("MTA-STS enforce: the policy is fetched over HTTPS and shown, the MX matche
   assert.match(result.stdout, /\*: mta-sts dns\.test: TXT "v=STSv1; id=20261206T1"\n/);
   assert.match(result.stdout, /\*: mta-sts policy: mode enforce, mx mx1\.dns\.test, \*\.dns\.test, max_age 86400\n/);
   assert.match(result.stdout, /\*: tls-rpt _smtp\._tls\.dns\.test: "v=TLSRPTv1; rua=mailto:tlsrpt@dns\.test"\n/);
+  // Two `expect mta-sts` lines, one fetch: the policy is shown once.
+  assert.equal(result.stdout.match(/\*: mta-sts policy:/g)?.length, 1, result.stdout);
 });
 
 test("MTA-STS testing: the mode holds, an MX the policy does not list does not satisfy it", async () => {

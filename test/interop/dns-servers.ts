@@ -5,9 +5,9 @@
 // it. Both run in the foreground as children of the test, on free ports of 127.0.0.1.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./servers.js";
 
 export interface Zone {
   name: string;
@@ -27,17 +27,6 @@ const BINARIES = ["/usr/sbin/nsd", "/usr/sbin/unbound", "/usr/bin/ldns-keygen", 
 export function missingDnsPrerequisites(): string | undefined {
   const missing = BINARIES.filter((binary) => !existsSync(binary));
   return missing.length > 0 ? `${missing.join(", ")} missing: apt-get install nsd unbound ldnsutils` : undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePromise(port));
-    });
-  });
 }
 
 async function waitForAnswer(port: number, name: string, timeoutMs = 10_000): Promise<void> {

@@ -51,7 +51,8 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
     const from = step.routing?.localAddress ? ` from ${connection.localAddress}` : "";
     ctx.emit({ type: "marker", message: `reached ${describeTarget(reached)}${from}` });
   }
-  state.route = { host: state.host, address: connection.remoteAddress, localAddress: connection.localAddress, ...(plan.domain ? { domain: plan.domain } : {}), ...(plan.mx ? { mx: plan.mx } : {}) };
+  // The sandbox stands in for the network, DNS included: no DNS fact is known of its connections.
+  if (!routed) state.route = { host: state.host, address: connection.remoteAddress, localAddress: connection.localAddress, ...(plan.domain ? { domain: plan.domain } : {}), ...(plan.mx ? { mx: plan.mx } : {}) };
   ctx.emit({ type: "connected", address: socket ?? connection.remoteAddress, port: socket !== undefined ? 0 : connection.remotePort, ms: Date.now() - started });
   showProxy();
   measureConnection(ctx, state);

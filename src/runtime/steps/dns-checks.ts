@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import type { DnsCheck } from "../../compile/steps.js";
 import { DnsError } from "../../dns/client.js";
 import { daneStatus } from "../../dns/dane.js";
-import { describePolicy, mtaStsStatus, mxMatches, tlsRpt } from "../../dns/mta-sts.js";
+import { describePolicy, mtaStsStatus, mxMatches, tlsRpt, type MtaStsStatus } from "../../dns/mta-sts.js";
 import { DANE_HINTS, MTA_STS_HINTS, mxHint, rdnsHint } from "../../hints/dns.js";
 import type { RunContext } from "../context.js";
 import type { Failure } from "../events.js";
@@ -25,7 +25,8 @@ export async function dnsCheck(ctx: RunContext, check: DnsCheck): Promise<void> 
 async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefined> {
   const route = ctx.current.route;
   const connection = ctx.connection;
-  if (!route || !connection) return { message: "the connection is gone", expected: "a connection", actual: "none" };
+  if (!connection) return { message: "the connection is gone", expected: "a connection", actual: "none" };
+  if (!route) return { message: "no DNS was asked for this connection: --sandbox serves every host itself, so DNS facts can only be checked against the real servers", expected: "a connection made through DNS", actual: "a sandbox connection" };
   switch (check.kind) {
     case "mx-set": {
       const hosts = route.mx?.kind === "mx" ? route.mx.hosts.map((h) => h.host) : [];
@@ -36,12 +37,11 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
     }
     case "rdns": {
       const address = check.local ? route.localAddress : route.address;
-      const names = await reverse(ctx, address);
-      const confirmed: string[] = [];
-      for (const name of names) if (await resolvesTo(ctx, name, address)) confirmed.push(name);
+      route.rdns ??= new Map();
+      const known = route.rdns;
+      if (!known.has(address)) known.set(address, reverseDns(ctx, address));
+      const { names, confirmed, shown } = await known.get(address)!;
       const who = check.local ? "the address sent from" : "the server's address";
-      const shown = names.length === 0 ? "no PTR record" : names.map((n) => `${n}${confirmed.includes(n) ? " (forward-confirmed)" : ` (does not resolve back to ${address})`}`).join(", ");
-      ctx.emit({ type: "marker", message: `rdns ${address}: ${shown}` });
       if (check.expected.kind === "confirmed") {
         if (confirmed.length > 0) return undefined;
         return { message: `expected ${who} ${address} to have forward-confirmed reverse DNS`, expected: "rdns confirmed", actual: shown, hint: rdnsHint(check.local, names.length === 0 ? "none" : "unconfirmed") };
@@ -60,17 +60,9 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
       return failure;
     }
     case "mta-sts": {
-      const domain = route.domain!;
-      const options: Parameters<typeof mtaStsStatus>[2] = {};
-      if (ctx.options.ca) options.ca = ctx.options.ca;
-      if (ctx.options.policyPort) options.port = ctx.options.policyPort;
-      const status = await mtaStsStatus(ctx.dns, domain, options);
-      const report = await tlsRpt(ctx.dns, domain);
-      if (status.kind === "absent") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
-      else ctx.emit({ type: "marker", message: `mta-sts ${domain}: TXT "${status.txt}"` });
-      if (status.kind === "broken") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
-      if (status.kind === "policy") ctx.emit({ type: "marker", message: `mta-sts policy: ${describePolicy(status.policy)}` });
-      ctx.emit({ type: "marker", message: `tls-rpt _smtp._tls.${domain}: ${report ? `"${report}"` : "no TLSRPTv1 record"}` });
+      // The compiler admits `expect mta-sts` only after `connect mx`, which always sets the domain.
+      const domain = route.domain ?? route.host;
+      const status = await (route.mtaSts ??= fetchMtaSts(ctx, domain));
       const mode = status.kind === "policy" ? status.policy.mode : "absent";
       if (check.outcome !== "valid") {
         if (mode === check.outcome) return undefined;
@@ -86,6 +78,32 @@ async function judge(ctx: RunContext, check: DnsCheck): Promise<Failure | undefi
       return { message: `${route.host} does not satisfy the MTA-STS policy of ${domain}: ${why}`, expected: "mta-sts valid", actual: why, hint: MTA_STS_HINTS.valid };
     }
   }
+}
+
+/** The policy, TXT and TLS-RPT records of a domain, shown once: a connection asks once
+ *  however many `expect mta-sts` lines judge it, as a sender caches the policy. */
+async function fetchMtaSts(ctx: RunContext, domain: string): Promise<MtaStsStatus> {
+  const options: Parameters<typeof mtaStsStatus>[2] = {};
+  if (ctx.options.ca) options.ca = ctx.options.ca;
+  if (ctx.options.policyPort) options.port = ctx.options.policyPort;
+  const status = await mtaStsStatus(ctx.dns, domain, options);
+  const report = await tlsRpt(ctx.dns, domain);
+  if (status.kind === "absent") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
+  else ctx.emit({ type: "marker", message: `mta-sts ${domain}: TXT "${status.txt}"` });
+  if (status.kind === "broken") ctx.emit({ type: "marker", message: `mta-sts ${domain}: ${status.detail}` });
+  if (status.kind === "policy") ctx.emit({ type: "marker", message: `mta-sts policy: ${describePolicy(status.policy)}` });
+  ctx.emit({ type: "marker", message: `tls-rpt _smtp._tls.${domain}: ${report ? `"${report}"` : "no TLSRPTv1 record"}` });
+  return status;
+}
+
+/** PTR names of an address and which of them resolve back to it, shown once a connection. */
+async function reverseDns(ctx: RunContext, address: string): Promise<{ names: string[]; confirmed: string[]; shown: string }> {
+  const names = await reverse(ctx, address);
+  const confirmed: string[] = [];
+  for (const name of names) if (await resolvesTo(ctx, name, address)) confirmed.push(name);
+  const shown = names.length === 0 ? "no PTR record" : names.map((n) => `${n}${confirmed.includes(n) ? " (forward-confirmed)" : ` (does not resolve back to ${address})`}`).join(", ");
+  ctx.emit({ type: "marker", message: `rdns ${address}: ${shown}` });
+  return { names, confirmed, shown };
 }
 
 async function reverse(ctx: RunContext, address: string): Promise<string[]> {
