@@ -4,11 +4,13 @@
 //   Exim: deliver.c/transports/smtp.c ("ID ** rcpt R=… T=… H=host [ip]: SMTP error from
 //     remote mail server after CMD: REPLY", "==" for a deferral) and acl.c ("H=… F=<…>
 //     rejected RCPT <…>: MESSAGE");
-//   Sendmail: "QUEUEID: to=<…>, … relay=host. [ip], dsn=…, stat=…" and "ruleset=check_*, …
-//     reject=REPLY";
+//   Sendmail (no source at hand: its published log lines and the O'Reilly book, 3rd ed., §14):
+//     "QUEUEID: to=<…>, … relay=host. [ip], dsn=…, stat=…" and "ruleset=check_*, arg1=…,
+//     [relay=…,] reject=REPLY";
 //   Dovecot: "SERVICE(user)<…>: [Error: ]MESSAGE" (lmtp, lda, imap-login, pop3-login);
 //   Microsoft 365 message trace: a Fail event's detail "[{LED=REPLY};{MSG=};{FQDN=host};
-//     {IP=addr};{LRT=}]".
+//     {IP=addr};{LRT=}]" (written from such details as admins paste them; no public copy of the
+//     format was found to check it against).
 import type { Reading } from "./reading.js";
 import { replyLines } from "./reply-lines.js";
 
@@ -71,10 +73,10 @@ function eximLine(line: string): Reading | undefined {
     if (host) reading.remoteHost = `${host} [${addr}]`;
     return reading;
   }
-  const rejected = /^H=(.*?) \[([^\]]+)\](?::\d+)?.*? (?:rejected (\S+)(?: <([^>]*)>)?|(sender verify (?:fail|defer)) for <([^>]*)>): (.*)$/.exec(body);
+  const rejected = /^H=(?:(.*?) )?\[([^\]]+)\](?::\d+)?.*? (?:rejected (\S+)(?: <([^>]*)>)?|(sender verify (?:fail|defer)) for <([^>]*)>): (.*)$/.exec(body);
   if (rejected) {
     const [, name, addr, command, recipient, verify, sender, text] = rejected;
-    const reading: Reading = { format: "an Exim reject log line", protocol: "smtp", remoteHost: `${name} [${addr}]`, client: true, action: "rejected", deciding: { lines: [verify ? `${verify} for <${sender}>: ${text}` : text!], from: verify ? "Exim's sender verification" : `Exim's ACL for ${command}` }, context: [] };
+    const reading: Reading = { format: "an Exim reject log line", protocol: "smtp", remoteHost: name ? `${name} [${addr}]` : `[${addr}]`, client: true, action: "rejected", deciding: { lines: [verify ? `${verify} for <${sender}>: ${text}` : text!], from: verify ? "Exim's sender verification" : `Exim's ACL for ${command}` }, context: [] };
     if (recipient) reading.recipient = recipient;
     return reading;
   }
@@ -96,11 +98,16 @@ function sendmailLine(line: string): Reading | undefined {
     if (host) reading.remoteHost = `${host[1]} [${host[2]}]`;
     return reading;
   }
-  const reject = /(?:^|, )(?:ruleset=(\w+), )?arg1=<?([^>,]*)>?,.*?relay=([^,]+), reject=(.*)$/.exec(message);
-  if (reject) {
-    const [, ruleset, arg, relay, reply] = reject as unknown as [string, string | undefined, string, string, string];
-    const reading: Reading = { format: "a Sendmail reject log line", protocol: "smtp", remoteHost: relay.trim(), client: true, action: "rejected", deciding: { lines: replyLines(reply), from: ruleset ? `the reply from ruleset ${ruleset}` : "reject=" }, context: [] };
-    if (ruleset === "check_rcpt") reading.recipient = arg;
+  // "ruleset=check_rcpt, arg1=<…>, relay=host [ip], reject=REPLY" (Sendmail, 3rd ed., §14),
+  // relay= not always there: each field is taken on its own.
+  const reply = /(?:^|, )reject=(.*)$/.exec(message)?.[1];
+  if (reply) {
+    const ruleset = /(?:^|, )ruleset=(\w+)/.exec(message)?.[1];
+    const arg = /(?:^|, )arg1=<?([^>,]*)>?/.exec(message)?.[1];
+    const relay = /(?:^|, )relay=([^,]+),/.exec(message)?.[1];
+    const reading: Reading = { format: "a Sendmail reject log line", protocol: "smtp", client: true, action: "rejected", deciding: { lines: replyLines(reply), from: ruleset ? `the reply from ruleset ${ruleset}` : "reject=" }, context: [] };
+    if (relay) reading.remoteHost = relay.trim();
+    if (ruleset === "check_rcpt" && arg) reading.recipient = arg;
     return reading;
   }
   return undefined;
