@@ -143,7 +143,15 @@ function messageTraceLine(line: string): Reading | undefined {
   return reading;
 }
 
-const READERS = [postfixLine, eximLine, sendmailLine, dovecotLine, messageTraceLine];
+/** Each reader with a word its lines must hold, tested first: a log of 200,000 lines that are
+ *  none of these is passed over in well under a second. */
+const READERS: Array<[RegExp, (line: string) => Reading | undefined]> = [
+  [/postfix/, postfixLine],
+  [/^\d{4}-/, eximLine],
+  [/sendmail|sm-mta|sm-msp/, sendmailLine],
+  [/lmtp|lda|login|imap|pop3|auth/, dovecotLine],
+  [/\{LED=/, messageTraceLine],
+];
 
 /** No MTA writes a longer log line (Postfix's and syslog's are a few kilobytes); longer lines
  *  are not read as log lines, which keeps the readers' patterns linear in practice. */
@@ -154,7 +162,8 @@ export function readLogLines(text: string): Reading[] {
   const readings: Reading[] = [];
   for (const line of text.replace(/\r/g, "").split("\n")) {
     if (line.length > MAX_LOG_LINE) continue;
-    for (const read of READERS) {
+    for (const [word, read] of READERS) {
+      if (!word.test(line)) continue;
       const reading = read(line.trim());
       if (reading) {
         readings.push(reading);
