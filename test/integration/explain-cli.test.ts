@@ -3,11 +3,11 @@
 // cannot read with exit 2 and one line saying why.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
-import { FIXTURES } from "../helpers/paths.js";
+import { FIXTURES, REPO_ROOT } from "../helpers/paths.js";
 
 const bounce = join(FIXTURES, "bounces", "unknown-user", "bounce.eml");
 
@@ -94,4 +94,14 @@ test("a large text without a reply is answered in bounded time and output", asyn
     assert.ok(result.stdout.length < 30_000, `${name}: ${result.stdout.length} characters written`);
     assert.match(result.stdout, /more (?:characters|lines)\)/);
   }
+});
+
+test("the README's explain example is what explain prints", async () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const command = "$ mailchat explain --file test/fixtures/bounces/unknown-user/bounce.eml\n";
+  const at = readme.indexOf(command);
+  assert.ok(at >= 0, "the README shows explain on a bounce file");
+  const shown = readme.slice(at + command.length, readme.indexOf("```", at));
+  const result = await runCli(["explain", "--file", "test/fixtures/bounces/unknown-user/bounce.eml"]);
+  assert.equal(shown, result.stdout);
 });

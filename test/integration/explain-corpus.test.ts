@@ -64,6 +64,33 @@ describe("bounces made by real Postfix", () => {
   });
 });
 
+test("a delivery-status part with several recipients (RFC 3464 §2.3): one explanation each, in order", async () => {
+  const part = [
+    "Reporting-MTA: dns; mx.example.net",
+    "",
+    "Final-Recipient: rfc822; gone@example.com",
+    "Action: failed",
+    "Status: 5.1.1",
+    "Remote-MTA: dns; mx.example.com",
+    "Diagnostic-Code: smtp; 550 5.1.1 <gone@example.com>: Recipient address",
+    " rejected: User unknown in local recipient table",
+    "",
+    "Final-Recipient: rfc822; later@example.org",
+    "Action: delayed",
+    "Status: 4.4.1",
+    "Diagnostic-Code: X-Postfix; connect to mx.example.org[192.0.2.9]:25: Connection",
+    "    timed out",
+    "",
+  ].join("\n");
+  const explanations = await explainText(part);
+  assert.deepEqual(explanations.map((e) => [e.reading.recipient, e.reading.action, e.row?.id]), [
+    ["gone@example.com", "failed", "unknown-user"],
+    ["later@example.org", "delayed", "mta-connection-timed-out"],
+  ]);
+  assert.equal(explanations[0]!.reading.remoteHost, "mx.example.com");
+  assert.deepEqual(explanations[0]!.reply, ["550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown in local recipient table"], "a folded field is one line");
+});
+
 describe("log lines written by real Postfix and Dovecot", () => {
   for (const line of expected.logLines) {
     test(`${line.file}: ${line.contains} → ${line.row}`, async () => {
