@@ -91,6 +91,30 @@ test("a delivery-status part with several recipients (RFC 3464 §2.3): one expla
   assert.deepEqual(explanations[0]!.reply, ["550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown in local recipient table"], "a folded field is one line");
 });
 
+test("an NDR whose only readable part is base64 HTML (as Exchange sends them) is decoded and read", async () => {
+  // The wording of a real Exchange NDR (https://pastebin.com/4NLVeuUu), wrapped the way Exchange
+  // wraps it: HTML, base64, no delivery-status part.
+  const html = "<html><body><p><b>Diagnostic information for administrators:</b></p><p>Generating server: EX2.example.local<br>jean@example.net<br>Remote Server returned &#39;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup&#39;</p></body></html>";
+  const message = [
+    "From: Microsoft Outlook <postmaster@example.local>",
+    "To: sender@example.local",
+    "Subject: Undeliverable: hello",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+    "",
+    "--b1",
+    "Content-Type: text/html; charset=utf-8",
+    "Content-Transfer-Encoding: base64",
+    "",
+    ...(Buffer.from(html).toString("base64").match(/.{1,76}/g) ?? []),
+    "--b1--",
+    "",
+  ].join("\r\n");
+  const [explanation] = await explainText(message);
+  check(explanation, { recipient: "jean@example.net", row: "o365-recipient-not-found", format: "Microsoft", reply: "RESOLVER.ADR.RecipientNotFound" }, "base64 HTML NDR");
+  assert.match(explanation!.reading.format, /"Undeliverable: hello"/);
+});
+
 describe("log lines written by real Postfix and Dovecot", () => {
   for (const line of expected.logLines) {
     test(`${line.file}: ${line.contains} → ${line.row}`, async () => {
