@@ -128,6 +128,9 @@ export function buildProgram(): Command {
     .description("Scripted, reproducible mail server sessions: the tool to reach for instead of `telnet host 25` and `openssl s_client`.")
     .version(VERSION, "-V, --version", "print the version")
     .showSuggestionAfterError(true)
+    // The program's own options (-V) only before the command: after it, "-Verification
+    // failed …" is explain's text, not a request for the version.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "mailchat: ")) });
 

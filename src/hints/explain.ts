@@ -49,11 +49,13 @@ export function explainReading(reading: Reading): Explanation {
     const match = (lines: string[]) => matchHint({ protocol: reading.protocol, reply: lines, expected: "", step: "expect", lastSent: "(a command)" });
     let row = match(outer);
     let code = statusCode({ lines: outer, from: deciding.from });
-    // The MTA's own words (no reply code) that no row knows: its status code, the summary it
-    // gave of the same failure, still says what kind of failure it was. A quoted reply never
-    // stands in: it is about another question (the callout's).
+    // The MTA's own words (no reply code) that no row knows: its human-readable part, then its
+    // status code — its own summaries of the same failure — still say what kind of failure it
+    // was. A quoted reply never stands in: it is about another question (the callout's).
     const summary = reading.context.find((reply) => /^Status: /.test(reply.lines[0] ?? ""));
+    const prose = reading.context.find((reply) => reply.from === "the human-readable part");
     if (summary && !code) code = statusCode(summary);
+    if (prose && !row) row = match(prose.lines);
     if (summary && !row) row = match(summary.lines);
     if (row) explanation.row = row;
     const meaning = code ? meaningOf(code) : undefined;

@@ -137,6 +137,20 @@ export const PROVIDER_ROWS: HintRow[] = [
   },
   // Servers checked against their source
   {
+    id: "cyrus-mailbox-unknown",
+    when: has(/Mailbox unknown\.\s+Either there is no mailbox associated/),
+    source: "Cyrus IMAP https://github.com/cyrusimap/cyrus-imapd imap/lmtp_err.et (LMTP_USER_UNKNOWN_LONG, then \"550 5.1.1 User unknown\")",
+    hint: "Cyrus's LMTP finds no mailbox for this recipient (or the delivering user may not see it): create the mailbox (cyradm `cm user.NAME`), or check how the address maps to a mailbox name (virtdomains, unixhierarchysep, lmtp_downcase_rcpt)",
+    example: { protocol: "smtp", reply: ["550-Mailbox unknown.  Either there is no mailbox associated with this", "550-name or you do not have authorization to see it.", "550 5.1.1 User unknown"] },
+  },
+  {
+    id: "cyrus-no-post-right",
+    when: has(/You do not have permission to post a message to this mailbox/),
+    source: "Cyrus IMAP https://github.com/cyrusimap/cyrus-imapd imap/lmtp_err.et (LMTP_NOT_AUTHORIZED_LONG, then 550 5.7.1)",
+    hint: "the Cyrus mailbox (usually a shared folder addressed as user+folder or a bboard) does not give the sender the post right: its owner grants it with `sam MAILBOX anyone p` (or to the sender), or the mail goes to the user's INBOX instead",
+    example: { protocol: "smtp", reply: ["550-You do not have permission to post a message to this mailbox.", "550-Please contact the owner of this mailbox in order to submit", "550-your message, or postmaster@example.com if you believe you", "550-received this message in error.", "550 5.7.1 Permission denied"] },
+  },
+  {
     id: "dovecot-lmtp-unknown-user",
     when: has(/^550[ -]5\.1\.1 .*User doesn't exist/m),
     source: "Dovecot src/lmtp/lmtp-recipient.c (550 5.1.1 \"User doesn't exist: %s\")",

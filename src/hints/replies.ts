@@ -82,7 +82,7 @@ const TEXTS: HintRow[] = [
   {
     id: "o365-smtp-auth-disabled",
     when: has(/5\.7\.139|SmtpClientAuthentication is disabled/i),
-    source: "Microsoft Learn: authenticated client SMTP submission (SMTP AUTH per mailbox), https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission",
+    source: "Microsoft Learn: authenticated client SMTP submission (SMTP AUTH per mailbox), https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission; the 535 5.7.139 texts: https://docs.bookyourpto.com/features/smtp-troubleshoot",
     hint: "Microsoft 365 has SMTP AUTH switched off for this tenant or mailbox (5.7.139): enable \"Authenticated SMTP\" for the mailbox, or use OAuth (`auth xoauth2`); security defaults also block basic authentication",
     example: { protocol: "smtp", reply: ["535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."] },
   },
@@ -95,8 +95,8 @@ const TEXTS: HintRow[] = [
   },
   {
     id: "o365-send-as",
-    when: has(/5\.7\.60\b|does not have permissions to send as this sender/i),
-    source: "Microsoft Learn: fix NDR 5.7.60",
+    when: has(/5\.7\.60\b|does not have permissions? to send as this sender/i),
+    source: "Exchange Online \"550 5.7.1 Client does not have permission to send as this sender\": https://irohastack.com/en/exchange-550-5-7-1-en/ (the 5.7.60 form was not found at a public source)",
     hint: "the authenticated account may not send as the MAIL FROM address (5.7.60): use the account's own address, or grant it Send As on the sender's mailbox",
     example: { protocol: "smtp", reply: ["550 5.7.60 SMTP; Client does not have permissions to send as this sender"] },
   },
@@ -124,7 +124,7 @@ const TEXTS: HintRow[] = [
   {
     id: "auth-5.7.3",
     when: has(/^535[ -]5\.7\.3/m),
-    source: "Microsoft Exchange NDR 5.7.3",
+    source: "Microsoft 365 SMTP AUTH \"535 5.7.3 Authentication unsuccessful\": https://emailwarmup.com/blog/email-errors/how-to-fix-535-5-7-3-authentication-unsuccessful-office-365-oauth",
     hint: "535 5.7.3 (Exchange: authentication unsuccessful): wrong user name or password, the account is not allowed to authenticate on this connector, or basic authentication is disabled for it",
     example: { protocol: "smtp", reply: ["535 5.7.3 Authentication unsuccessful"] },
   },

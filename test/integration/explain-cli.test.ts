@@ -3,11 +3,11 @@
 // cannot read with exit 2 and one line saying why.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
-import { FIXTURES } from "../helpers/paths.js";
+import { FIXTURES, REPO_ROOT } from "../helpers/paths.js";
 
 const bounce = join(FIXTURES, "bounces", "unknown-user", "bounce.eml");
 
@@ -37,6 +37,13 @@ test("-h and --help ask for help; -- makes them text; -hello is text", async () 
   assert.equal(quoted.code, 1, "no hint is known for the word -h");
   const hello = await runCli(["explain", "-hello"]);
   assert.match(hello.stdout, /^reply: +-hello$/m);
+});
+
+test("the program's -V is not taken from explain's text; mailchat --version still answers", async () => {
+  const text = await runCli(["explain", "-Verification failed for <a@example.com>"]);
+  assert.match(text.stdout, /^reply: +-Verification failed for <a@example\.com>$/m);
+  const version = await runCli(["--version"]);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+$/m);
 });
 
 test("--file reads a whole bounce and says what it read before the cause", async () => {
@@ -82,9 +89,19 @@ test("a large text without a reply is answered in bounded time and output", asyn
   const dir = mkdtempSync(join(tmpdir(), "mailchat-explain-"));
   for (const [name, text] of [["one-line", "x".repeat(2_000_000)], ["addresses", "a@".repeat(1_000_000)], ["lines", "no reply here\n".repeat(200_000)]] as const) {
     writeFileSync(join(dir, name), text);
-    const result = await runCli(["explain", "--file", join(dir, name)], { timeoutMs: 20_000 });
+    const result = await runCli(["explain", "--file", join(dir, name)], { timeoutMs: 60_000 });
     assert.equal(result.code, 1, `${name}: ${result.stderr}`);
     assert.ok(result.stdout.length < 30_000, `${name}: ${result.stdout.length} characters written`);
     assert.match(result.stdout, /more (?:characters|lines)\)/);
   }
+});
+
+test("the README's explain example is what explain prints", async () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const command = "$ mailchat explain --file test/fixtures/bounces/unknown-user/bounce.eml\n";
+  const at = readme.indexOf(command);
+  assert.ok(at >= 0, "the README shows explain on a bounce file");
+  const shown = readme.slice(at + command.length, readme.indexOf("```", at));
+  const result = await runCli(["explain", "--file", "test/fixtures/bounces/unknown-user/bounce.eml"]);
+  assert.equal(shown, result.stdout);
 });

@@ -64,6 +64,57 @@ describe("bounces made by real Postfix", () => {
   });
 });
 
+test("a delivery-status part with several recipients (RFC 3464 §2.3): one explanation each, in order", async () => {
+  const part = [
+    "Reporting-MTA: dns; mx.example.net",
+    "",
+    "Final-Recipient: rfc822; gone@example.com",
+    "Action: failed",
+    "Status: 5.1.1",
+    "Remote-MTA: dns; mx.example.com",
+    "Diagnostic-Code: smtp; 550 5.1.1 <gone@example.com>: Recipient address",
+    " rejected: User unknown in local recipient table",
+    "",
+    "Final-Recipient: rfc822; later@example.org",
+    "Action: delayed",
+    "Status: 4.4.1",
+    "Diagnostic-Code: X-Postfix; connect to mx.example.org[192.0.2.9]:25: Connection",
+    "    timed out",
+    "",
+  ].join("\n");
+  const explanations = await explainText(part);
+  assert.deepEqual(explanations.map((e) => [e.reading.recipient, e.reading.action, e.row?.id]), [
+    ["gone@example.com", "failed", "unknown-user"],
+    ["later@example.org", "delayed", "mta-connection-timed-out"],
+  ]);
+  assert.equal(explanations[0]!.reading.remoteHost, "mx.example.com");
+  assert.deepEqual(explanations[0]!.reply, ["550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown in local recipient table"], "a folded field is one line");
+});
+
+test("an NDR whose only readable part is base64 HTML (as Exchange sends them) is decoded and read", async () => {
+  // The wording of a real Exchange NDR (https://pastebin.com/4NLVeuUu), wrapped the way Exchange
+  // wraps it: HTML, base64, no delivery-status part.
+  const html = "<html><body><p><b>Diagnostic information for administrators:</b></p><p>Generating server: EX2.example.local<br>jean@example.net<br>Remote Server returned &#39;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup&#39;</p></body></html>";
+  const message = [
+    "From: Microsoft Outlook <postmaster@example.local>",
+    "To: sender@example.local",
+    "Subject: Undeliverable: hello",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+    "",
+    "--b1",
+    "Content-Type: text/html; charset=utf-8",
+    "Content-Transfer-Encoding: base64",
+    "",
+    ...(Buffer.from(html).toString("base64").match(/.{1,76}/g) ?? []),
+    "--b1--",
+    "",
+  ].join("\r\n");
+  const [explanation] = await explainText(message);
+  check(explanation, { recipient: "jean@example.net", row: "o365-recipient-not-found", format: "Microsoft", reply: "RESOLVER.ADR.RecipientNotFound" }, "base64 HTML NDR");
+  assert.match(explanation!.reading.format, /"Undeliverable: hello"/);
+});
+
 describe("log lines written by real Postfix and Dovecot", () => {
   for (const line of expected.logLines) {
     test(`${line.file}: ${line.contains} → ${line.row}`, async () => {

@@ -54,6 +54,10 @@ async function readMessage(text: string): Promise<Reading[]> {
   return readBare(human);
 }
 
+/** Lines of a bare text read as its reply: more would be a file, not a reply, and matching
+ *  all of it against the table would only cost time. */
+const MAX_BARE_LINES = 100;
+
 /** A reply as given (the protocol told by its status words), or the first line in the text
  *  with an SMTP code, from that code on. */
 function readBare(text: string): Reading[] {
@@ -62,13 +66,13 @@ function readBare(text: string): Reading[] {
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
-  if (lines.some((line) => /^[+-](?:OK|ERR)\b/.test(line))) return [{ format: "a POP3 reply", protocol: "pop3", deciding: { lines, from: "the reply" }, context: [] }];
-  if (lines.some((line) => /^(?:\*|[A-Za-z0-9.]+) (?:OK|NO|BAD|BYE)\b/.test(line))) return [{ format: "an IMAP reply", protocol: "imap", deciding: { lines, from: "the reply" }, context: [] }];
+  if (lines.some((line) => /^[+-](?:OK|ERR)\b/.test(line))) return [{ format: "a POP3 reply", protocol: "pop3", deciding: { lines: lines.slice(0, MAX_BARE_LINES), from: "the reply" }, context: [] }];
+  if (lines.some((line) => /^(?:\*|[A-Za-z0-9.]+) (?:OK|NO|BAD|BYE)\b/.test(line))) return [{ format: "an IMAP reply", protocol: "imap", deciding: { lines: lines.slice(0, MAX_BARE_LINES), from: "the reply" }, context: [] }];
   const code = /\b[245]\d\d[ -]/;
   const first = lines.findIndex((line) => code.test(line));
-  if (first < 0) return lines.length > 0 ? [{ format: "a text without a reply code", protocol: "smtp", deciding: { lines, from: "the text" }, context: [] }] : [];
+  if (first < 0) return lines.length > 0 ? [{ format: "a text without a reply code", protocol: "smtp", deciding: { lines: lines.slice(0, MAX_BARE_LINES), from: "the text" }, context: [] }] : [];
   const start = lines[first]!.slice(code.exec(lines[first]!)!.index).replace(/['")\]]+$/, "");
-  const rest = lines.slice(first + 1).filter((line) => /^[245]\d\d[ -]/.test(line));
+  const rest = lines.slice(first + 1, first + MAX_BARE_LINES).filter((line) => /^[245]\d\d[ -]/.test(line));
   return [{ format: "an SMTP reply", protocol: "smtp", deciding: { lines: rest.length > 0 ? [start, ...rest] : replyLines(start), from: "the reply" }, context: [] }];
 }
 
