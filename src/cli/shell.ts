@@ -13,6 +13,7 @@ import { Terminal, holdsCredentials } from "../shell/terminal.js";
 import { colorEnabled } from "./color.js";
 import { parseDuration } from "../../grammar/visitor.js";
 import { Chalk } from "chalk";
+import { MAX_SCRIPT_BYTES } from "../limits.js";
 
 export interface ShellOptions {
   save?: string;
@@ -168,6 +169,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   /** The lines of a `data` body or a `pipeline`, up to the line that ends it. */
   async function readBlock(until: string): Promise<string[] | undefined> {
     const lines: string[] = [];
+    let bytes = 0;
     for (;;) {
       const line = await terminal.read("... ");
       if (line === undefined || interrupted) {
@@ -175,6 +177,13 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
         return undefined;
       }
       if (line.trim() === until) return lines;
+      bytes += Buffer.byteLength(line) + 2;
+      if (bytes > MAX_SCRIPT_BYTES) {
+        write(`${c.yellow(`*: over ${MAX_SCRIPT_BYTES / 1_048_576} MiB typed before the \`${until}\` line: nothing was sent; a large message goes in \`data file "…"\``)}\n`);
+        // The rest of the block is read and dropped, so its lines are not taken for commands.
+        for (let rest = await terminal.read(""); rest !== undefined && rest.trim() !== until; rest = await terminal.read("")) {}
+        return undefined;
+      }
       lines.push(line);
     }
   }

@@ -17,6 +17,7 @@ import { StepConnectionFailure, StepFailure } from "../runtime/failures.js";
 import { runStep } from "../runtime/runner.js";
 import type { Route } from "../runtime/steps/connect.js";
 import type { SecretBook } from "../secrets/book.js";
+import { MAX_SCRIPT_BYTES, MAX_SHELL_LINE_BYTES } from "../limits.js";
 import { escapeText } from "../transcript/escape.js";
 import { classify } from "./classify.js";
 import { expectCandidates, withCapability } from "./replies.js";
@@ -119,6 +120,11 @@ export class ShellSession {
     return lines;
   }
 
+  /** Bytes of the script recorded so far. */
+  private get size(): number {
+    return this.entries.reduce((sum, entry) => sum + [...entry.lines, ...entry.expects].reduce((n, line) => n + line.length + 1, 0), 0);
+  }
+
   private body(extra: string[] = []): string[] {
     return [...this.entries.flatMap((entry) => [...entry.lines, ...entry.expects]), ...extra];
   }
@@ -134,6 +140,14 @@ export class ShellSession {
   /** A typed line: a protocol line, a statement or a comment (the shell's `:` commands are the
    *  terminal's). `readMore` reads the lines a `data` or `pipeline` block holds. */
   async typed(line: string, readMore: (until: string) => Promise<string[] | undefined>, readSecret: () => Promise<string | undefined>): Promise<void> {
+    if (Buffer.byteLength(line) > MAX_SHELL_LINE_BYTES) {
+      this.options.say(`a line of ${Buffer.byteLength(line)} bytes was typed (limit ${MAX_SHELL_LINE_BYTES}): it is not sent; a large message goes in \`data file "…"\``, "warning");
+      return;
+    }
+    if (this.size > MAX_SCRIPT_BYTES) {
+      this.options.say(`the script recorded is over ${MAX_SCRIPT_BYTES / 1_048_576} MiB: nothing more is taken (\`:save FILE\`, then start a new session)`, "warning");
+      return;
+    }
     const typed = classify(line);
     switch (typed.kind) {
       case "empty":
