@@ -1,7 +1,8 @@
 // `mailchat shell URL`: an interactive session (or one piped in) that is recorded as a
 // script. The session itself is src/shell/session.ts; this file reads the options, starts
 // the sandbox when asked, wires the terminal to the transcript and decides the exit status.
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { cacheDir } from "../cache-dir.js";
 import writeFileAtomic from "write-file-atomic";
 import type { RunEvent } from "../runtime/events.js";
 import { EXIT } from "../runtime/events.js";
@@ -44,10 +45,6 @@ CLOSE, AUTH PLAIN …); \`send …\` sends any line as typed, one starting with 
 Shell commands:
 ${SHELL_COMMANDS.map((c) => `  ${c.usage.padEnd(16)} ${c.what}`).join("\n")}
 Ctrl-D (end of input) ends the session; Ctrl-C drops the connection (exit 130).`;
-
-function cacheDir(): string {
-  return resolve(process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? ".", ".cache"), "mailchat"));
-}
 
 export async function shellCommand(url: string, options: ShellOptions): Promise<number> {
   let defaultTimeoutMs: number | undefined;
