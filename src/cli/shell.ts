@@ -169,6 +169,8 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     let bytes = 0;
     for (;;) {
       const line = await terminal.read("... ");
+      // A message's lines are not commands to recall (and may be private): not in the history.
+      if (until === ".") terminal.forget(line);
       if (line === undefined || interrupted) {
         write(`${c.yellow(`*: the input ended before the \`${until}\` line: nothing was sent`)}\n`);
         return undefined;
