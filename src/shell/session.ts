@@ -5,6 +5,7 @@
 // Each reply the shell reads gets an `expect` (shell/replies.ts) that is judged on that reply
 // before it is written, so the script recorded runs green against the same server.
 import type { CompiledScript, Step } from "../compile/steps.js";
+import { isAbsolute, resolve } from "node:path";
 import type { CompileOptions } from "../compile/compile.js";
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { Capabilities, CredentialSpotter, Reply } from "../protocols/types.js";
@@ -144,7 +145,7 @@ export class ShellSession {
       return;
     }
     const relied = keyword === "starttls" ? this.reliance(this.ctx.protocol?.starttlsCommand ?? "STARTTLS") : () => undefined;
-    const ok = await this.statement([text]);
+    const ok = await this.statement([absoluteFile(text)]);
     if (ok) relied();
     if (ok && keyword === "starttls") await this.afterStarttls(readMore);
   }
@@ -426,4 +427,14 @@ export class ShellSession {
     this.ctx.connection = undefined;
   }
 
+}
+
+/**
+ * `data file "msg.eml"` typed at the prompt means the current directory; a script resolves
+ * paths from its own, so the path is recorded absolute and the script runs wherever it is saved.
+ */
+function absoluteFile(text: string): string {
+  const match = /^((?:data|bdat)\s+file\s+)"([^"\\$]*)"/.exec(text);
+  if (!match || isAbsolute(match[2]!)) return text;
+  return `${match[1]}"${resolve(match[2]!)}"${text.slice(match[0].length)}`;
 }
