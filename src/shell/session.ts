@@ -17,7 +17,7 @@ import { StepConnectionFailure, StepFailure } from "../runtime/failures.js";
 import { runStep } from "../runtime/runner.js";
 import type { Route } from "../runtime/steps/connect.js";
 import type { SecretBook } from "../secrets/book.js";
-import { MAX_SCRIPT_BYTES, MAX_SHELL_LINE_BYTES } from "../limits.js";
+import { DEFAULT_TIMEOUT_MS, MAX_SCRIPT_BYTES, MAX_SHELL_LINE_BYTES } from "../limits.js";
 import { classify } from "./classify.js";
 import { bodyLine, Recording, SESSION_FILE, sendLine, type Entry } from "./recording.js";
 import { expectCandidates, withCapability } from "./replies.js";
@@ -340,7 +340,7 @@ export class ShellSession {
 
   /** Every reply owed is read and shown; `entry` records an `expect` for each. */
   private async drain(entry: Entry | undefined): Promise<void> {
-    const timeoutMs = this.options.compile.defaultTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.compile.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     while (this.ctx.owed > 0 && this.ctx.connection) {
       const connection = this.ctx.connection;
       const arrival = await connection.next(timeoutMs);
