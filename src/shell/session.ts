@@ -177,7 +177,7 @@ export class ShellSession {
   private async protocolLine(text: string, readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
     const verb = text.split(/\s+/)[0]!.toUpperCase();
     const relied = this.reliance(verb);
-    const ok = await this.statement([sendLine(text)], (entry) => this.hideCredentials(entry, text));
+    const ok = await this.statement([sendLine(absoluteLiteral(text))], (entry) => this.hideCredentials(entry, absoluteLiteral(text)));
     if (!ok) return;
     if (/^(?:EHLO|LHLO|CAPA|CAPABILITY)$/.test(verb)) this.capabilityQuery = text;
     else relied();
@@ -427,6 +427,13 @@ export class ShellSession {
     this.ctx.connection = undefined;
   }
 
+}
+
+/** A sized literal's `{file "msg.eml"}` ending a typed line, recorded absolute as `data file`'s. */
+function absoluteLiteral(text: string): string {
+  const match = /\{file "([^"\\$]*)"\}\s*$/.exec(text);
+  if (!match || isAbsolute(match[1]!)) return text;
+  return `${text.slice(0, match.index)}{file "${resolve(match[1]!)}"}`;
 }
 
 /**
