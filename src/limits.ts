@@ -53,6 +53,11 @@ export const MAX_INCLUDE_DEPTH = 16;
  *  doubles at every level, so the expanded size is bounded, not only the depth. */
 export const MAX_SCRIPT_BYTES = 8 * 1_048_576;
 
+/** `mailchat shell`: a line typed (or piped) longer than this is refused, not sent. It is
+ *  far above any command line (RFC 5321 §4.5.3.1.4: 512 octets; IMAP servers take 8 KiB to
+ *  64 KiB), and the session's script as a whole stays under MAX_SCRIPT_BYTES, as a file's. */
+export const MAX_SHELL_LINE_BYTES = 65_536;
+
 /** Replies a server sent that no command asked for, held unread: a session that is not
  *  current has no `expect` reading them, and a server writing `250 …` without pause would
  *  otherwise fill memory (1.5 GB in 8 s). Past this many, or past the 64 MiB of one message

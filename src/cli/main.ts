@@ -281,11 +281,12 @@ Examples:
   $ mailchat run --sandbox examples/first.mailchat     # a full session, no server needed
   $ mailchat run check.mailchat --var host=mx.example.com
   $ mailchat check check.mailchat
+  $ mailchat shell --sandbox submission://localhost    # type a session, keep it as a script
 
 Environment:
   NO_COLOR, FORCE_COLOR   colour off, or on when not a terminal
-  MAILCHAT_CACHE_DIR      where the code cache and the sandbox's keys are kept
-                          (default ~/.cache/mailchat)
+  MAILCHAT_CACHE_DIR      where the code cache, the sandbox's keys and the shell's
+                          history are kept (default ~/.cache/mailchat)
   MAILCHAT_BUNDLE=0       run the compiled modules, not the bundled CLI
   MAILCHAT_DEBUG=1        the stack of an internal error
 

@@ -1,7 +1,8 @@
 // `mailchat shell URL`: an interactive session (or one piped in) that is recorded as a
 // script. The session itself is src/shell/session.ts; this file reads the options, starts
 // the sandbox when asked, wires the terminal to the transcript and decides the exit status.
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { cacheDir } from "../cache-dir.js";
 import writeFileAtomic from "write-file-atomic";
 import type { RunEvent } from "../runtime/events.js";
 import { EXIT } from "../runtime/events.js";
@@ -13,6 +14,7 @@ import { Terminal, holdsCredentials } from "../shell/terminal.js";
 import { colorEnabled } from "./color.js";
 import { parseDuration } from "../../grammar/visitor.js";
 import { Chalk } from "chalk";
+import { MAX_SCRIPT_BYTES } from "../limits.js";
 
 export interface ShellOptions {
   save?: string;
@@ -43,10 +45,6 @@ CLOSE, AUTH PLAIN …); \`send …\` sends any line as typed, one starting with 
 Shell commands:
 ${SHELL_COMMANDS.map((c) => `  ${c.usage.padEnd(16)} ${c.what}`).join("\n")}
 Ctrl-D (end of input) ends the session; Ctrl-C drops the connection (exit 130).`;
-
-function cacheDir(): string {
-  return resolve(process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? ".", ".cache"), "mailchat"));
-}
 
 export async function shellCommand(url: string, options: ShellOptions): Promise<number> {
   let defaultTimeoutMs: number | undefined;
@@ -168,13 +166,23 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   /** The lines of a `data` body or a `pipeline`, up to the line that ends it. */
   async function readBlock(until: string): Promise<string[] | undefined> {
     const lines: string[] = [];
+    let bytes = 0;
     for (;;) {
       const line = await terminal.read("... ");
+      // A message's lines are not commands to recall (and may be private): not in the history.
+      if (until === ".") terminal.forget(line);
       if (line === undefined || interrupted) {
         write(`${c.yellow(`*: the input ended before the \`${until}\` line: nothing was sent`)}\n`);
         return undefined;
       }
       if (line.trim() === until) return lines;
+      bytes += Buffer.byteLength(line) + 2;
+      if (bytes > MAX_SCRIPT_BYTES) {
+        write(`${c.yellow(`*: over ${MAX_SCRIPT_BYTES / 1_048_576} MiB typed before the \`${until}\` line: nothing was sent; a large message goes in \`data file "…"\``)}\n`);
+        // The rest of the block is read and dropped, so its lines are not taken for commands.
+        for (let rest = await terminal.read(""); rest !== undefined && rest.trim() !== until; rest = await terminal.read("")) {}
+        return undefined;
+      }
       lines.push(line);
     }
   }

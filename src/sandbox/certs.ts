@@ -9,11 +9,11 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { isIP } from "node:net";
 import type forgeModule from "node-forge";
 import writeFileAtomic from "write-file-atomic";
+import { cacheDir } from "../cache-dir.js";
 
 type Forge = typeof forgeModule;
 let loaded: Forge | undefined;
@@ -43,10 +43,6 @@ interface KeyPair {
   key: KeyObject;
   publicKey: forgeModule.pki.rsa.PublicKey;
   pem: string;
-}
-
-function cacheDir(): string {
-  return process.env.MAILCHAT_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mailchat");
 }
 
 function fromPem(pem: string): KeyPair {

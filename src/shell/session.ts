@@ -4,9 +4,9 @@
 // lines are tagged and literals sized as `send` does it, and the transcript is the run's.
 // Each reply the shell reads gets an `expect` (shell/replies.ts) that is judged on that reply
 // before it is written, so the script recorded runs green against the same server.
-import { dirname, join } from "node:path";
 import type { CompiledScript, Step } from "../compile/steps.js";
-import { compile, type CompileOptions, type CompileResult } from "../compile/compile.js";
+import { isAbsolute, resolve } from "node:path";
+import type { CompileOptions } from "../compile/compile.js";
 import type { Diagnostic } from "../../grammar/diagnostic.js";
 import type { Capabilities, CredentialSpotter, Reply } from "../protocols/types.js";
 import { RunContext } from "../runtime/context.js";
@@ -17,13 +17,10 @@ import { StepConnectionFailure, StepFailure } from "../runtime/failures.js";
 import { runStep } from "../runtime/runner.js";
 import type { Route } from "../runtime/steps/connect.js";
 import type { SecretBook } from "../secrets/book.js";
-import { escapeText } from "../transcript/escape.js";
+import { DEFAULT_TIMEOUT_MS, MAX_SCRIPT_BYTES, MAX_SHELL_LINE_BYTES } from "../limits.js";
 import { classify } from "./classify.js";
+import { bodyLine, Recording, SESSION_FILE, sendLine, type Entry } from "./recording.js";
 import { expectCandidates, withCapability } from "./replies.js";
-
-/** Where the session's script lives for the compiler: `data file` paths typed are relative
- *  to the current directory, as a user at a prompt expects. */
-const SESSION_FILE = join(process.cwd(), "(shell)");
 
 export interface ShellSessionOptions {
   url: string;
@@ -36,16 +33,8 @@ export interface ShellSessionOptions {
   diagnostics: (list: Diagnostic[], source: string) => void;
   ca?: string[];
   route?: Route;
-  /** What the header comment says about where the session was recorded. */
   recordedAt: string;
-  /** How to run the saved script (`mailchat run FILE`, `--sandbox` …). */
   runCommand: string;
-}
-
-interface Entry {
-  lines: string[];
-  /** One `expect` for each reply the shell read after the lines. */
-  expects: string[];
 }
 
 /** A place in the recorded script: an entry's n-th `expect`. */
@@ -56,11 +45,8 @@ interface ExpectAt {
 
 export class ShellSession {
   readonly ctx: RunContext;
-  private readonly entries: Entry[] = [];
+  private readonly recording: Recording;
   private readonly script: CompiledScript = { file: SESSION_FILE, steps: [], masks: [], secrets: [], params: [] };
-  /** Passwords typed, by the environment variable the script reads them from. */
-  private readonly env: Record<string, string> = {};
-  private readonly started = new Date();
   /** The reply read last and its `expect`, which a typed `expect` replaces. */
   private last: { reply: Reply; at: ExpectAt } | undefined;
   /** The `expect` of the reply whose capability list is in force, to name what is relied on. */
@@ -73,6 +59,7 @@ export class ShellSession {
   failedExpectations = 0;
 
   constructor(private readonly options: ShellSessionOptions) {
+    this.recording = new Recording(options);
     const emit = (event: RunEvent) => {
       options.emit(event);
       // A flood or an endless line breaks the protocol's bounds (src/limits.ts) while the
@@ -100,7 +87,7 @@ export class ShellSession {
    *  an option) is refused before anything is sent, "failed" when the connection failed. */
   async start(): Promise<"connected" | "invalid" | "failed"> {
     if (await this.statement([`connect ${this.options.url}`])) return "connected";
-    return this.entries.length === 0 && !this.ctx.connection && this.refusedAtCompile ? "invalid" : "failed";
+    return this.recording.entries.length === 0 && !this.ctx.connection && this.refusedAtCompile ? "invalid" : "failed";
   }
 
   /** The last statement was refused by the compiler (nothing was sent). */
@@ -108,39 +95,27 @@ export class ShellSession {
 
   /** The script recorded so far. */
   text(): string {
-    return `${[...this.header(), ...this.body()].join("\n")}\n`;
-  }
-
-  private header(): string[] {
-    const lines = [`# Recorded by \`mailchat shell\` from ${escapeText(this.options.recordedAt)} on ${this.started.toISOString().replace(/\.\d+Z$/, "Z")}.`];
-    const names = Object.keys(this.env);
-    if (names.length > 0) lines.push(`# The password${names.length > 1 ? "s are" : " is"} not in this script: export ${names.join(", ")} before running it.`);
-    lines.push(`# Run it again: ${this.options.runCommand}`);
-    return lines;
-  }
-
-  private body(extra: string[] = []): string[] {
-    return [...this.entries.flatMap((entry) => [...entry.lines, ...entry.expects]), ...extra];
-  }
-
-  /** The session's script with `extra` lines at the end, compiled; `first` is their line. */
-  private compileWith(extra: string[]): { result: CompileResult; first: number; source: string } {
-    const lines = [...this.header(), ...this.body()];
-    const source = `${[...lines, ...extra].join("\n")}\n`;
-    const result = compile(SESSION_FILE, { ...this.options.compile, env: { ...process.env, ...this.env }, source });
-    return { result, first: lines.length + 1, source };
+    return this.recording.text();
   }
 
   /** A typed line: a protocol line, a statement or a comment (the shell's `:` commands are the
    *  terminal's). `readMore` reads the lines a `data` or `pipeline` block holds. */
   async typed(line: string, readMore: (until: string) => Promise<string[] | undefined>, readSecret: () => Promise<string | undefined>): Promise<void> {
+    if (Buffer.byteLength(line) > MAX_SHELL_LINE_BYTES) {
+      this.options.say(`a line of ${Buffer.byteLength(line)} bytes was typed (limit ${MAX_SHELL_LINE_BYTES}): it is not sent; a large message goes in \`data file "…"\``, "warning");
+      return;
+    }
+    if (this.recording.size > MAX_SCRIPT_BYTES) {
+      this.options.say(`the script recorded is over ${MAX_SCRIPT_BYTES / 1_048_576} MiB: nothing more is taken (\`:save FILE\`, then start a new session)`, "warning");
+      return;
+    }
     const typed = classify(line);
     switch (typed.kind) {
       case "empty":
       case "shell":
         return;
       case "comment":
-        this.entries.push({ lines: [typed.text], expects: [] });
+        this.recording.entries.push({ lines: [typed.text], expects: [] });
         return;
       case "protocol":
         return this.protocolLine(typed.text, readMore);
@@ -170,7 +145,7 @@ export class ShellSession {
       return;
     }
     const relied = keyword === "starttls" ? this.reliance(this.ctx.protocol?.starttlsCommand ?? "STARTTLS") : () => undefined;
-    const ok = await this.statement([text]);
+    const ok = await this.statement([absoluteFile(text)]);
     if (ok) relied();
     if (ok && keyword === "starttls") await this.afterStarttls(readMore);
   }
@@ -188,24 +163,13 @@ export class ShellSession {
     if (words.length === 3) {
       const password = await readSecret();
       if (password === undefined) return undefined;
-      return [`${text} \${env.${this.envFor(password)}}`];
+      return [`${text} \${env.${this.recording.envFor(password)}}`];
     }
     if (words.length === 4 && !words[3]!.includes("${")) {
       this.options.secrets.add(words[3]!);
-      return [`${words.slice(0, 3).join(" ")} \${env.${this.envFor(words[3]!)}}`];
+      return [`${words.slice(0, 3).join(" ")} \${env.${this.recording.envFor(words[3]!)}}`];
     }
     return [text];
-  }
-
-  /** The environment variable a password is read from: MAILCHAT_PASSWORD, then _2, _3 … */
-  private envFor(password: string): string {
-    this.options.secrets.add(password);
-    const known = Object.entries(this.env).find(([, value]) => value === password);
-    if (known) return known[0];
-    const count = Object.keys(this.env).length;
-    const name = count === 0 ? "MAILCHAT_PASSWORD" : `MAILCHAT_PASSWORD_${count + 1}`;
-    this.env[name] = password;
-    return name;
   }
 
   /** A protocol line: `send`, its replies read and shown; credentials it carries are taken
@@ -213,7 +177,7 @@ export class ShellSession {
   private async protocolLine(text: string, readMore: (until: string) => Promise<string[] | undefined>): Promise<void> {
     const verb = text.split(/\s+/)[0]!.toUpperCase();
     const relied = this.reliance(verb);
-    const ok = await this.statement([sendLine(text)], (entry) => this.hideCredentials(entry, text));
+    const ok = await this.statement([sendLine(absoluteLiteral(text))], (entry) => this.hideCredentials(entry, absoluteLiteral(text)));
     if (!ok) return;
     if (/^(?:EHLO|LHLO|CAPA|CAPABILITY)$/.test(verb)) this.capabilityQuery = text;
     else relied();
@@ -237,7 +201,7 @@ export class ShellSession {
     // The text around each credential is escaped as any typed line is; the credential becomes a reference.
     let parts = [text];
     for (const secret of found.sort((a, b) => b.length - a.length)) {
-      const reference = `\${env.${this.envFor(secret)}}`;
+      const reference = `\${env.${this.recording.envFor(secret)}}`;
       parts = parts.flatMap((part) => (part.startsWith("\u0000") ? [part] : part.split(secret).flatMap((piece, i) => (i === 0 ? [piece] : [`\u0000${reference}`, piece]))));
     }
     if (/\s#/.test(text)) {
@@ -284,7 +248,7 @@ export class ShellSession {
     const { entry, index } = last.at;
     const saved = entry.expects[index]!;
     entry.expects.splice(index, 1);
-    const { result, first, source } = this.compileWith([text]);
+    const { result, first, source } = this.recording.compileWith([text]);
     if (!result.script) {
       entry.expects.splice(index, 0, saved);
       this.options.diagnostics(result.diagnostics, source);
@@ -308,7 +272,7 @@ export class ShellSession {
    * change what is recorded once the lines have gone out, or refuse to record them).
    */
   private async statement(lines: string[], adjust?: (entry: Entry) => boolean): Promise<boolean> {
-    const { result, first, source } = this.compileWith(lines);
+    const { result, first, source } = this.recording.compileWith(lines);
     this.refusedAtCompile = !result.script;
     if (!result.script) {
       this.options.diagnostics(result.diagnostics, source);
@@ -328,7 +292,7 @@ export class ShellSession {
     }
     const entry: Entry = { lines, expects: [] };
     const recorded = adjust ? adjust(entry) : true;
-    if (recorded) this.entries.push(entry);
+    if (recorded) this.recording.entries.push(entry);
     await this.drain(recorded ? entry : undefined);
     return true;
   }
@@ -376,7 +340,7 @@ export class ShellSession {
 
   /** Every reply owed is read and shown; `entry` records an `expect` for each. */
   private async drain(entry: Entry | undefined): Promise<void> {
-    const timeoutMs = this.options.compile.defaultTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.compile.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     while (this.ctx.owed > 0 && this.ctx.connection) {
       const connection = this.ctx.connection;
       const arrival = await connection.next(timeoutMs);
@@ -399,6 +363,7 @@ export class ShellSession {
       }
       const at = { entry: target, index };
       this.last = { reply, at };
+      this.explainRefusal(reply);
       if (this.ctx.capabilities && this.ctx.capabilities !== this.capabilitiesSeen) {
         this.capabilitiesSeen = this.ctx.capabilities;
         this.capabilitiesAt = entry ? at : undefined;
@@ -406,15 +371,22 @@ export class ShellSession {
     }
   }
 
+  /** A refusal is shown with the hint a script's failure would carry (src/hints/). */
+  private explainRefusal(reply: Reply): void {
+    if (!this.ctx.protocol?.isRefusal(reply)) return;
+    const hint = this.ctx.hint({ expected: "not a refusal", step: "send", reply: this.ctx.shownLines(reply), situation: "refused-unexpected" });
+    if (hint) this.options.say(`hint: ${hint}`, "warning");
+  }
+
   /** The most precise `expect` that holds on this reply, compiled where it will stand. */
   private chooseExpect(reply: Reply, entry: Entry): { text: string; step: Step } | undefined {
     const protocol = this.ctx.protocol!;
     let fallback: { text: string; step: Step } | undefined;
     for (const text of expectCandidates(reply, protocol)) {
-      const recorded = this.entries.includes(entry);
+      const recorded = this.recording.entries.includes(entry);
       const extra = recorded ? [] : [...entry.lines, ...entry.expects, text];
       if (recorded) entry.expects.push(text);
-      const { result, first } = this.compileWith(extra);
+      const { result, first } = this.recording.compileWith(extra);
       if (recorded) entry.expects.pop();
       // Recorded entries stand at the end of the script; the new `expect` is its last line.
       const line = recorded ? first - 1 : first + extra.length - 1;
@@ -455,20 +427,21 @@ export class ShellSession {
     this.ctx.connection = undefined;
   }
 
-  /** Directory the saved script's relative paths would resolve from (the session's). */
-  static get directory(): string {
-    return dirname(SESSION_FILE);
-  }
 }
 
-/** A `send` line as the grammar reads it (` #` would start a comment, `${` interpolate). */
-function sendLine(text: string): string {
-  const line = text.replace(/\$\{/g, () => "$${");
-  if (/\s#/.test(text)) return `send raw ${JSON.stringify(`${text}\r\n`).replace(/\$\{/g, () => "\\${")}`;
-  return line ? `send ${line}` : "send";
+/** A sized literal's `{file "msg.eml"}` ending a typed line, recorded absolute as `data file`'s. */
+function absoluteLiteral(text: string): string {
+  const match = /\{file "([^"\\$]*)"\}\s*$/.exec(text);
+  if (!match || isAbsolute(match[1]!)) return text;
+  return `${text.slice(0, match.index)}{file "${resolve(match[1]!)}"}`;
 }
 
-/** A body line of a `data` block: `${` is written `$${` (the body is interpolated). */
-function bodyLine(text: string): string {
-  return text.replace(/\$\{/g, () => "$${");
+/**
+ * `data file "msg.eml"` typed at the prompt means the current directory; a script resolves
+ * paths from its own, so the path is recorded absolute and the script runs wherever it is saved.
+ */
+function absoluteFile(text: string): string {
+  const match = /^((?:data|bdat)\s+file\s+)"([^"\\$]*)"/.exec(text);
+  if (!match || isAbsolute(match[2]!)) return text;
+  return `${match[1]}"${resolve(match[2]!)}"${text.slice(match[0].length)}`;
 }

@@ -54,7 +54,11 @@ test("a session typed on a terminal: prompt, completion, hidden password, histor
       { wait: `250 SIZE[\\s\\S]*?${prompt}`, send: "starttls\r" },
       { wait: `250 SIZE[\\s\\S]*?${prompt}`, send: "auth plain alice@mailchat.test\r" },
       { wait: "password: ", send: `${PASSWORD}\r` },
-      { wait: `235 [\\s\\S]*?${prompt}`, send: "QUIT\r" },
+      { wait: `235 [\\s\\S]*?${prompt}`, send: "MAIL FROM:<alice@mailchat.test>\r" },
+      { wait: `250 2\\.1\\.0[\\s\\S]*?${prompt}`, send: "RCPT TO:<bob@mailchat.test>\r" },
+      { wait: `250 2\\.1\\.5[\\s\\S]*?${prompt}`, send: "data\r" },
+      { wait: "\\.\\.\\. ", send: "Subject: private\r\rthe body is not history\r.\r" },
+      { wait: `queued as [\\s\\S]*?${prompt}`, send: "QUIT\r" },
     ],
     { MAILCHAT_CACHE_DIR: cache },
   );
@@ -69,7 +73,7 @@ test("a session typed on a terminal: prompt, completion, hidden password, histor
   assert.ok(!output.replace(/^[^\n]*\*: sandbox: [^\n]*\n/, "").includes(PASSWORD.slice(0, 8)), "the password is not echoed nor shown");
   // The history keeps the commands, never the line that logs in nor the password.
   const history = readFileSync(join(cache, "shell-history"), "utf8");
-  assert.match(history, /^QUIT\nstarttls\nEHLO tty\.example\n$/);
+  assert.match(history, /^QUIT\ndata\nRCPT TO:<bob@mailchat\.test>\nMAIL FROM:<alice@mailchat\.test>\nstarttls\nEHLO tty\.example\n$/);
   const script = readFileSync(saved, "utf8");
   assert.match(script, /^auth plain alice@mailchat\.test \$\{env\.MAILCHAT_PASSWORD\}$/m);
   assert.match(script, /^send EHLO tty\.example\nexpect 250 capability STARTTLS\nstarttls\n/m);
