@@ -9,6 +9,8 @@ export function parseSwaks(lines: string[]): Entry[] {
     let match: RegExpExecArray | null;
     if (!line.trim()) return;
     if ((match = /^=== Trying (\S+?):(\d+)\.\.\./.exec(line))) return void entries.push({ kind: "connect", host: match[1]!, port: Number(match[2]), line: n });
+    // `swaks --socket PATH`: the path stands for the host (`lmtp://${host}` is then a socket URL).
+    if ((match = /^=== Trying (\/\S+)\.\.\.$/.exec(line))) return void entries.push({ kind: "connect", host: match[1]!, line: n });
     if ((match = /^=== TLS started with cipher (\S+?):(\S+)/.exec(line))) return void entries.push({ kind: "starttls-done", line: n }, { kind: "tls", version: match[1]!, cipher: match[2]!, line: n });
     if ((match = /^=== TLS peer (?:subject )?DN="(.*)"/.exec(line))) return void entries.push({ kind: "cert", subject: match[1]!.replace(/^\//, "").replace(/\//g, ", "), line: n });
     if (/^=== Connection closed/.test(line)) return void entries.push({ kind: "closed", line: n });
