@@ -95,7 +95,7 @@ export type OcspStatusName = "good" | "revoked" | "unknown" | "absent";
 
 /** `proxy v2 client 192.0.2.10:5555 [server 198.51.100.1:25]` on `connect`. */
 export interface ProxyClause {
-  version: { text: string; span: Span };
+  version: Template;
   client: Template;
   server?: Template;
   span: Span;

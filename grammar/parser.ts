@@ -157,7 +157,7 @@ export class MailchatParser extends CstParser {
   /** `proxy v1|v2 client ADDRESS[:PORT] [server ADDRESS:PORT]`: a PROXY protocol header first. */
   public proxyClause = this.RULE("proxyClause", () => {
     this.CONSUME(T.Proxy);
-    this.CONSUME(T.WordLike, { LABEL: "proxyVersion" });
+    this.SUBRULE3(this.value, { LABEL: "proxyVersion" });
     this.CONSUME(T.Client);
     this.SUBRULE(this.value, { LABEL: "client" });
     this.OPTION(() => {

@@ -203,8 +203,7 @@ export class AstBuilder extends BaseVisitor {
   }
 
   proxyClause(ctx: Children): A.ProxyClause {
-    const version = this.token(ctx, "proxyVersion")!;
-    const clause: A.ProxyClause = { version: { text: version.image, span: this.spanOfToken(version) }, client: this.valueTemplate(this.node(ctx, "client")!), span: this.spanOfToken(this.token(ctx, "Proxy")!) };
+    const clause: A.ProxyClause = { version: this.valueTemplate(this.node(ctx, "proxyVersion")!), client: this.valueTemplate(this.node(ctx, "client")!), span: this.spanOfToken(this.token(ctx, "Proxy")!) };
     const server = this.node(ctx, "server");
     if (server) clause.server = this.valueTemplate(server);
     return clause;

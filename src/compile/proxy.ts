@@ -9,9 +9,11 @@ import type { ProxySettings } from "./steps.js";
 
 /** The settings, or null after reporting what is wrong. */
 export function proxySettings(clause: A.ProxyClause, endpoint: Endpoint, scope: Scope, error: ReportError): ProxySettings | null {
-  const version = /^v?([12])$/i.exec(clause.version.text)?.[1];
+  const written = scope.known(clause.version, "the PROXY protocol version");
+  if (written === undefined) return null;
+  const version = /^v?([12])$/i.exec(written)?.[1];
   if (!version) {
-    error("proxy-version", `\`${clause.version.text}\` is not a PROXY protocol version`, clause.version.span, "write `proxy v1` (the text header) or `proxy v2` (the binary one)");
+    error("proxy-version", `\`${written}\` is not a PROXY protocol version`, clause.version.span, "write `proxy v1` (the text header) or `proxy v2` (the binary one)");
     return null;
   }
   const client = peer(clause.client, "client", scope, error);

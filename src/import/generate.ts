@@ -194,7 +194,8 @@ class Generator {
     // `telnet $MAILHOST 587`: a shell variable names no host; the banner may.
     const typed = entry?.host && !/[$%<>{}]/.test(entry.host) ? entry.host : undefined;
     const host = typed ?? bannerHost;
-    this.out.push(host ? `param host "server to connect to" default "${host}"` : `param host "server to connect to"`);
+    const what = host?.startsWith("/") ? "UNIX socket to connect to" : "server to connect to";
+    this.out.push(host ? `param host "${what}" default "${host}"` : `param host "${what}"`);
     const port = entry?.port && entry.port !== defaultPort ? `:${entry.port}` : "";
     this.out.push(`connect ${scheme}://\${host}${port}`);
     if (this.transcript.starttlsBeforePaste) this.upgradeBeforePaste();

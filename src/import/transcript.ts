@@ -171,8 +171,11 @@ function readAnyTranscript(text: string, options: { protocol?: ProtocolName }): 
       const url = entries.find((e) => e.kind === "connect" && e.url);
       return { format, protocol, implicitTls: Boolean(url && url.kind === "connect" && SCHEMES[(url.url ?? "").split(":")[0]!]?.implicitTls), entries };
     }
-    case "swaks":
-      return { format, protocol, ...parseSwaks(lines) };
+    case "swaks": {
+      // Only the server's lines were counted: `swaks --protocol LMTP` shows itself in the client's.
+      const lmtp = !options.protocol && protocol === "smtp" && lines.some((l) => /^ -> LHLO /i.test(l));
+      return { format, protocol: lmtp ? "lmtp" : protocol, ...parseSwaks(lines) };
+    }
     case "client-log": {
       const log = readClientLog(lines, clientLogShape(lines)!.kind);
       return { format, protocol, implicitTls: log.implicitTls, entries: log.entries };

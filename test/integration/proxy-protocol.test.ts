@@ -3,7 +3,8 @@
 // (haproxy's proxy-protocol.txt §2.2) and greets with what it read — before TLS, for smtps.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
@@ -135,6 +136,51 @@ describe("PROXY protocol", () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /\*: proxy v2: PROXY TCP4 client 203\.0\.113\.7:7000 server 127\.0\.0\.1:465 .*\n\*: tls TLSv1\.3 /);
   });
+
+  // swaks writes PROXY headers too (--proxy-version …): for the same fields, the same bytes.
+  const headers: Array<{ version: "1" | "2"; client: string; server: string; swaks: string[] }> = [
+    { version: "1", client: "192.0.2.10:5555", server: "198.51.100.25:25", swaks: ["--proxy-family", "TCP4", "--proxy-source", "192.0.2.10", "--proxy-source-port", "5555", "--proxy-dest", "198.51.100.25", "--proxy-dest-port", "25"] },
+    // swaks writes IPv6 hex digits in capitals, mailchat in small letters (the spec takes both).
+    { version: "1", client: "[2001:2::10]:5555", server: "[2001:2::25]:25", swaks: ["--proxy-family", "TCP6", "--proxy-source", "2001:2::10", "--proxy-source-port", "5555", "--proxy-dest", "2001:2::25", "--proxy-dest-port", "25"] },
+    { version: "2", client: "192.0.2.10:5555", server: "198.51.100.25:25", swaks: ["--proxy-family", "AF_INET", "--proxy-source", "192.0.2.10", "--proxy-source-port", "5555", "--proxy-dest", "198.51.100.25", "--proxy-dest-port", "25"] },
+    // (Not an IPv4-mapped address: swaks reads the dotted tail of ::ffff:192.0.2.1 as hex
+    // groups; test/unit/proxy-header.test.ts pins that form against RFC 4291 §2.5.5.2.)
+    { version: "2", client: "[2001:db8::10]:65535", server: "[fe80::1:2]:1", swaks: ["--proxy-family", "AF_INET6", "--proxy-source", "2001:db8::10", "--proxy-source-port", "65535", "--proxy-dest", "fe80::1:2", "--proxy-dest-port", "1"] },
+  ];
+  for (const header of headers) {
+    test(`v${header.version} ${header.client} → ${header.server}: the same bytes as swaks sends`, { skip: !existsSync("/usr/bin/swaks") && "swaks is not installed" }, async () => {
+      const received: Buffer[] = [];
+      // Everything a client sends before its QUIT: the header (the greeting waits for it).
+      const recorder = await startRawServer((socket) => {
+        let bytes = Buffer.alloc(0);
+        socket.on("data", (chunk: Buffer) => {
+          if (bytes.length === 0) socket.write("220 recorder\r\n");
+          bytes = Buffer.concat([bytes, chunk]);
+          const quit = bytes.indexOf("QUIT\r\n");
+          if (quit < 0) return;
+          received.push(bytes.subarray(0, quit));
+          socket.end("221 bye\r\n");
+        });
+      });
+      try {
+        const ours = await runCli(["run", fixture("header-only"), "--var", `port=${recorder.port}`, "--var", `version=v${header.version}`, "--var", `client=${header.client}`, "--var", `server=${header.server}`]);
+        assert.equal(ours.code, 0, ours.stdout + ours.stderr);
+        // Not spawnSync: the recorder answers from this process's event loop.
+        const theirs = await new Promise<{ code: number | null; output: string }>((resolvePromise) => {
+          const child = spawn("swaks", ["--server", `127.0.0.1:${recorder.port}`, "--quit-after", "connect", "--proxy-version", header.version, ...header.swaks], { timeout: 30_000 });
+          let output = "";
+          child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+          child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+          child.on("close", (code) => resolvePromise({ code, output }));
+        });
+        assert.equal(theirs.code, 0, theirs.output);
+        assert.equal(received.length, 2);
+        assert.equal(received[0]!.toString("hex"), received[1]!.toString("hex"));
+      } finally {
+        await recorder.close();
+      }
+    });
+  }
 
   test("an IPv6 client over an IPv4 connection without `server`: the step fails, saying why, and nothing is sent", async () => {
     const result = await runCli(["run", fixture("v2-family-mismatch"), "--var", `port=${plain.port}`]);

@@ -153,6 +153,18 @@ if (missing) {
       assert.match(log, /connect from unknown\[198\.51\.100\.20\]/);
     });
 
+    test("PROXY v2 against Dovecot's inet_listener with haproxy = yes: the login is logged from the client presented, and plaintext LOGIN is disabled for it", async () => {
+      const result = await run("imap-proxy", { port: servers.ports.imapProxy, password: USERS.alice });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /\*: proxy v2: PROXY TCP4 client 192\.0\.2\.30:7000 server 127\.0\.0\.1:\d+ /);
+      // Not a trusted or local network: Dovecot refuses LOGIN before TLS (disable_plaintext_auth).
+      assert.match(result.stdout, /S: \* OK \[CAPABILITY [^\]]*LOGINDISABLED/);
+      const { readFileSync } = await import("node:fs");
+      const { join } = await import("node:path");
+      const log = readFileSync(join(servers.dir, "dovecot", "dovecot.log"), "utf8");
+      assert.match(log, /imap-login: Info: Login: user=<alice@mailchat\.test>, method=PLAIN, rip=192\.0\.2\.30, lip=127\.0\.0\.1/);
+    });
+
     test("a wrong password fails on each protocol with the credentials hint", async () => {
       for (const [name, port] of [["smtp-wrong-password", servers.ports.submission], ["pop3-wrong-password", servers.ports.pop3], ["imap-wrong-password", servers.ports.imap]] as const) {
         const result = await run(name, { port });

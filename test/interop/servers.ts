@@ -16,7 +16,7 @@ export interface MailServers {
   caFile: string;
   /** Client certificates: `pki.client` is in relay_clientcerts, `pki.leaf` is not. */
   pki: Pki;
-  ports: Record<"smtpClientCert" | "smtp" | "smtpProxy" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
+  ports: Record<"smtpClientCert" | "smtp" | "smtpProxy" | "smtpForbidBareNewline" | "submission" | "smtps" | "smtpsTls12" | "imap" | "imapProxy" | "imaps" | "pop3" | "pop3s" | "lmtp" | "auth" | "sieve", number>;
   /** Dovecot's LMTP socket (a unix_listener in its base_dir). */
   sockets: { lmtp: string };
   versions: { postfix: string; dovecot: string };
@@ -55,7 +55,7 @@ function waitForPort(port: number, timeoutMs = 15_000): void {
 
 export async function startMailServers(): Promise<MailServers> {
   const dir = mkdtempSync(join(tmpdir(), "mailchat-interop-"));
-  const names = ["smtpClientCert", "smtp", "smtpProxy", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
+  const names = ["smtpClientCert", "smtp", "smtpProxy", "smtpForbidBareNewline", "submission", "smtps", "smtpsTls12", "imap", "imapProxy", "imaps", "pop3", "pop3s", "lmtp", "auth", "sieve"] as const;
   const ports = {} as MailServers["ports"];
   for (const name of names) ports[name] = await freePort();
 
@@ -92,6 +92,7 @@ ssl_cert = <${dir}/cert.pem
 ssl_key = <${dir}/key.pem
 disable_plaintext_auth = yes
 login_trusted_networks =
+haproxy_trusted_networks = 127.0.0.0/8
 first_valid_uid = 1
 auth_mechanisms = plain login cram-md5
 mail_location = maildir:${mail}/%u
@@ -110,6 +111,10 @@ service imap-login {
   inet_listener imaps {
     port = ${ports.imaps}
     ssl = yes
+  }
+  inet_listener imap_haproxy {
+    port = ${ports.imapProxy}
+    haproxy = yes
   }
 }
 service pop3-login {

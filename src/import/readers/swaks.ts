@@ -10,6 +10,8 @@ export function parseSwaks(lines: string[]): { entries: Entry[]; implicitTls: bo
     let match: RegExpExecArray | null;
     if (!line.trim()) return;
     if ((match = /^=== Trying (\S+?):(\d+)\.\.\./.exec(line))) return void entries.push({ kind: "connect", host: match[1]!, port: Number(match[2]), line: n });
+    // `swaks --socket PATH`: the path stands for the host (`lmtp://${host}` is then a socket URL).
+    if ((match = /^=== Trying (\/\S+)\.\.\.$/.exec(line))) return void entries.push({ kind: "connect", host: match[1]!, line: n });
     if ((match = /^=== TLS started with cipher (\S+?):(\S+)/.exec(line))) {
       // Before the greeting (`--tlsc`, port 465) the TLS is implicit, not an upgrade.
       implicitTls ||= !entries.some((e) => e.kind === "server");
