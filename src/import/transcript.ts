@@ -38,6 +38,11 @@ export function detectFormat(text: string): Format {
 }
 
 export function inferProtocol(lines: string[]): ProtocolName {
+  // The greeting names the protocol: a POP3 listing's `100 680` reads as an SMTP reply, and a
+  // mailbox of a hundred messages would outnumber the `+OK` lines.
+  const greeting = lines.find((l) => SMTP_REPLY.test(l) || POP3_REPLY.test(l) || /^\* (?:OK|PREAUTH)\b/.test(l));
+  if (greeting && POP3_REPLY.test(greeting)) return "pop3";
+  if (greeting && /^\* (?:OK|PREAUTH)\b/.test(greeting)) return "imap";
   let smtp = 0;
   let pop3 = 0;
   let imap = 0;
