@@ -197,6 +197,11 @@ export const Untagged = keyword("Untagged");
 export const Warn = keyword("Warn");
 export const Handshake = keyword("Handshake");
 export const Session = keyword("Session");
+export const Message = keyword("Message");
+export const Header = keyword("Header");
+export const Body = keyword("Body");
+export const Attach = keyword("Attach");
+export const Type = keyword("Type");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

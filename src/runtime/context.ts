@@ -80,6 +80,9 @@ export class SessionState {
   greeted = false;
   /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
   closedByServer = false;
+  /** SMTP/LMTP: the transaction's MAIL FROM and RCPT TO addresses as sent, for the From and
+   *  To of `data message`'s default message. */
+  envelope: { from?: string; to: string[] } = { to: [] };
 
   constructor(readonly name: string) {}
 
@@ -313,11 +316,19 @@ export class RunContext {
     const text = this.shown(shown);
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
     this.connection.sent(wire, replies, continues);
+    this.noteEnvelope(wire);
     this.owed += replies;
     const sentAt = performance.now();
     for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined, sentAt });
     if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
     return text;
+  }
+
+  private noteEnvelope(wire: string): void {
+    const mail = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
+    if (mail) this.current.envelope = { from: mail[1]!, to: [] };
+    const rcpt = /^RCPT TO:\s*<([^>]+)>/i.exec(wire);
+    if (rcpt) this.current.envelope.to.push(rcpt[1]!);
   }
 
   putBack(reply: Reply): void {
