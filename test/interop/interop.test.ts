@@ -154,8 +154,6 @@ if (missing) {
         ["sieve-bad-script", { port: servers.ports.sieve, password }],
         ["tls12-only", { port: servers.ports.smtpsTls12 }],
         ["tls13-against-tls12-only", { port: servers.ports.smtpsTls12 }],
-        // A message built at each run (Date, Message-ID, MIME boundaries made anew): masked the same.
-        ["monitor-submit", { port: servers.ports.submission, password, subject }],
       ];
       const differences: string[] = [];
       for (const [name, vars] of table) {
