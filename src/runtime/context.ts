@@ -363,14 +363,14 @@ export class RunContext {
   }
 
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
-   *  out-of-sync server) fails the step. `waited` says what the wait was, for the message, when
-   *  it was not simply `timeoutMs` from now (`within`: counted from the command's write). */
-  async take(timeoutMs: number, expected: string, stepKind: string, waited?: string): Promise<Reply> {
+   *  out-of-sync server) fails the step. `within` says what the wait was, for the message, when
+   *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write). */
+  async take(timeoutMs: number, expected: string, stepKind: string, within?: { limitMs: number; from: string }): Promise<Reply> {
     const owedBefore = this.owed;
     const arrival = await this.connection!.next(timeoutMs);
     if (arrival.kind !== "reply") {
-      const failure = this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore);
-      if (waited && arrival.kind === "timeout") failure.message = failure.message.replace(/within [\d.]+ s$/, waited);
+      const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, expected, stepKind, owedBefore);
+      if (within && arrival.kind === "timeout") failure.message += ` of ${within.from}`;
       // In a pipeline several replies are owed at once: say which one never came.
       const awaited = this.answering[0];
       if (awaited?.pipelined) failure.message += ` (waiting for the reply to \`${awaited.command}\`, sent in a pipeline)`;
