@@ -108,6 +108,13 @@ export interface ConnectRouting {
   from?: Template;
 }
 
+/** A line of a `data message` block. */
+export type MessagePart =
+  | { kind: "header"; name: string; value: Template; span: Span }
+  | { kind: "body"; text: Template; span: Span }
+  | { kind: "body-file"; path: Template; span: Span }
+  | { kind: "attach"; path: Template; filename?: Template; contentType?: Template; span: Span };
+
 export type Statement =
   /** `name`: a session of several (`connect URL as NAME`). */
   | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; proxy?: ProxyClause; tls: TlsOption[]; routing?: ConnectRouting; span: Span }
@@ -122,6 +129,8 @@ export type Statement =
   | { kind: "auth"; mechanism: string; mechanismSpan: Span; user: Template; secret: Template; span: Span }
   | { kind: "data"; body: Template[]; span: Span }
   | { kind: "data-file"; path: Template; span: Span }
+  /** `data message` [block … `end`]: a message mailchat builds. */
+  | { kind: "data-message"; parts: MessagePart[]; span: Span }
   | { kind: "set"; name: string; value: Template; secret?: boolean; span: Span }
   | { kind: "param"; name: string; description?: string; fallback?: Template; secret?: boolean; span: Span }
   | { kind: "timeout"; ms: number; span: Span }

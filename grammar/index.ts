@@ -1,9 +1,9 @@
 // The language alone: source text → tokens → CST → AST, with no I/O.
-import type { IRecognitionException, ILexingError, IToken } from "chevrotain";
+import type { IRecognitionException, ILexingError, IToken, TokenType } from "chevrotain";
 import type { Script, Span } from "./ast.js";
 import { closest, diagnostic, type Diagnostic } from "./diagnostic.js";
 import { mailchatParser } from "./parser.js";
-import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, BdatBlock, BodyEnd, DataBlock, End, LineNewline, Newline, Pipeline, Word } from "./tokens.js";
+import { allTokens, mailchatLexer, STATEMENT_KEYWORDS, Attach, BdatBlock, Body, BodyEnd, Data, DataBlock, End, Header, LineNewline, Message, Newline, Pipeline, Word } from "./tokens.js";
 import { AstBuilder } from "./visitor.js";
 
 export type { Script, Statement, Matcher, Span, Template, TemplatePart } from "./ast.js";
@@ -90,6 +90,9 @@ function unclosedPipeline(file: string, source: string, found: IToken, tokens: I
   return diagnostic("unclosed-pipeline", "this `pipeline` is not closed by a line holding `end`", spanAt(file, source, opening.startOffset, opening.image.length, opening.startLine, opening.startColumn), `${stopped}: write \`end\` after its last \`send\``);
 }
 
+/** What may open a `data message` block on the line after it. */
+const MESSAGE_BLOCK = new Set<TokenType | undefined>([Header, Body, Attach, End]);
+
 /** Statements parsed together: a long script's tree is built and dropped a slice at a time. */
 const SLICE_TOKENS = 4096;
 
@@ -111,7 +114,8 @@ export function parseInSlices(tokens: IToken[], file: string): { statements: Scr
   let lineStart = true;
   for (let i = 0; i < tokens.length; i++) {
     const type = tokens[i]!.tokenType;
-    if (lineStart && type === Pipeline) inPipeline = true;
+    // A `pipeline` or a `data message` block holds lines up to its `end`: no cut inside.
+    if (lineStart && (type === Pipeline || (type === Data && tokens[i + 1]?.tokenType === Message && MESSAGE_BLOCK.has(tokens[i + 3]?.tokenType)))) inPipeline = true;
     else if (lineStart && type === End) inPipeline = false;
     // A message body's lines follow `data` or `bdat` (which hold their own line end): no cut
     // until its closing `.`.

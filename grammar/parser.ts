@@ -29,6 +29,7 @@ const RULE_WORDS: Record<string, string> = {
   authStatement: "`auth`",
   dataBlockStatement: "`data`",
   dataFileStatement: "`data file`",
+  dataMessageStatement: "`data message`",
   setStatement: "`set`",
   paramStatement: "`param`",
   timeoutStatement: "`timeout`",
@@ -121,6 +122,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.SUBRULE(this.authStatement) },
       { ALT: () => this.SUBRULE(this.dataBlockStatement) },
       { ALT: () => this.SUBRULE(this.dataFileStatement) },
+      { ALT: () => this.SUBRULE(this.dataMessageStatement) },
       { ALT: () => this.SUBRULE(this.setStatement) },
       { ALT: () => this.SUBRULE(this.paramStatement) },
       { ALT: () => this.SUBRULE(this.timeoutStatement) },
@@ -374,6 +376,42 @@ export class MailchatParser extends CstParser {
     this.CONSUME(T.File);
     this.SUBRULE(this.value);
     this.CONSUME(T.Newline);
+  });
+
+  /** A message mailchat builds (MIME, Date and Message-ID made at run time): alone, the
+   *  default test message; with a block up to `end`, headers, body and attachments. */
+  public dataMessageStatement = this.RULE("dataMessageStatement", () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.Message);
+    this.CONSUME(T.Newline);
+    this.OPTION(() => {
+      this.MANY(() => {
+        this.OR([{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => { this.SUBRULE(this.messagePart); this.CONSUME2(T.Newline); } }]);
+      });
+      this.CONSUME(T.End);
+      this.CONSUME3(T.Newline);
+    });
+  });
+
+  public messagePart = this.RULE("messagePart", () => {
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Header); this.CONSUME(T.WordLike, { LABEL: "name" }); this.SUBRULE(this.value, { LABEL: "text" }); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Body);
+          this.OR2([{ ALT: () => { this.CONSUME(T.File); this.SUBRULE1(this.value, { LABEL: "bodyFile" }); } }, { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "bodyText" }) }]);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Attach);
+          this.SUBRULE2(this.value, { LABEL: "attachment" });
+          this.MANY(() => {
+            this.OR3([{ ALT: () => { this.CONSUME(T.As); this.SUBRULE3(this.value, { LABEL: "filename" }); } }, { ALT: () => { this.CONSUME(T.Type); this.SUBRULE4(this.value, { LABEL: "contentType" }); } }]);
+          });
+        },
+      },
+    ]);
   });
 
   public setStatement = this.RULE("setStatement", () => {

@@ -218,6 +218,11 @@ export const Rdns = keyword("Rdns");
 export const Local = keyword("Local");
 export const Dane = keyword("Dane");
 export const MtaSts = keyword("MtaSts", "mta-sts");
+export const Message = keyword("Message");
+export const Header = keyword("Header");
+export const Body = keyword("Body");
+export const Attach = keyword("Attach");
+export const Type = keyword("Type");
 
 export const StringLiteral = createToken({
   name: "StringLiteral",

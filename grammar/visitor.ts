@@ -544,6 +544,28 @@ export class AstBuilder extends BaseVisitor {
     return { kind: "data-file", path: this.valueTemplate(value), span: this.spanFrom(this.token(ctx, "Data")!, valueTokens[0]!) };
   }
 
+  dataMessageStatement(ctx: Children): A.Statement {
+    const parts = ((ctx.messagePart ?? []) as CstNode[]).map((n) => this.visit(n) as A.MessagePart);
+    return { kind: "data-message", parts, span: this.spanFrom(this.token(ctx, "Data")!, this.token(ctx, "Message")!) };
+  }
+
+  messagePart(ctx: Children): A.MessagePart {
+    const keyword = (this.token(ctx, "Header") ?? this.token(ctx, "Body") ?? this.token(ctx, "Attach"))!;
+    const last = this.allTokens({ name: "messagePart", children: ctx } as CstNode).pop()!;
+    const span = this.spanFrom(keyword, last);
+    if (this.token(ctx, "Header")) return { kind: "header", name: this.token(ctx, "name")!.image, value: this.valueTemplate(this.node(ctx, "text")!), span };
+    const bodyText = this.token(ctx, "bodyText");
+    if (bodyText) return { kind: "body", text: this.stringTemplate(bodyText), span };
+    const bodyFile = this.node(ctx, "bodyFile");
+    if (bodyFile) return { kind: "body-file", path: this.valueTemplate(bodyFile), span };
+    const part: A.MessagePart = { kind: "attach", path: this.valueTemplate(this.node(ctx, "attachment")!), span };
+    const filename = this.node(ctx, "filename");
+    const contentType = this.node(ctx, "contentType");
+    if (filename) part.filename = this.valueTemplate(filename);
+    if (contentType) part.contentType = this.valueTemplate(contentType);
+    return part;
+  }
+
   setStatement(ctx: Children): A.Statement {
     const name = this.token(ctx, "name")!;
     const comparison = this.token(ctx, "Comparison")!;

@@ -33,6 +33,11 @@ export const MAX_LITERAL_BYTES = MAX_MESSAGE_REPLY_BYTES;
  *  (`within` changes it). */
 export const PROBE_WINDOW_MS = 2_000;
 
+/** A file a `data message` takes (a body file, an attachment): the message is built in
+ *  memory, so each is bounded; Postfix's default message_size_limit is 10 MB, and larger
+ *  messages go with `data file`, which streams. */
+export const MAX_ATTACHMENT_BYTES = 32 * 1_048_576;
+
 /** The largest BDAT chunk a script may ask for: each chunk is held in memory once. */
 export const MAX_CHUNK_BYTES = 64 * 1_048_576;
 

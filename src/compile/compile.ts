@@ -17,6 +17,7 @@ import { proxySettings } from "./proxy.js";
 import { compileDnsCheck, compileRouting, mxUrl } from "./routing.js";
 import { Scope } from "./scope.js";
 import { checkConnectionWarn, timingStep } from "./thresholds.js";
+import { messagePlan } from "./message.js";
 import type { CompiledScript, ConnectionCheck, Mask, RuntimeText, Step } from "./steps.js";
 
 export { describeFsError };
@@ -178,6 +179,13 @@ class Compiler {
         return this.data(s, common, dataSent);
       case "data-file":
         return this.dataFile(s, common, dataSent);
+      case "data-message": {
+        const connection = this.connections.require(s, "data message");
+        if (!connection || !this.hasData(connection, s.span)) return;
+        const message = messagePlan(s, this.scope, this.error);
+        if (message) this.steps.push({ ...common, kind: "data-message", message, timeoutMs: this.timeoutMs, ...(dataSent ? { commandSent: dataSent } : {}) });
+        return;
+      }
       default:
         return assertNever(s);
     }

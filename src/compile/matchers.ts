@@ -92,6 +92,11 @@ export class MatcherCompiler {
       this.error("closed-alone", `\`${out.closed ? "closed" : "silence"}\` stands alone in an \`expect\``, s.span, `write the reply's expectation on its own line, then \`expect ${out.closed ? "closed" : "silence …"}\``);
       return undefined;
     }
+    if ((out.closed || out.silenceMs !== undefined) && out.warnMs !== undefined) {
+      // `closed` waits for a close and `silence` for nothing: neither is a reply with a response time.
+      this.error("warn-not-stricter", `\`warn\` holds a reply's response time; \`${out.closed ? "closed" : "silence"}\` has none`, s.span, `write \`expect ${out.closed ? "closed" : "silence …"}\` without \`warn\``);
+      return undefined;
+    }
     if (out.closed && out.silenceMs !== undefined) {
       this.error("closed-alone", "`closed` and `silence` cannot both hold", s.span);
       return undefined;

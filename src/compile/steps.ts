@@ -174,10 +174,20 @@ export type Step = StepCommon &
      *  `expect 354`), so only the body goes. */
     | { kind: "data"; body: RuntimeText[]; timeoutMs: number; commandSent?: boolean }
     | { kind: "data-file"; path: string; timeoutMs: number; commandSent?: boolean }
+    /** `data message`: a message built at run time (MIME, Date, Message-ID). */
+    | { kind: "data-message"; message: MessagePlan; timeoutMs: number; commandSent?: boolean }
     /** `secret`: the value, captured during the run, is masked from then on. */
     | { kind: "set"; name: string; value: RuntimeText; secret?: boolean }
     | { kind: "close" }
   );
+
+/** What `data message` builds: headers added or replacing the generated ones (Date,
+ *  Message-ID, From, To, Subject), body text and files joined in order, attachments. */
+export interface MessagePlan {
+  headers: Array<{ name: string; value: RuntimeText }>;
+  body: Array<{ text: RuntimeText } | { file: string }>;
+  attachments: Array<{ path: string; filename: RuntimeText; contentType?: RuntimeText }>;
+}
 
 export interface Mask {
   regex: RegExp;

@@ -24,6 +24,8 @@ export const BUILT_IN_MASKS: ReadonlyArray<Mask & { name: string }> = [
   { name: "gsmtp-id", regex: /\b[a-z0-9]{10,}\.\d+ - gsmtp\b/g, replacement: "<id> - gsmtp" },
   // Message-ids and session ids in headers and replies.
   { name: "message-id", regex: /(message-id:\s*)<[^>\s]+>/gi, replacement: "$1<message-id>" },
+  // MIME boundaries: nodemailer's (`data message`) hold 16 random hex digits each run.
+  { name: "mime-boundary", regex: /(_NmP-)[0-9a-f]{16}(-Part_)/g, replacement: "$1<boundary>$2" },
   { name: "session-id", regex: /\b(session|sess|sid|conn(?:ection)?[-_ ]?id)([=: ]+)[A-Za-z0-9._-]{6,}/gi, replacement: "$1$2<session-id>" },
   // Dovecot's LMTP and LDA name each delivery's session: "250 2.0.0 <bob@x> r1IWIIrlFGtnGwAAg+zDdQ Saved".
   { name: "dovecot-delivery-id", regex: /(<[^>\s]*> )[A-Za-z0-9+/]{22}( Saved\b)/g, replacement: "$1<session-id>$2" },

@@ -10,6 +10,7 @@ import { SCHEMES } from "../protocols/schemes.js";
 import { escapeRegex } from "../regex-escape.js";
 import { escapeBytes, escapeText } from "../transcript/escape.js";
 import type { Entry, Transcript } from "./transcript.js";
+import { messageBlock } from "./message.js";
 
 export interface ImportResult {
   script: string;
@@ -355,7 +356,6 @@ class Generator {
     }
     if (/^DATA$/i.test(text) && /^354\b/.test(this.serverText(0) ?? "")) {
       this.index += 1;
-      this.out.push("data");
       return this.body(entry);
     }
     // Several commands before any reply: the client pipelined them (RFC 2920).
@@ -380,14 +380,24 @@ class Generator {
     this.lastClient = group[group.length - 1];
     for (let i = 0; i < group.length && this.peek()?.kind === "server"; i++) this.reply();
     const last = this.out[this.out.length - 1] ?? "";
-    if (/^DATA$/i.test(group[group.length - 1]!) && /^expect 354\b/.test(last)) {
-      this.out.push("data");
-      this.body(first);
-    }
+    if (/^DATA$/i.test(group[group.length - 1]!) && /^expect 354\b/.test(last)) this.body(first);
   }
 
-  /** The message body's client lines up to its `.`, after `data`. */
+  /** The message body's client lines up to its `.`: a `data` block, or a `data message`
+   *  block when the message carries a Date or Message-ID to make at run time. */
   private body(entry: Extract<Entry, { kind: "client" }>): void {
+    const start = this.out.length;
+    this.out.push("data");
+    const ended = this.dataBlock(entry);
+    const lines = this.out.slice(start + 1, -1);
+    // Only a block that holds every line as it was sent (none left out, no `$${`) is rebuilt.
+    const block = ended && lines.every((line) => !line.includes("$${") && !line.startsWith("# import:")) ? messageBlock(lines) : undefined;
+    if (!block) return;
+    this.out.splice(start, lines.length + 2, "# import: the message's Date and Message-ID are made when the script runs (`data message`), not replayed", ...block);
+  }
+
+  /** The lines of a `data` block, up to its `.`; false when the body never ended. */
+  private dataBlock(entry: Extract<Entry, { kind: "client" }>): boolean {
     // Body lines the block cannot hold are noted after its `.` (a comment inside would be sent).
     const left: Array<{ line: number; text: string; why: string }> = [];
     for (;;) {
@@ -395,7 +405,7 @@ class Generator {
       if (!line) {
         this.out.push(".");
         this.unplaced.push({ line: entry.line, text: "DATA", why: "the message body never ended with ." });
-        return;
+        return false;
       }
       if (line.kind !== "client") continue;
       if (line.text === ".") break;
@@ -412,6 +422,7 @@ class Generator {
     }
     this.out.push(".");
     for (const line of left) this.notPlaced(line);
+    return left.length === 0;
   }
 
 

@@ -104,6 +104,9 @@ export class SessionState {
   /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
   closedByServer = false;
   route: RouteFacts | undefined;
+  /** SMTP/LMTP: the transaction's MAIL FROM and RCPT TO addresses as sent, for the From and
+   *  To of `data message`'s default message. */
+  envelope: { from?: string; to: string[] } = { to: [] };
 
   constructor(readonly name: string) {}
 
@@ -343,11 +346,19 @@ export class RunContext {
     const text = this.shown(shown);
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
     this.connection.sent(wire, replies, continues);
+    this.noteEnvelope(wire);
     this.owed += replies;
     const sentAt = performance.now();
     for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined, sentAt });
     if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
     return text;
+  }
+
+  private noteEnvelope(wire: string): void {
+    const mail = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
+    if (mail) this.current.envelope = { from: mail[1]!, to: [] };
+    const rcpt = /^RCPT TO:\s*<([^>]+)>/i.exec(wire);
+    if (rcpt) this.current.envelope.to.push(rcpt[1]!);
   }
 
   putBack(reply: Reply): void {
@@ -382,16 +393,14 @@ export class RunContext {
   }
 
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
-   *  out-of-sync server) fails the step. `waited` says what the wait was, for the message, when
-   *  it was not simply `timeoutMs` from now (`within`: counted from the command's write). */
-  async take(timeoutMs: number, expected: string, stepKind: string, waited?: { text: string; boundMs: number }): Promise<Reply> {
+   *  out-of-sync server) fails the step. `within` says what the wait was, for the message, when
+   *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write). */
+  async take(timeoutMs: number, expected: string, stepKind: string, within?: { limitMs: number; from: string }): Promise<Reply> {
     const owedBefore = this.owed;
     const arrival = await this.connection!.next(timeoutMs);
     if (arrival.kind !== "reply") {
-      // A response-time bound (`within`) waited only what was left of it: the failure names
-      // the whole bound, not the rest.
-      const failure = this.noReply(arrival, waited && arrival.kind === "timeout" ? waited.boundMs : timeoutMs, expected, stepKind, owedBefore);
-      if (waited && arrival.kind === "timeout") failure.message = failure.message.replace(/within [\d.]+ s$/, waited.text);
+      const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, expected, stepKind, owedBefore);
+      if (within && arrival.kind === "timeout") failure.message += ` of ${within.from}`;
       // In a pipeline several replies are owed at once: say which one never came.
       const awaited = this.answering[0];
       if (awaited?.pipelined) failure.message += ` (waiting for the reply to \`${awaited.command}\`, sent in a pipeline)`;

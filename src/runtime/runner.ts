@@ -22,6 +22,7 @@ import { expect } from "./steps/expect.js";
 import { bdat, bdatFile } from "./steps/bdat.js";
 import { probeEndOfData } from "./steps/probe.js";
 import { check } from "./steps/check.js";
+import { dataMessage } from "./steps/message.js";
 import { timing } from "./steps/timing.js";
 import { dnsCheck } from "./steps/dns-checks.js";
 import type { DnsServer } from "../dns/client.js";
@@ -111,7 +112,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
 
 /** Steps that send a command: the replies owed to earlier `send`s are read first (a refusal
  *  among them fails the run before anything more goes out). */
-const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", "bdat", "bdat-file", "probe-end-of-data", "starttls", "auth", "data", "data-file"]);
+const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", "bdat", "bdat-file", "probe-end-of-data", "starttls", "auth", "data", "data-file", "data-message"]);
 
 export async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
   const command = (timeoutMs: number) => (line: string) => sendCommand(ctx, line, timeoutMs);
@@ -147,6 +148,8 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
       return data(ctx, step, command(step.timeoutMs));
     case "data-file":
       return dataFile(ctx, step, command(step.timeoutMs));
+    case "data-message":
+      return dataMessage(ctx, step, command(step.timeoutMs));
     case "set": {
       const value = ctx.render(step.value);
       if (step.secret) ctx.book.add(value);

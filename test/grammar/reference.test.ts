@@ -20,7 +20,7 @@ test("every keyword of the grammar is documented in docs/language.md", () => {
 test("every statement rule of the parser has a section in docs/language.md", () => {
   const rules = mailchatParser().getGAstProductions();
   const statements = [...Object.keys(rules)].filter((name) => name.endsWith("Statement")).map((name) => name.replace(/Statement$/, ""));
-  const words: Record<string, string> = { sendRaw: "send raw", dataBlock: "data", dataFile: "data file", starttls: "starttls", bdatBlock: "bdat", bdatFile: "bdat file" };
+  const words: Record<string, string> = { sendRaw: "send raw", dataBlock: "data", dataFile: "data file", dataMessage: "data message", starttls: "starttls", bdatBlock: "bdat", bdatFile: "bdat file" };
   const missing = statements.filter((name) => !reference.includes(`### \`${words[name] ?? name}`));
   assert.deepEqual(missing, [], `statements without a section: ${missing.join(", ")}`);
 });

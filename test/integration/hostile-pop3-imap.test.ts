@@ -62,7 +62,7 @@ test("IMAP: an endless untagged stream is cut off at the reply limit", async () 
     });
   });
   try {
-    const result = await runCli(["run", fixture("imap-select"), "--var", `port=${server.port}`], { timeoutMs: 60_000 });
+    const result = await runCli(["run", fixture("imap-select-flood"), "--var", `port=${server.port}`], { timeoutMs: 90_000 });
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /more than 67108864 bytes without completing the command/);
   } finally {

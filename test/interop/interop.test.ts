@@ -331,6 +331,26 @@ if (missing) {
       assert.deepEqual(failures, [], failures.join("\n\n"));
     });
 
+    test("a monitoring check of Postfix: warning-level timings (nagios WARNING, perfdata with warn and crit) and a built message with an attachment, read back from Dovecot", async () => {
+      const monitored = `monitor ${Date.now()}`;
+      const result = await runCli(["run", script("monitor-submit"), "--ca", servers.caFile, "--var", `port=${servers.ports.submission}`, "--var", `password=${USERS.alice}`, "--var", `subject=${monitored}`, "--reporter", "nagios"], { timeoutMs: 60_000 });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, /^MAILCHAT WARNING - 1 of 1 checks passed, 1 with warnings: .*monitor-submit\.mailchat: line 32: the session took [\d.]+ m?s, more than the 1 ms warning threshold/);
+      const perfdata = result.stdout.split("\n")[0]!.split(" | ")[1]!.split(" ");
+      for (const [label, thresholds] of [["connect", ";1;2;0"], ["greeting", ";5;10;0"], ["reply_line11", ";5;10;0"], ["handshake", ";2;5;0"], ["cert_days", ";@~:30;@~:14"], ["reply_line29", ";5;10;0"], ["session", ";0.001;30;0"]] as const) {
+        const item = perfdata.find((p) => p.startsWith(`'${label}'=`));
+        assert.ok(item?.endsWith(thresholds), `${label}: ${item} in ${result.stdout}`);
+      }
+      // Postfix hands the message to Dovecot's LMTP after its 250: read it back once it is there.
+      let readback: Awaited<ReturnType<typeof run>> | undefined;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        readback = await run("monitor-readback", { port: servers.ports.imap, password: USERS.alice, subject: monitored });
+        if (readback.code === 0) break;
+        await new Promise((resolvePromise) => setTimeout(resolvePromise, 250));
+      }
+      assert.equal(readback!.code, 0, readback!.stdout + readback!.stderr);
+    });
+
     test("TLS pinning against a server limited to TLS 1.2", async () => {
       const negotiated = await run("tls12-only", { port: servers.ports.smtpsTls12 });
       assert.equal(negotiated.code, 0, negotiated.stdout + negotiated.stderr);

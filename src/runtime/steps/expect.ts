@@ -4,7 +4,7 @@ import { escapeBytes } from "../../transcript/escape.js";
 import { RegexTimeout } from "../bounded-regex.js";
 import { GREETING, type RunContext } from "../context.js";
 import type { Reply } from "../../protocols/types.js";
-import { formatMs, holdTime } from "./timing.js";
+import { holdTime } from "./timing.js";
 import type { Failure } from "../events.js";
 import { describeMatcher, judgeReply } from "../expectations.js";
 import { StepFailure } from "../failures.js";
@@ -55,7 +55,7 @@ function takeWithin(ctx: RunContext, step: ExpectStep, expected: string): Promis
   const sentAt = ctx.answering[0]?.sentAt;
   if (!step.within || sentAt === undefined) return ctx.take(step.timeoutMs, expected, "expect");
   const left = Math.max(1, Math.ceil(sentAt + step.timeoutMs - performance.now()));
-  return ctx.take(left, expected, "expect", { text: `within ${formatMs(step.timeoutMs)} of ${describeAnswered(ctx.answering[0]!.command)}`, boundMs: step.timeoutMs });
+  return ctx.take(left, expected, "expect", { limitMs: step.timeoutMs, from: describeAnswered(ctx.answering[0]!.command) });
 }
 
 function describeAnswered(command: string): string {
