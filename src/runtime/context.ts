@@ -70,6 +70,10 @@ export class SessionState {
   greeted = false;
   /** The server closed this connection (not after `close`, a dropped step or a bounds break). */
   closedByServer = false;
+  /** The lines (as bytes) of the replies taken since the commands in flight began to go out:
+   *  what a tagged completion's `untagged` looks at (RFC 9051 §5.5: the untagged data of
+   *  pipelined commands cannot be told apart). */
+  groupLines: string[] = [];
 
   constructor(readonly name: string) {}
 
@@ -303,6 +307,7 @@ export class RunContext {
     const text = this.shown(shown);
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
     this.connection.sent(wire, replies, continues);
+    if (this.owed === 0 && !continues) this.current.groupLines = [];
     this.owed += replies;
     for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined });
     if (this.session?.lastTag) this.captures.set("tag", this.session.lastTag);
@@ -317,9 +322,9 @@ export class RunContext {
 
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
    *  out-of-sync server) fails the step. */
-  async take(timeoutMs: number, expected: string, stepKind: string): Promise<Reply> {
+  async take(timeoutMs: number, expected: string, stepKind: string, tag?: string): Promise<Reply> {
     const owedBefore = this.owed;
-    const arrival = await this.connection!.next(timeoutMs);
+    const arrival = tag === undefined ? await this.connection!.next(timeoutMs) : await this.connection!.nextTagged(tag, timeoutMs);
     if (arrival.kind !== "reply") {
       const failure = this.noReply(arrival, timeoutMs, expected, stepKind, owedBefore);
       // In a pipeline several replies are owed at once: say which one never came.
@@ -328,8 +333,11 @@ export class RunContext {
       throw new StepFailure(failure);
     }
     if (this.owed > 0) this.owed -= 1;
-    this.answered = this.answering.shift();
+    // A completion taken by its tag answers the command sent with that tag.
+    const answers = tag === undefined ? 0 : this.answering.findIndex((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `));
+    this.answered = this.answering.splice(Math.max(answers, 0), 1)[0];
     const reply = arrival.reply;
+    this.current.groupLines.push(...reply.raw.map((line) => line.toString("latin1")));
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
     const note = this.session?.taken(reply);
     this.takenNote = note;

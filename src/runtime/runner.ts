@@ -106,7 +106,7 @@ async function runStep(ctx: RunContext, step: Step, route: Route | undefined): P
     case "connect":
       return connect(ctx, step, route);
     case "send":
-      if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs);
+      if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs, step.after?.map((piece) => ({ ...piece, text: ctx.renderLine(piece.text) })));
       return sendCommand(ctx, ctx.renderLine(step.line), step.timeoutMs);
     case "send-raw":
       return sendRaw(ctx, ctx.render(step.bytes));

@@ -15,10 +15,16 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   const started = Date.now();
   const protocol = ctx.protocol!;
   const expected = step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" ");
-  const reply = await ctx.take(step.timeoutMs, expected, "expect");
+  // `expect tag2 OK`: that command's completion, in whatever order completions come; its
+  // `untagged` matchers see every untagged line since the commands in flight went out.
+  const tagged = step.matchers.find((m) => m.kind === "status" && m.tag);
+  const tag = tagged?.kind === "status" && tagged.tag ? ctx.render(tagged.tag) : undefined;
+  const reply = await ctx.take(step.timeoutMs, expected, "expect", tag);
+  const group = tag === undefined ? {} : { untaggedLines: [...ctx.current.groupLines, ...(ctx.connection?.unread() ?? []).flatMap((r) => r.raw.map((line) => line.toString("latin1")))] };
   let judgement: ReturnType<typeof judgeReply>;
   try {
     judgement = judgeReply(reply, step.matchers, {
+      ...group,
       capabilities: protocol.capabilities(reply) ?? undefined,
       describeCapabilities: (capabilities) => protocol.describeCapabilities(capabilities),
       responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
