@@ -150,8 +150,10 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
     "param password secret",
     `param mailbox default "imaptest-${name}"`,
   ];
-  // imaptest's own variables: the user's name and domain, the mailbox as an IMAP URL path.
-  if (/\$\{?(?:username|domain|mailbox_url)\b/.test(body)) out.push('set username = "alice"', 'set domain = "mailchat.test"', "set mailbox_url = ${mailbox}");
+  // imaptest's own variables, which its URLs join as `imap://$username@$domain/`: there a user
+  // logs in without a domain. Here the login is alice@mailchat.test, so the URL's user part is
+  // the whole login (its `@` escaped, RFC 5092) and the host is the server's.
+  if (/\$\{?(?:username|domain|mailbox_url)\b/.test(body)) out.push('set username = "alice%40mailchat.test"', "set domain = ${host}", "set mailbox_url = ${mailbox}");
   const users = new Map<string, string>();
   for (const [key, value] of Object.entries(header)) {
     const user = /^user (\d+)$/.exec(key);
