@@ -43,8 +43,9 @@ export type TlsOption =
   /** A client certificate: `cert "c.pem" key "k.pem" [chain "ca.pem"]`, paths relative to the script. */
   | { kind: "client-cert" | "client-key" | "client-chain"; path: Template; span: Span };
 
-/** A literal whose size mailchat counts: `{file "PATH"}` or `{"TEXT"}` ending a `send` line. */
-export type SizedLiteral = { kind: "file"; path: Template; span: Span } | { kind: "text"; text: Template; span: Span };
+/** A literal whose size mailchat counts: `{file "PATH"}` or `{"TEXT"}` in a `send` line;
+ *  `binary` for `~{…}`, BINARY's literal8 (RFC 3516): its bytes go as they are. */
+export type SizedLiteral = ({ kind: "file"; path: Template; span: Span } | { kind: "text"; text: Template; span: Span }) & { binary?: boolean };
 
 /** What `expect … within` can hold to a time besides a reply (docs/language.md, Timings). */
 export type TimedMeasure = "connect" | "handshake" | "session";
@@ -55,7 +56,8 @@ export type Matcher =
   | { kind: "code"; alternatives: string[]; span: Span }
   | { kind: "enhanced"; code: string; span: Span }
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
-  | { kind: "status"; status: "OK" | "NO" | "BAD"; span: Span }
+  /** `tag`: IMAP, the completion carrying this tag (`expect tag2 OK`), in whatever order it comes. */
+  | { kind: "status"; status: "OK" | "NO" | "BAD"; tag?: Template; span: Span }
   | { kind: "continuation"; span: Span }
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: TextPattern; negated: boolean; span: Span }
@@ -119,7 +121,8 @@ export type Statement =
   /** `name`: a session of several (`connect URL as NAME`). */
   | { kind: "connect"; url: Template; name?: { text: string; span: Span }; timeoutMs?: number; proxy?: ProxyClause; tls: TlsOption[]; routing?: ConnectRouting; span: Span }
   | { kind: "use"; name: string; nameSpan: Span; span: Span }
-  | { kind: "send"; line: Template; literal?: SizedLiteral; span: Span }
+  /** `after`: what follows the first literal, as typed, each piece maybe ending in another. */
+  | { kind: "send"; line: Template; literal?: SizedLiteral; after?: Array<{ text: Template; literal?: SizedLiteral }>; span: Span }
   | { kind: "send-raw"; bytes: Template; span: Span }
   | { kind: "expect"; matchers: Matcher[]; span: Span }
   | { kind: "expect-connection"; check: ConnectionCheck; span: Span }

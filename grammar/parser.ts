@@ -282,6 +282,8 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.CONSUME(T.EnhancedCode) },
       { ALT: () => this.CONSUME(T.PopStatus) },
       { ALT: () => this.CONSUME(T.ImapStatus) },
+      // IMAP: the completion of the command sent with this tag, whenever it comes (`tag2 OK`).
+      { ALT: () => this.CONSUME(T.TaggedStatus) },
       { ALT: () => this.CONSUME(T.Continuation) },
       { ALT: () => this.CONSUME(T.ResponseCode) },
       { ALT: () => this.SUBRULE(this.textPattern) },

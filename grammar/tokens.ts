@@ -284,6 +284,25 @@ export const ImapStatus = createToken({
   start_chars_hint: ["O", "N", "B"],
   line_breaks: false,
 });
+// IMAP: a command's tag and its completion status, `tag2 OK`, in an `expect` line only (a word
+// before `OK` elsewhere is a value: `param x default OK`).
+function inExpectLine(pattern: RegExp) {
+  const matcher = startingWith(new RegExp(`^${WORD_HEAD}`), pattern);
+  const exec = matcher.pattern.exec;
+  matcher.pattern.exec = (text: string, offset: number) => {
+    const before = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset);
+    // Not a value another matcher takes: `capability IMAP4rev1`, `within 5s`.
+    if (!/^[ \t]*expect[ \t]/i.test(before) || /(?:capability|within|silence)[ \t]+$/i.test(before)) return null;
+    return exec(text, offset);
+  };
+  return matcher;
+}
+export const TaggedStatus = createToken({
+  name: "TaggedStatus",
+  label: "a tag and `OK`, `NO` or `BAD` (`tag2 OK`)",
+  ...inExpectLine(new RegExp(`${WORD_HEAD}${WORD_PART}*[ \t]+(?:OK|NO|BAD)(?![^\\s"#])`)),
+  line_breaks: false,
+});
 export const Continuation = createToken({
   name: "Continuation",
   label: "`+` (a continuation request)",
@@ -320,6 +339,7 @@ export const statementModeTokens: TokenType[] = [
   BdatBlock,
   SendRaw,
   Send,
+  TaggedStatus,
   ...keywordTokens,
   StringLiteral,
   RegexLiteral,

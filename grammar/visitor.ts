@@ -276,30 +276,35 @@ export class AstBuilder extends BaseVisitor {
     // In a `send` line, `#` starts a comment only after white space, so `<a#b@x>` is sent.
     const comment = /[ \t]#/.exec(text.image);
     let kept = withoutTrailingBlanks(comment ? text.image.slice(0, comment.index) : text.image);
-    // A sized literal at the end of the line: `{file "PATH"}` or `{"TEXT"}`; mailchat counts
-    // the bytes and writes the `{n}` / `{n+}` itself (IMAP APPEND, ManageSieve PUTSCRIPT).
-    const sized = SIZED_LITERAL.exec(kept);
-    let literal: A.SizedLiteral | undefined;
-    if (sized) {
-      const at = sized.index;
-      const quote = kept.indexOf('"', at);
-      const body = (sized[1] ?? sized[2])!;
+    // Sized literals: `{file "PATH"}` or `{"TEXT"}` (`~{…}` for BINARY's literal8); mailchat
+    // counts the bytes and writes the `{n}` / `{n+}` itself (IMAP APPEND, ManageSieve
+    // PUTSCRIPT). After one, the command may go on (CATENATE's `)`) and hold more (MULTIAPPEND).
+    const found = sizedLiterals(kept);
+    const literalOf = (at: (typeof found)[number]): A.SizedLiteral => {
+      const quote = kept.indexOf('"', at.start);
       const spanOf = (from: number, to: number) => this.spanInside(text, quote + 1 + from, quote + 1 + to);
-      const template = parseTemplate(unescapeString(body, spanOf, this.diagnostics), spanOf, this.diagnostics);
-      literal = sized[1] !== undefined ? { kind: "file", path: template, span: this.spanInside(text, at, kept.length) } : { kind: "text", text: template, span: this.spanInside(text, at, kept.length) };
-      kept = withoutTrailingBlanks(kept.slice(0, at));
-    } else {
-      const open = unclosedLiteral(kept);
-      if (open !== undefined) {
-        const help = comment && !kept.endsWith('"')
-          ? "a `#` after white space starts a comment, even in the literal: write it `\\x23`"
-          : 'write `{"TEXT"}` or `{file "PATH"}` last on the line';
-        this.diagnostics.push(diagnostic("unclosed-literal", "this sized literal is not closed by `}` at the end of the line", this.spanInside(text, open, kept.length), help));
-      }
+      const template = parseTemplate(unescapeString(at.body, spanOf, this.diagnostics), spanOf, this.diagnostics);
+      const span = this.spanInside(text, at.start, at.end);
+      const literal: A.SizedLiteral = at.file ? { kind: "file", path: template, span } : { kind: "text", text: template, span };
+      if (at.binary) literal.binary = true;
+      return literal;
+    };
+    const textOf = (from: number, to: number) => parseTemplate(kept.slice(from, to), (a, b) => this.spanInside(text, from + a, from + b), this.diagnostics);
+    const tail = kept.slice(found[found.length - 1]?.end ?? 0);
+    const open = unclosedLiteral(tail);
+    if (open !== undefined) {
+      const help = comment && !kept.endsWith('"') ? "a `#` after white space starts a comment, even in the literal: write it `\\x23`" : 'close it: `{"TEXT"}` or `{file "PATH"}`';
+      const from = kept.length - tail.length + open;
+      this.diagnostics.push(diagnostic("unclosed-literal", "this sized literal is not closed by `}` at the end of the line", this.spanInside(text, from, kept.length), help));
     }
-    const line = parseTemplate(kept, (from, to) => this.spanInside(text, from, to), this.diagnostics);
+    const line = found.length > 0 ? textOf(0, kept.slice(0, found[0]!.start).replace(/[ \t]+$/, "").length) : parseTemplate(kept, (from, to) => this.spanInside(text, from, to), this.diagnostics);
     const statement: A.Statement = { kind: "send", line, span: this.spanFrom(keyword, text) };
-    if (literal) statement.literal = literal;
+    if (found.length > 0) statement.literal = literalOf(found[0]!);
+    // What follows the first literal: text as typed, each piece maybe ending in another literal.
+    if (found.length > 1 || (found.length === 1 && found[0]!.end < kept.length)) {
+      statement.after = found.slice(1).map((at, i) => ({ text: textOf(found[i]!.end, at.start), literal: literalOf(at) }));
+      statement.after.push({ text: textOf(found[found.length - 1]!.end, kept.length) });
+    }
     return statement;
   }
 
@@ -438,6 +443,11 @@ export class AstBuilder extends BaseVisitor {
     if (pop) return { kind: "pop-status", status: pop.image as "+OK" | "-ERR", span };
     const imap = this.token(ctx, "ImapStatus");
     if (imap) return { kind: "status", status: imap.image as "OK" | "NO" | "BAD", span };
+    const tagged = this.token(ctx, "TaggedStatus");
+    if (tagged) {
+      const [, tag, status] = /^(\S+)[ \t]+(\S+)$/.exec(tagged.image)!;
+      return { kind: "status", status: status as "OK" | "NO" | "BAD", tag: parseTemplate(tag!, (from, to) => this.spanInside(tagged, from, to), this.diagnostics), span };
+    }
     if (this.token(ctx, "Continuation")) return { kind: "continuation", span };
     const responseCode = this.token(ctx, "ResponseCode");
     if (responseCode) return { kind: "response-code", code: responseCode.image.slice(1, -1).toUpperCase(), span };
@@ -659,12 +669,8 @@ export class AstBuilder extends BaseVisitor {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/**
- * `… {file "PATH"}` or `… {"TEXT"}` at the end of a `send` line. It begins with its `{`, never
- * with the blanks before it: a pattern that may begin with a run of blanks is tried again at
- * each blank of a long run, and a line of many thousand spaces took seconds.
- */
-const SIZED_LITERAL = /\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}$/;
+/** A sized literal: `{file "PATH"}`, `{"TEXT"}`, or either after `~` (BINARY, RFC 3516). */
+const SIZED_LITERAL = /(~?)\{(?:file[ \t]+"((?:[^"\\]|\\.)*)"|"((?:[^"\\]|\\.)*)")\}/y;
 
 /** The text without the spaces and tabs at its end (a regex `[ \t]+$` is slow on long runs of them). */
 function withoutTrailingBlanks(text: string): string {
@@ -674,22 +680,58 @@ function withoutTrailingBlanks(text: string): string {
 }
 
 /**
- * Where `{"` or `{file "` opens a sized literal that runs to the end of the line unclosed: its
- * string, or the `}` after it, missing (a script cut short, a `#` taken for a comment). Only a
- * `{` after white space and outside the line's quoted strings counts: in IMAP and ManageSieve
- * a `{` there can only begin a literal.
+ * Each place of a `send` line where a sized literal may open: a `{` (or `~{`) after white space
+ * or `(` (CATENATE's `(TEXT {"…"})`), outside the line's quoted strings. `visit` returns the
+ * index to go on after (past a literal it read), or `false` to stop.
  */
-function unclosedLiteral(line: string): number | undefined {
+function eachOpening(line: string, visit: (at: number) => number | false | undefined): void {
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
     if (quoted) {
       if (ch === "\\") i++;
       else if (ch === '"') quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === "{" && (line[i - 1] === " " || line[i - 1] === "\t") && unclosedAt(line, i)) return i;
+      continue;
+    }
+    if ((ch === "{" || (ch === "~" && line[i + 1] === "{")) && (i === 0 || /[ \t(]/.test(line[i - 1]!))) {
+      const next = visit(i);
+      if (next === false) return;
+      if (next !== undefined) {
+        i = next;
+        continue;
+      }
+    }
+    if (ch === '"') quoted = true;
   }
-  return undefined;
+}
+
+/** The sized literals of a `send` line, where they stand. */
+function sizedLiterals(line: string): Array<{ start: number; end: number; body: string; file: boolean; binary: boolean }> {
+  const found: Array<{ start: number; end: number; body: string; file: boolean; binary: boolean }> = [];
+  eachOpening(line, (at) => {
+    SIZED_LITERAL.lastIndex = at;
+    const match = SIZED_LITERAL.exec(line);
+    if (!match) return undefined;
+    found.push({ start: at, end: at + match[0].length, body: (match[2] ?? match[3])!, file: match[2] !== undefined, binary: match[1] === "~" });
+    return at + match[0].length - 1;
+  });
+  return found;
+}
+
+/**
+ * Where `{"` or `{file "` opens a sized literal that runs to the end of the line unclosed: its
+ * string, or the `}` after it, missing (a script cut short, a `#` taken for a comment). In IMAP
+ * and ManageSieve a `{` there can only begin a literal.
+ */
+function unclosedLiteral(line: string): number | undefined {
+  let open: number | undefined;
+  eachOpening(line, (at) => {
+    const brace = line[at] === "~" ? at + 1 : at;
+    if (!unclosedAt(line, brace)) return undefined;
+    open = brace;
+    return false;
+  });
+  return open;
 }
 
 const UNCLOSED_LITERAL = /\{(?:file[ \t]+)?"(?:[^"\\]|\\.)*(?:"|\\?)$/y;

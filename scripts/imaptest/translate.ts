@@ -1,61 +1,138 @@
 // Translates Dovecot imaptest's script tests (src/tests/NAME, MIT licensed) into .mailchat
 // scripts: `node dist/scripts/imaptest/translate.js IMAPTEST_TESTS_DIR OUT_DIR NAME…`.
-// What it reads of imaptest's format, and how each part becomes mailchat:
+// What it reads of imaptest's format (docs/scripted_test.md there), and what each part becomes:
 //   header  connections: N  → sessions c1…cN (`connect … as cN`, `use cN`)
-//           state: nonauth|auth|created|selected (default selected); messages: N
-//           → each session logs in; the test mailbox is created, N messages appended, and
-//             selected, as imaptest does before the test
+//           state: nonauth|auth|created|appended|selected; messages: N; user 2: $user2
+//           → each session logs in; every mailbox the test names is deleted (and
+//             unsubscribed) first, the test mailbox created, N messages appended, selected
 //   [N] ok|no|bad|"" COMMAND   → `use cN`, `send COMMAND`, `expect OK|NO|BAD|any`
-//   * UNTAGGED                  → a regex on the same `expect` (any order, case-insensitive;
-//                                 a flag list matches as a set)
-//   ! UNTAGGED                  → `not /…/`
-//   $var                        → a named capture the first time, `${var}` after
-// Files using what has no mailchat form yet are refused with the reason (docs in the
-// generated README).
+//   [N] tagK COMMAND … tagK ok → a `pipeline` of typed tags, `expect tagK OK` each
+//   * UNTAGGED                  → `untagged "* UNTAGGED"` on the same `expect`
+//   ! UNTAGGED                  → `not untagged "…"`
+//   ? UNTAGGED                  → a comment: imaptest lets it come or not, and so does this
+//   {{{ … }}}, ~{{{ … }}}       → a sized literal `{"…"}` / `~{"…"}` in a command; a quoted
+//                                 string (equal to a literal of the same bytes) in a response
+//   $var                        → `$var` in responses, `${var}` in commands
+// Files are read as bytes: a BINARY literal's bytes need not be UTF-8.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { escapeRegex } from "../../src/regex-escape.js";
 import { join } from "node:path";
 
 export interface Translation {
   script?: string;
-  /** Message files the script appends (`{file "…"}`), by name relative to the script. */
+  /** Message files the script appends (`{file "…"}`), by name relative to the script (bytes, one character each). */
   files?: Record<string, string>;
   refused?: string;
 }
 
-/** The messages of an mbox file ("From " lines separate them; ">From " is unescaped), each
- *  with the date of its "From " line as an IMAP date-time (imaptest's internal date). */
+/** An mbox `From ` line as imaptest reads one: sender, date, and maybe a time zone. */
+const FROM_LINE = /^From \S+\s+\w{3} (\w{3}) +(\d{1,2}) (\d\d:\d\d:\d\d) (\d{4})(?: ([+-]\d{4}))?\s*$/;
+
+/** The messages of an mbox file, as imaptest appends them: every line up to the next `From `
+ *  line (blank lines included), with the date of its `From ` line as the internal date. */
 export function mboxMessages(mbox: string): Array<{ text: string; date?: string }> {
-  const parts = mbox.split(/^(From [^\n]*)\n/m).slice(1);
   const messages: Array<{ text: string; date?: string }> = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const when = /(\w{3}) +(\d{1,2}) (\d\d:\d\d:\d\d) (\d{4})\s*$/.exec(parts[i]!);
-    const text = parts[i + 1]!.replace(/^>(>*From )/gm, "$1").replace(/\n+$/, "\n");
-    messages.push(when ? { text, date: `${when[2]!.padStart(2, "0")}-${when[1]}-${when[4]} ${when[3]} +0000` } : { text });
+  let current: { lines: string[]; date: string } | undefined;
+  const lines = mbox.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  for (const line of lines) {
+    const from = FROM_LINE.exec(line);
+    if (from) {
+      if (current) messages.push({ text: `${current.lines.join("\n")}\n`, date: current.date });
+      current = { lines: [], date: `${from[2]!.padStart(2, "0")}-${from[1]}-${from[4]} ${from[3]} ${from[5] ?? "+0000"}` };
+      continue;
+    }
+    current?.lines.push(line);
   }
+  if (current) messages.push({ text: `${current.lines.join("\n")}\n`, date: current.date });
   return messages;
 }
 
 const STATUS: Record<string, string> = { ok: "OK", no: "NO", bad: "BAD", '""': "any" };
 
-/** imaptest's `$1` is a fine name there; a regex group needs a letter first. */
+/** imaptest's `$1` is a fine name there; a mailchat variable needs a letter first. */
 function varName(name: string): string {
   return /^\d/.test(name) ? `v${name}` : name;
 }
 
+/** A line of the test with its `{{{ … }}}` literals: text and literal bytes in turn. */
+type Segment = { text: string } | { literal: string; binary: boolean };
+
+/** imaptest's multi-line literals (test-parser.c): `{{{` ends a line, the lines up to `}}}`
+ *  are the literal (CRLF between them; in a `~{{{` literal LF, after each line's own bytes,
+ *  a CR included), and the `}}}` line goes on with the command or response. */
+function logicalLines(body: string): Array<{ segments: Segment[] }> {
+  const out: Array<{ segments: Segment[] }> = [];
+  const lines = body.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    if (!line.replace(/\r$/, "").endsWith("{{{")) {
+      out.push({ segments: [{ text: line.replace(/\r$/, "") }] });
+      continue;
+    }
+    const segments: Segment[] = [];
+    for (;;) {
+      const open = line.replace(/\r$/, "");
+      const binary = open.endsWith("~{{{");
+      segments.push({ text: open.slice(0, open.length - (binary ? 4 : 3)) });
+      const content: string[] = [];
+      for (i += 1; i < lines.length && !lines[i]!.startsWith("}}}"); i++) {
+        const raw = lines[i]!;
+        // A BINARY literal's line keeps its bytes (a CR before the LF included) and gets an LF.
+        content.push(binary ? `${raw}\n` : `${raw.replace(/\r$/, "")}\r\n`);
+      }
+      // The line end added before `}}}` is not the literal's.
+      const literal = content.join("").slice(0, content.length > 0 ? (binary ? -1 : -2) : undefined);
+      segments.push({ literal, binary });
+      line = (lines[i] ?? "").slice(3);
+      if (!line.replace(/\r$/, "").endsWith("{{{")) {
+        segments.push({ text: line.replace(/\r$/, "") });
+        break;
+      }
+    }
+    out.push({ segments });
+  }
+  return out;
+}
+
+/** Bytes (one character each) as a mailchat string's body: escapes for what is not printable ASCII. */
+function escapeBytes(bytes: string, extra: RegExp): string {
+  return bytes.replace(/[\\"\r\n\t$#]|[^\x20-\x7e]/g, (ch) => {
+    if (ch === "\\" || ch === '"') return `\\${ch}`;
+    if (ch === "\r") return "\\r";
+    if (ch === "\n") return "\\n";
+    if (ch === "\t") return "\\t";
+    if (ch === "$") return "\\$";
+    if (ch === "#" && !extra.test(ch)) return ch;
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** The names of mailboxes a test creates, renames to, appends to or subscribes: imaptest
+ *  deletes (and unsubscribes) every `$mailbox*` before a test; these are what a run leaves. */
+function mailboxesNamed(body: string): string[] {
+  const names = new Set<string>(["${mailbox}"]);
+  for (const m of body.matchAll(/\b(?:create|rename\s+\S+|subscribe|append)\s+("[^"]*"|\S+)/gi)) {
+    const name = m[1]!.replace(/^"|"$/g, "").replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => `\${${a ?? b}}`);
+    if (name.startsWith("${mailbox}")) names.add(name.replace(/\$\{sep\}$/, ""));
+  }
+  // Children first: a parent with children cannot be deleted on every server.
+  return [...names].sort((a, b) => b.localeCompare(a));
+}
 
 export function translate(name: string, text: string, mbox?: string, mboxName = name): Translation {
-  const [head, ...rest] = text.split(/\n\s*\n/);
+  // The header ends at the first empty line; the body keeps every line after it.
+  const split = /\n[ \t\r]*\n/.exec(text);
+  const head = split ? text.slice(0, split.index) : "";
   const header: Record<string, string> = {};
   let body = text;
-  if (head && /^[a-z]+:/m.test(head) && head.split("\n").every((l) => /^[a-z]+:\s*\S|^#/.test(l))) {
+  if (split && /^[a-z0-9 ]+:/im.test(head) && head.split("\n").every((l) => /^[a-z0-9 ]+:\s*\S|^#/i.test(l))) {
     for (const line of head.split("\n")) {
-      const m = /^([a-z]+):\s*(.*)$/.exec(line);
-      if (m) header[m[1]!] = m[2]!.trim();
+      const m = /^([a-z0-9 ]+):\s*(.*)$/i.exec(line);
+      if (m) header[m[1]!.toLowerCase()] = m[2]!.trim();
     }
-    body = rest.join("\n\n");
+    body = text.slice(split.index + split[0].length);
   }
-  const connections = Number(header.connections ?? 1);
+  const connections = Math.max(Number(header.connections ?? 1), ...[...body.matchAll(/^(\d+) /gm)].map((m) => Number(m[1])));
   const state = header.state ?? "selected";
   // imaptest appends the messages of NAME.mbox (or default.mbox); mailchat sends the same
   // messages as sized literals from files written beside the script.
@@ -63,12 +140,6 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
   const messages = header.messages === undefined ? 0 : header.messages === "all" ? source.length : Number(header.messages);
   if (Number.isNaN(messages)) return { refused: `messages: ${header.messages}` };
   if (messages > 0 && source.length === 0) return { refused: `messages: ${header.messages} needs the messages of an mbox file` };
-  if (/\$!/.test(body) || /^\s*\?/m.test(body)) return { refused: "`?` lines (responses matched by imaptest's own directives such as $!unordered)" };
-  if (/^\* .*\n\* /m.test(head ?? "") === false && /^(\d+ )?ok list "" ""\n\* list .*\n\* list /m.test(body)) return { refused: "alternative responses (either of two untagged lines)" };
-  if (/^\s*tag\d/m.test(body)) return { refused: "explicit tags and pipelined commands answered out of order (tag1 … tag4 ok)" };
-  if (/\$\$\{|\{\d+\}|~\{/.test(body)) return { refused: "literals written into the test" };
-  if (/^\s*(?:\d\s+)?(?:ok|no|bad|"")?\s*(?:append|catenate)\b.*\(.*\{/im.test(body)) return { refused: "APPEND with a literal of the test's own" };
-  if (header.capabilities && /\b(?:NOTIFY|CATENATE|BINARY|LITERAL-|URLAUTH)\b/i.test(header.capabilities)) return { refused: `needs ${header.capabilities}` };
 
   const out: string[] = [
     `# Translated from imaptest src/tests/${name} (https://github.com/dovecot/imaptest, MIT licence)`,
@@ -79,6 +150,16 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
     "param password secret",
     `param mailbox default "imaptest-${name}"`,
   ];
+  // imaptest's own variables, which its URLs join as `imap://$username@$domain/`: there a user
+  // logs in without a domain. Here the login is alice@mailchat.test, so the URL's user part is
+  // the whole login (its `@` escaped, RFC 5092) and the host is the server's.
+  if (/\$\{?(?:username|domain|mailbox_url)\b/.test(body)) out.push('set username = "alice%40mailchat.test"', "set domain = ${host}", "set mailbox_url = ${mailbox}");
+  const users = new Map<string, string>();
+  for (const [key, value] of Object.entries(header)) {
+    const user = /^user (\d+)$/.exec(key);
+    if (user && /^\$\{?user2\}?$/.test(value)) users.set(`c${user[1]}`, "2");
+  }
+  if (users.size > 0) out.push('param user2 default "bob@mailchat.test"', "param password2 secret");
   const sessions = Array.from({ length: connections }, (_, i) => `c${i + 1}`);
   const files: Record<string, string> = {};
   const message = (n: number) => {
@@ -92,129 +173,148 @@ export function translate(name: string, text: string, mbox?: string, mboxName = 
   };
   for (const session of sessions) {
     out.push("", `connect imap://\${host}:\${port} as ${session}`, "expect OK", "starttls");
-    if (state !== "nonauth") out.push("auth login ${user} ${password}", "expect OK");
-    if (session === "c1" && (state === "created" || state === "selected")) {
-      // What an earlier run left (the test's own mailboxes included) goes first.
-      out.push("send DELETE ${mailbox}", "expect any", "send DELETE ${mailbox}2", "expect any", "send DELETE ${mailbox}3", "expect any", "send CREATE ${mailbox}", "expect OK");
-      for (let n = 1; n <= messages; n++) out.push(`send APPEND \${mailbox} ${message(n)}`, "expect OK");
-    }
+    if (state === "nonauth") continue;
+    const other = users.get(session);
+    out.push(other ? `auth login \${user${other}} \${password${other}}` : "auth login ${user} ${password}", "expect OK");
+    if (session !== "c1") continue;
+    // What an earlier run left goes first, as imaptest deletes every `$mailbox*` before a test.
+    const names = mailboxesNamed(body);
+    if (/\$\{?sep\b/.test(body)) out.push('send LIST "" ""', 'expect OK untagged "* LIST $ $sep $"');
+    for (const box of names) out.push(`send UNSUBSCRIBE "${box}"`, "expect any", `send DELETE "${box}"`, "expect any");
+    if (state === "auth") continue;
+    out.push("send CREATE ${mailbox}", "expect OK");
+    for (let n = 1; n <= messages; n++) out.push(`send APPEND \${mailbox} ${message(n)}`, "expect OK");
   }
   if (state === "selected") for (const session of sessions) out.push(`use ${session}`, "send SELECT ${mailbox}", "expect OK");
 
-  const known = new Set<string>(["mailbox"]);
+  // Values known before the test (interpolated, `${name}`); the others bind where they first stand.
+  const known = new Set<string>(["mailbox", "sep", "user", "username", "domain", "mailbox_url", "user2"]);
+  /** Values an untagged line has bound by now (a response code's regex matches them). */
+  const bound = new Set<string>();
   let appended = messages;
   let current = sessions[sessions.length - 1]!;
-  type Pending = { session: string; command?: string; status?: string; code?: string; untagged: string[]; forbidden: string[] };
-  let pending: Pending | undefined;
+  type Command = { tag?: string; text: Segment[]; status?: string; code?: string };
+  type Group = { session: string; commands: Command[]; untagged: string[]; forbidden: string[]; optional: string[] };
+  let pending: Group | undefined;
 
   /** An imaptest value in a command: `$mailbox` → `${mailbox}`, `$$` → `$`. */
   const inCommand = (line: string) => line.replace(/\$\$/g, "\u0000").replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => `\${${varName(a ?? b!)}}`).replace(/\u0000/g, "$");
-  /** An imaptest untagged line as a regex: values captured or matched, flag lists as sets. */
-  const asRegex = (line: string, capturing: Set<string>): string => {
-    let source = "";
-    const tokens = line.replace(/\$\$/g, "\u0000").split(/(\$\{\w+\}|\$\w+|\bflags \([^)]*\)|^status \S+ \([^)]*\))/i);
-    for (const token of tokens) {
-      const variable = /^\$\{(\w+)\}$|^\$(\w+)$/.exec(token);
-      if (variable) {
-        const name = varName(variable[1] ?? variable[2]!);
-        if (known.has(name)) source += `"?\${${name}}"?`;
-        else if (capturing.has(name)) source += `\\k<${name}>`;
-        else {
-          capturing.add(name);
-          // A hierarchy separator is used inside names, so it is captured without its quotes;
-          // other values keep theirs (a quoted date holds spaces).
-          source += name === "sep" ? `"?(?<sep>[^\\s"()]*)"?` : `(?<${name}>"[^"]*"|[^\\s"()\\]]*)`;
-        }
-        continue;
-      }
-      // STATUS items come in the server's order: each pair must be there.
-      const status = /^status (\S+) \(([^)]*)\)$/i.exec(token);
-      if (status) {
-        source += `status ${asRegex(status[1]!, capturing)} \\(`;
-        const words = status[2]!.split(/\s+/);
-        for (let i = 0; i + 1 < words.length; i += 2) source += `(?=[^)]*\\b${escapeRegex(words[i]!)} ${asRegex(words[i + 1]!, capturing)}[ )])`;
-        source += "[^)]*\\)";
-        continue;
-      }
-      const flags = /^flags \(([^)]*)\)$/i.exec(token);
-      if (flags) {
-        const members = flags[1]!.replace(/\u0000/g, "$").split(/\s+/).filter(Boolean);
-        source += `FLAGS \\(${members.map((m) => `(?=[^)]*${escapeRegex(m)}(?![\\w$]))`).join("")}[^)]*\\)`;
-        continue;
-      }
-      source += escapeRegex(token.replace(/\u0000/g, "$"));
-    }
-    return source;
-  };
+  /** A command's line with its literals sized by mailchat: `{"…"}`, `~{"…"}` for BINARY. */
+  const commandLine = (segments: Segment[]) =>
+    segments.map((s) => ("text" in s ? inCommand(s.text) : `${s.binary ? "~" : ""}{"${escapeBytes(s.literal, /#/)}"}`)).join("");
   /** An untagged line for `untagged "…"`: imaptest's `$var`, `$$` and structure carry over;
-   *  the test's own mailbox is the script's `${mailbox}`. */
-  const asString = (line: string) => `"* ${line.replace(/\$\{mailbox\}|\$mailbox\b/g, "\u0001").replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\u0001/g, "${mailbox}")}"`;
+   *  a known variable is interpolated; a literal is a quoted string of the same bytes. */
+  const asString = (segments: Segment[]) => {
+    let pattern = "";
+    for (const s of segments) {
+      if ("literal" in s) {
+        pattern += `\\"${escapeBytes(s.literal.replace(/[\\"]/g, (ch) => `\\${ch}`), /[^]/)}\\"`;
+        continue;
+      }
+      const line = s.text.replace(/\$\$/g, "\u0000").replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => {
+        const variable = varName(a ?? b!);
+        return known.has(variable) ? `\u0001{${variable}}` : `\u0002${variable}`;
+      });
+      pattern += line.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\u0000/g, "$$$$").replace(/\u0001/g, "$").replace(/\u0002/g, "$");
+    }
+    return `"* ${pattern}"`;
+  };
+  /** `[COPYUID $uidvalidity $srcuid $uid]` as a regex: a new value captured, a known one matched. */
+  const codeRegex = (code: string) =>
+    code
+      .split(/(\$\w+)/)
+      .map((part) => {
+        if (!part.startsWith("$")) return part.replace(/[[\]().*+?^|\\{}]/g, (ch) => `\\${ch}`).replace(/ /g, " ");
+        const variable = varName(part.slice(1));
+        if (known.has(variable) || bound.has(variable)) return `\${${variable}}`;
+        known.add(variable);
+        return `(?<${variable}>[^\\s\\]]+)`;
+      })
+      .join("");
   const flush = () => {
-    if (!pending?.command) return void (pending = undefined);
-    if (pending.session !== current) {
-      out.push(`use ${pending.session}`);
-      current = pending.session;
-    }
-    let command = inCommand(pending.command);
-    // A bare APPEND appends the next message, as imaptest takes the next one of its mbox.
-    const append = /^append\s+(\S+)(\s+\([^)]*\))?\s*$/i.exec(command);
-    if (append || /^append$/i.test(command)) {
-      appended += 1;
-      command = `APPEND ${append?.[1] ?? "${mailbox}"}${append?.[2] ?? ""} ${message(appended)}`;
-    }
-    out.push(`send ${command}`);
-    const capturing = new Set<string>();
-    const matchers = [STATUS[pending.status ?? "ok"] ?? "OK", ...(pending.code && !pending.code.includes(" ") ? [pending.code] : [])];
-    for (const line of pending.untagged) matchers.push(`untagged ${asString(line)}`);
-    if (pending.code?.includes(" ")) matchers.push(`/^\\S+ ${matchers[0]} ${asRegex(pending.code, capturing)}/im`);
-    for (const line of pending.forbidden) matchers.push(`not untagged ${asString(line)}`);
-    for (const name of capturing) known.add(name);
-    out.push(`expect ${matchers.join(" ")}`);
+    const group = pending;
     pending = undefined;
+    if (!group || group.commands.length === 0) return;
+    if (group.session !== current) {
+      out.push(`use ${group.session}`);
+      current = group.session;
+    }
+    const lines = group.commands.map((command) => {
+      let line = commandLine(command.text);
+      // A bare APPEND appends the next message, as imaptest takes the next one of its mbox.
+      const append = /^append\s+(\S+)(\s+\([^)]*\))?\s*$/i.exec(line);
+      if (append || /^append$/i.test(line)) {
+        appended += 1;
+        line = `APPEND ${append?.[1] ?? "${mailbox}"}${append?.[2] ?? ""} ${message(appended)}`;
+      }
+      return command.tag ? `${command.tag} ${line}` : line;
+    });
+    if (group.commands.some((c) => c.tag)) out.push("pipeline", ...lines.map((l) => `  send ${l}`), "end");
+    else out.push(`send ${lines[0]}`);
+    for (const line of group.optional) out.push(`# imaptest lets this come or not (\`?\`): ${line}`);
+    group.commands.forEach((command, index) => {
+      const matchers = [STATUS[command.status ?? "ok"] ?? "OK"];
+      if (command.tag) matchers[0] = `${command.tag} ${matchers[0]}`;
+      if (command.code && !/[\s$]/.test(command.code)) matchers.push(command.code.toUpperCase());
+      // Untagged responses belong to the group (imaptest matches them against all it sent):
+      // they go on the last completion, which sees every untagged line since the group began.
+      if (index === group.commands.length - 1) {
+        for (const line of group.untagged) matchers.push(`untagged ${line}`);
+        for (const line of group.forbidden) matchers.push(`not untagged ${line}`);
+      }
+      // A code with values (`[APPENDUID $uidvalidity $uid]`): a regex on the tagged line.
+      if (command.code && /[\s$]/.test(command.code)) matchers.push(`/^\\S+ ${STATUS[command.status ?? "ok"]} ${codeRegex(command.code)}/im`);
+      out.push(`expect ${matchers.join(" ")}`);
+    });
   };
 
-  for (const raw of body.split("\n")) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (line.startsWith("#")) {
-      flush();
-      out.push(line);
+  const sessionOf = (number: string | undefined) => (number ? `c${number}` : sessions[0]!);
+  for (const { segments } of logicalLines(body)) {
+    const first = segments[0] as { text: string };
+    const line = first.text.trim();
+    if (segments.length === 1 && !line) continue;
+    if (segments.length === 1 && line.startsWith("#")) {
+      // A comment between a command and its responses stays with them.
+      if (!pending) out.push(line);
       continue;
     }
-    if (line.startsWith("* ")) {
+    const trimmed: Segment[] = [{ text: first.text.trimStart() }, ...segments.slice(1)];
+    const kind = line.slice(0, 2);
+    if (kind === "* " || kind === "! " || kind === "? ") {
       if (!pending) return { refused: `an untagged line with no command before it: ${line}` };
-      pending.untagged.push(line.slice(2));
+      const response: Segment[] = [{ text: (trimmed[0] as { text: string }).text.slice(2) }, ...trimmed.slice(1)];
+      if (kind === "* ") {
+        pending.untagged.push(asString(response));
+        for (const v of line.matchAll(/(?<!\$)\$\{?(\w+)/g)) bound.add(varName(v[1]!));
+      }
+      else if (kind === "! ") pending.forbidden.push(asString(response));
+      else pending.optional.push(line.slice(2));
       continue;
     }
-    if (line.startsWith("! ")) {
-      if (!pending) return { refused: `a forbidden line with no command before it: ${line}` };
-      pending.forbidden.push(line.slice(2));
-      continue;
+    // `[N] [tagK] ok|no|bad|"" [COMMAND]`, or `[N] [tagK] COMMAND` whose status follows.
+    // Matched on the line as typed: the space before a literal belongs to the command.
+    const m = /^(?:(\d+)\s+)?(?:(tag\d+)\s+)?(?:(ok|no|bad|"")(?:\s+|$))?(.*)$/is.exec(segments.length > 1 ? first.text.trimStart() : line)!;
+    const [, number, tag, status, rest] = m;
+    const restSegments: Segment[] = [{ text: rest! }, ...trimmed.slice(1)];
+    const commandText = rest!.trim();
+    // A status alone (or with a code) completes a command of the group in flight.
+    if (status && pending && (segments.length === 1 && (!commandText || /^\[[^\]]*\]$/.test(commandText)))) {
+      const command = tag ? pending.commands.find((c) => c.tag === tag) : pending.commands.find((c) => !c.status);
+      if (command && !command.status) {
+        command.status = status.toLowerCase();
+        if (commandText) command.code = commandText;
+        continue;
+      }
     }
-    const m = /^(?:(\d+)\s+)?(ok|no|bad|"")(?:\s+(.*))?$/i.exec(line);
-    if (m && !m[3] && pending && !pending.status) {
-      // `examine $mailbox`, its untagged lines, then `ok [read-only]`: the status comes last.
-      pending.status = m[2]!.toLowerCase();
-      continue;
-    }
-    if (m && m[3] && /^\[[^\]]+\]$/.test(m[3]) && pending && !pending.status) {
-      pending.status = m[2]!.toLowerCase();
-      pending.code = m[3].toUpperCase();
-      continue;
-    }
-    flush();
-    if (m && m[3]) {
-      const session = m[1] ? `c${m[1]}` : sessions[0]!;
-      if (!sessions.includes(session)) return { refused: `session ${m[1]} beyond connections: ${connections}` };
-      pending = { session, command: m[3], status: m[2]!.toLowerCase(), untagged: [], forbidden: [] };
-      continue;
-    }
-    const bare = /^(?:(\d+)\s+)?([a-z].*)$/i.exec(line);
-    if (bare) {
-      pending = { session: bare[1] ? `c${bare[1]}` : sessions[0]!, command: bare[2]!, untagged: [], forbidden: [] };
-      continue;
-    }
-    return { refused: `a line mailchat cannot place: ${line}` };
+    const session = sessionOf(number);
+    if (!sessions.includes(session)) return { refused: `session ${number} beyond connections: ${connections}` };
+    // A tagged command joins the group in flight on the same session (pipelined).
+    if (!(tag && pending && pending.session === session && pending.commands.every((c) => c.tag) && pending.commands.some((c) => !c.status))) flush();
+    pending ??= { session, commands: [], untagged: [], forbidden: [], optional: [] };
+    const command: Command = { text: restSegments };
+    if (tag) command.tag = tag;
+    if (status) command.status = status.toLowerCase();
+    pending.commands.push(command);
   }
   flush();
   out.push("");
@@ -233,12 +333,12 @@ function main(): void {
   mkdirSync(outDir, { recursive: true });
   for (const name of names) {
     const own = join(testsDir, `${name}.mbox`);
-    const mbox = existsSync(own) ? readFileSync(own, "utf8") : readFileSync(join(testsDir, "default.mbox"), "utf8");
-    const result = translate(name, readFileSync(join(testsDir, name), "utf8"), mbox, existsSync(own) ? name : "default");
-    if (result.script) writeFileSync(join(outDir, `${name}.mailchat`), result.script);
+    const mbox = readFileSync(existsSync(own) ? own : join(testsDir, "default.mbox"), "latin1");
+    const result = translate(name, readFileSync(join(testsDir, name), "latin1"), mbox, existsSync(own) ? name : "default");
+    if (result.script) writeFileSync(join(outDir, `${name}.mailchat`), Buffer.from(result.script, "latin1"));
     for (const [file, text] of Object.entries(result.files ?? {})) {
       mkdirSync(join(outDir, "messages"), { recursive: true });
-      writeFileSync(join(outDir, file), text);
+      writeFileSync(join(outDir, file), Buffer.from(text, "latin1"));
     }
     process.stdout.write(`${name}: ${result.script ? "translated" : `refused: ${result.refused}`}\n`);
   }

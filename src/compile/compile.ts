@@ -312,11 +312,30 @@ class Compiler {
     const line = this.scope.text(s.line, "line");
     if (!line) return;
     const step: Extract<Step, { kind: "send" }> = { ...common, kind: "send", line, timeoutMs: this.timeoutMs };
+    const literals = [s.literal, ...(s.after ?? []).map((piece) => piece.literal)].filter((l) => l !== undefined);
+    for (const literal of literals) {
+      if (!this.connections.allows(connection, connection.protocol.literal !== undefined, literal.span, "a sized literal", `${connection.protocol.title} has no literals; they are IMAP's and ManageSieve's`)) return;
+      if (literal.binary && !this.connections.allows(connection, connection.protocol.name === "imap", literal.span, "a binary literal `~{…}`", "literal8 is IMAP's BINARY extension (RFC 3516)")) return;
+    }
     if (s.literal) {
-      if (!this.connections.allows(connection, connection.protocol.literal !== undefined, s.literal.span, "a sized literal", `${connection.protocol.title} has no literals; they are IMAP's and ManageSieve's`)) return;
       const literal = readLiteral(s.literal, this.scope, this.error);
       if (!literal) return;
       step.literal = literal;
+    }
+    if (s.after) {
+      const after: NonNullable<typeof step.after> = [];
+      for (const piece of s.after) {
+        const text = this.scope.text(piece.text, "line");
+        if (!text) return;
+        if (!piece.literal) {
+          after.push({ text });
+          continue;
+        }
+        const literal = readLiteral(piece.literal, this.scope, this.error);
+        if (!literal) return;
+        after.push({ text, literal });
+      }
+      step.after = after;
     }
     this.steps.push(step);
   }

@@ -82,10 +82,18 @@ export class MatcherCompiler {
           out.matchers.push({ kind: "text", pattern, negated: m.negated, span: m.span });
           break;
         }
-        default: {
-          const { kinds, replies } = connection.protocol.matchers;
-          if (this.connections.allows(connection, kinds.includes(m.kind), m.span, describe(m), `${connection.protocol.title} ${replies}`)) out.matchers.push(m);
+        case "status": {
+          if (!m.tag) {
+            this.protocolMatcher(m, connection, out);
+            break;
+          }
+          if (!this.connections.allows(connection, connection.protocol.name === "imap", m.span, "a tagged completion", "tags are IMAP's")) break;
+          const tag = this.scope.text(m.tag, "value");
+          if (tag) out.matchers.push({ kind: "status", status: m.status, tag, span: m.span });
+          break;
         }
+        default:
+          this.protocolMatcher(m, connection, out);
       }
     }
     if ((out.closed || out.silenceMs !== undefined) && out.matchers.length > 0) {
@@ -102,6 +110,11 @@ export class MatcherCompiler {
       return undefined;
     }
     return out;
+  }
+
+  private protocolMatcher(m: Extract<A.Matcher, { kind: ProtocolMatcherKind }>, connection: OpenConnection, out: CompiledExpect): void {
+    const { kinds, replies } = connection.protocol.matchers;
+    if (this.connections.allows(connection, kinds.includes(m.kind), m.span, describe(m), `${connection.protocol.title} ${replies}`)) out.matchers.push(m as StepMatcher);
   }
 
   pattern(p: A.TextPattern): Pattern | undefined {

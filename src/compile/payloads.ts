@@ -18,10 +18,13 @@ function crlf(bytes: Buffer): Buffer {
  * ends made CRLF: IMAP messages (RFC 9051 §6.3.12) and Sieve scripts (RFC 5228 §2.2) are
  * CRLF text, and a file saved on Unix has bare LFs. `send raw` sends bytes as they are.
  */
-export function readLiteral(literal: A.SizedLiteral, scope: Scope, error: ReportError): { bytes: Buffer; file?: string } | undefined {
+export function readLiteral(literal: A.SizedLiteral, scope: Scope, error: ReportError): { bytes: Buffer; file?: string; binary?: boolean } | undefined {
+  // BINARY's literal8 (RFC 3516 `~{n}`) carries bytes as they are: no line end is changed.
+  const lines = literal.binary ? (bytes: Buffer) => bytes : crlf;
+  const marked = <T extends object>(value: T) => (literal.binary ? { ...value, binary: true } : value);
   if (literal.kind === "text") {
     const text = scope.known(literal.text, "a sized literal");
-    return text === undefined ? undefined : { bytes: crlf(Buffer.from(text, /[^\x00-\xff]/.test(text) ? "utf8" : "latin1")) };
+    return text === undefined ? undefined : marked({ bytes: lines(Buffer.from(text, /[^\x00-\xff]/.test(text) ? "utf8" : "latin1")) });
   }
   const written = scope.known(literal.path, "a literal's file path");
   if (written === undefined) return undefined;
@@ -31,7 +34,7 @@ export function readLiteral(literal: A.SizedLiteral, scope: Scope, error: Report
       error("literal-too-large", `${written} is larger than a literal may be (${MAX_LITERAL_BYTES / 1_048_576} MiB)`, literal.span);
       return undefined;
     }
-    return { bytes: crlf(readFileSync(path)), file: written };
+    return marked({ bytes: lines(readFileSync(path)), file: written });
   } catch (failure) {
     error("literal-unreadable", `cannot read literal file ${written}: ${describeFsError(failure)}`, literal.span, `paths are relative to ${dirname(literal.span.file)}`);
     return undefined;

@@ -13,6 +13,13 @@ export interface RuntimeText {
   parts: Array<string | { capture: string; fallback?: string; span: Span }>;
 }
 
+/** A sized literal's bytes, read when the script compiles. */
+export interface SizedBytes {
+  bytes: Buffer;
+  file?: string;
+  binary?: boolean;
+}
+
 export type Pattern =
   | { kind: "text"; text: RuntimeText }
   /** `template`: the source still holds values captured during the run (escaped when filled). */
@@ -53,7 +60,8 @@ export type StepMatcher =
   | { kind: "enhanced"; code: string; span: Span }
   | { kind: "pop-status"; status: "+OK" | "-ERR"; span: Span }
   /** IMAP's tagged completion, ManageSieve's response: OK, NO, BAD. */
-  | { kind: "status"; status: "OK" | "NO" | "BAD"; span: Span }
+  /** `tag`: IMAP, the completion carrying this tag, taken in whatever order completions come. */
+  | { kind: "status"; status: "OK" | "NO" | "BAD"; tag?: RuntimeText; span: Span }
   | { kind: "continuation"; span: Span }
   | { kind: "response-code"; code: string; span: Span }
   | { kind: "text"; pattern: Pattern; negated: boolean; span: Span }
@@ -136,8 +144,10 @@ export type Step = StepCommon &
         line: RuntimeText;
         /** IMAP: the wait for a literal's `+`. */
         timeoutMs: number;
-        /** A sized literal ending the line: its bytes, and the file they came from. */
-        literal?: { bytes: Buffer; file?: string };
+        /** A sized literal: its bytes, the file they came from, and whether it is BINARY's `~{n}`. */
+        literal?: SizedBytes;
+        /** What follows the literal on the line, as typed, each piece maybe ending in another. */
+        after?: Array<{ text: RuntimeText; literal?: SizedBytes }>;
       }
     | { kind: "send-raw"; bytes: RuntimeText }
     /** Commands sent in one write; the `expect`s after the block take their replies in order. */

@@ -241,7 +241,10 @@ export class Connection {
     const receivedAt = performance.now();
     for (const reply of replies) {
       reply.receivedAt = receivedAt;
-      if (this.awaiting > 0) this.awaiting -= 1;
+      // A completion carrying the tag of a command begun is never unasked, even before the
+      // command's end went out: a server may refuse a CATENATE at its first bad part while
+      // LITERAL+ data still follows. The reply the end will owe is already here.
+      if (this.awaiting > 0 || reply.tag !== undefined) this.awaiting -= 1;
       else {
         if (!this.lenient) reply.unsolicited = true;
         this.unasked += 1;
@@ -252,6 +255,7 @@ export class Connection {
       this.queuedBytes += reply.bytes;
     }
     if (this.queue.length > 0 && this.waiter) this.settle({ kind: "reply", reply: this.shift()! });
+    if (replies.length > 0) this.wake();
     if (this.unasked > MAX_UNASKED_REPLIES || this.queuedBytes > MAX_MESSAGE_REPLY_BYTES) {
       const what = this.unasked > MAX_UNASKED_REPLIES ? `${this.unasked} replies that no command asked for` : `${this.queuedBytes} bytes of replies that were not read`;
       this.broken(new FramingError(`the server sent ${what} (limit ${this.unasked > MAX_UNASKED_REPLIES ? MAX_UNASKED_REPLIES : `${MAX_MESSAGE_REPLY_BYTES} bytes`}): a flood, so mailchat dropped the connection`, this.queue[this.queue.length - 1]?.raw[0] ?? Buffer.alloc(0)));
@@ -291,6 +295,7 @@ export class Connection {
   }
 
   private settle(arrival: Arrival): void {
+    if (arrival.kind !== "reply") this.wake();
     const waiter = this.waiter;
     this.waiter = undefined;
     if (waiter && arrival.kind === "framing") this.framingTold = true;
@@ -316,6 +321,50 @@ export class Connection {
         resolvePromise(arrival);
       };
     });
+  }
+
+  /**
+   * The reply that completes the command tagged `tag` (IMAP), whenever it comes: replies
+   * that arrive before it stay queued, in order, for the steps that take them.
+   */
+  async nextTagged(tag: string, timeoutMs: number): Promise<Arrival> {
+    const deadline = Date.now() + timeoutMs;
+    const wanted = tag.toUpperCase();
+    for (;;) {
+      const index = this.queue.findIndex((reply) => reply.tag?.toUpperCase() === wanted);
+      if (index >= 0) {
+        const [reply] = this.queue.splice(index, 1);
+        this.queuedBytes -= reply!.bytes;
+        if (this.unaskedReplies.delete(reply!)) this.unasked -= 1;
+        return { kind: "reply", reply: reply! };
+      }
+      if (this.framingError) {
+        this.framingTold = true;
+        return { kind: "framing", error: this.framingError };
+      }
+      if (this.ended) return { kind: "closed", partial: this.framer.pending() };
+      const left = deadline - Date.now();
+      if (left <= 0) return { kind: "timeout", partial: this.framer.pending() };
+      await new Promise<void>((resolvePromise) => {
+        const timer = setTimeout(() => {
+          this.watcher = undefined;
+          resolvePromise();
+        }, left);
+        this.watcher = () => {
+          clearTimeout(timer);
+          resolvePromise();
+        };
+      });
+    }
+  }
+
+  /** Told when anything arrives (a reply, the close, a broken bound), without taking it. */
+  private watcher: (() => void) | undefined;
+
+  private wake(): void {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    watcher?.();
   }
 
   /** Tells the framer a command line was sent (before its bytes go out), and how many

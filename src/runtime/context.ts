@@ -107,6 +107,10 @@ export class SessionState {
   /** SMTP/LMTP: the transaction's MAIL FROM and RCPT TO addresses as sent, for the From and
    *  To of `data message`'s default message. */
   envelope: { from?: string; to: string[] } = { to: [] };
+  /** The lines (as bytes) of the replies taken since the commands in flight began to go out:
+   *  what a tagged completion's `untagged` looks at (RFC 9051 §5.5: the untagged data of
+   *  pipelined commands cannot be told apart). */
+  groupLines: string[] = [];
 
   constructor(readonly name: string) {}
 
@@ -347,6 +351,7 @@ export class RunContext {
     if (!this.connection || this.connection.closed) throw this.closedFailure(`\`${text}\``);
     this.connection.sent(wire, replies, continues);
     this.noteEnvelope(wire);
+    if (this.owed === 0 && !continues) this.current.groupLines = [];
     this.owed += replies;
     const sentAt = performance.now();
     for (let i = 0; i < replies; i++) this.answering.push({ command: text, pipelined, sentAt });
@@ -394,10 +399,12 @@ export class RunContext {
 
   /** Takes the next reply, owed to the script; anything else (timeout, close, a broken or
    *  out-of-sync server) fails the step. `within` says what the wait was, for the message, when
-   *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write). */
-  async take(timeoutMs: number, expected: string, stepKind: string, within?: { limitMs: number; from: string }): Promise<Reply> {
+   *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write);
+   *  `tag`: the completion of that command, in whatever order completions come. */
+  async take(timeoutMs: number, expected: string, stepKind: string, waitFor: { within?: { limitMs: number; from: string }; tag?: string } = {}): Promise<Reply> {
+    const { within, tag } = waitFor;
     const owedBefore = this.owed;
-    const arrival = await this.connection!.next(timeoutMs);
+    const arrival = tag === undefined ? await this.connection!.next(timeoutMs) : await this.connection!.nextTagged(tag, timeoutMs);
     if (arrival.kind !== "reply") {
       const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, expected, stepKind, owedBefore);
       if (within && arrival.kind === "timeout") failure.message += ` of ${within.from}`;
@@ -407,8 +414,11 @@ export class RunContext {
       throw new StepFailure(failure);
     }
     if (this.owed > 0) this.owed -= 1;
-    this.answered = this.answering.shift();
+    // A completion taken by its tag answers the command sent with that tag.
+    const answers = tag === undefined ? 0 : this.answering.findIndex((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `));
+    this.answered = this.answering.splice(Math.max(answers, 0), 1)[0];
     const reply = arrival.reply;
+    this.current.groupLines.push(...reply.raw.map((line) => line.toString("latin1")));
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
     if (this.answered?.command === GREETING) {
       const ms = this.responseMs(reply);

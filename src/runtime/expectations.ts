@@ -44,7 +44,7 @@ export function describeMatcher(matcher: StepMatcher, render: Render): string {
     case "pop-status":
       return matcher.status;
     case "status":
-      return matcher.status;
+      return matcher.tag ? `${render(matcher.tag)} ${matcher.status}` : matcher.status;
     case "continuation":
       return "+";
     case "response-code":
@@ -74,6 +74,9 @@ export interface JudgeContext {
   lookup?: (name: string) => string | undefined;
   /** Time a script regex may run before it is stopped (what is left of the step's wait). */
   regexBudgetMs: number;
+  /** The untagged lines `untagged` looks at, when not only the reply's own (a tagged completion
+   *  of pipelined commands: every untagged line since they went out), as bytes. */
+  untaggedLines?: string[];
 }
 
 /** Checks every matcher of an `expect` against one reply; the first that fails is reported. */
@@ -175,14 +178,15 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       // Values bound by earlier matchers of this `expect` count, as do those of earlier steps.
       const bindings: Bindings = { known: (name) => captures[name] ?? context.lookup?.(name), bound: {} };
       const pattern = render(matcher.response);
-      const found = findUntagged(pattern, reply.lines, bindings);
+      // Compared as the bytes came (a BINARY literal need not be UTF-8).
+      const found = findUntagged(pattern, context.untaggedLines ?? reply.raw.map((line) => line.toString("latin1")), bindings);
       if ((found !== undefined) !== matcher.negated) {
-        if (found !== undefined) Object.assign(captures, bindings.bound);
+        if (found !== undefined) for (const [name, value] of Object.entries(bindings.bound)) captures[name] = fromBytes(value);
         return undefined;
       }
       return {
         // The server's line as the transcript shows it: escaped, never raw.
-        message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${escapeBytes(Buffer.from(found ?? "", "utf8"))}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
+        message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${escapeBytes(Buffer.from(found ?? "", "latin1"))}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
         expected,
         actual: text,
       };
@@ -190,6 +194,15 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
     default:
       return assertNever(matcher);
   }
+}
+
+/** A value bound from a response's bytes, as text: UTF-8 where the bytes are, else one
+ *  character a byte (as `send raw` reads it back). */
+function fromBytes(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value;
+  const bytes = Buffer.from(value, "latin1");
+  const text = bytes.toString("utf8");
+  return Buffer.from(text, "utf8").equals(bytes) ? text : value;
 }
 
 export function matchPattern(pattern: Pattern, text: string, render: Render, budgetMs = 1_000): { found: boolean; groups: Record<string, string> } {

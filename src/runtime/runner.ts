@@ -121,7 +121,7 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
     case "connect":
       return connect(ctx, step, route);
     case "send":
-      if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs);
+      if (step.literal) return sendWithLiteral(ctx, ctx.renderLine(step.line), step.literal, step.timeoutMs, step.after?.map((piece) => ({ ...piece, text: ctx.renderLine(piece.text) })));
       return sendCommand(ctx, ctx.renderLine(step.line), step.timeoutMs);
     case "send-raw":
       return sendRaw(ctx, ctx.render(step.bytes));

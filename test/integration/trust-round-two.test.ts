@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateCertificates } from "../../src/sandbox/certs.js";
 import { runCli } from "../helpers/cli.js";
@@ -115,6 +116,48 @@ describe("literals are counted by their bytes", () => {
       assert.deepEqual(commands, ["A1 APPEND box {13}\r\nSubject: hi\r\n", "A2 APPEND box {5}\r\nhello {6}\r\nworld!", "A3 LOGOUT"]);
       // The empty line that ends the first command goes untagged.
       assert.doesNotMatch(result.stdout, /C: A\d+ *\n/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("sized literals inside a line (issue 27)", () => {
+  test("MULTIAPPEND's two literals, CATENATE's TEXT before its `)`, BINARY's ~{n}: each counted, each after its `+`", async () => {
+    const commands: string[] = [];
+    const server = await startRawServer(strictImap(commands));
+    try {
+      const result = await runCli(["run", script("sized-literals-mid-line"), "--var", `port=${server.port}`]);
+      assert.equal(result.code, 0, result.stdout);
+      assert.deepEqual(commands, [
+        "A1 APPEND box {23}\r\nSubject: one\r\n\r\nfirst\r\n {24}\r\nSubject: two\r\n\r\nsecond\r\n",
+        'A2 APPEND box CATENATE (URL "/box/;uid=1/;section=HEADER" TEXT {12}\r\n\r\nnew body\r\n)',
+        "A3 APPEND box ~{4}\r\n\x00-\xe4\n",
+        "A4 LOGOUT",
+      ]);
+      assert.match(result.stdout, /C: A2 APPEND box CATENATE \(URL "\/box\/;uid=1\/;section=HEADER" TEXT \{12\}\nS: \+ go ahead\nC: \nC: new body\nC: \)\n/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("completions taken by their tags", () => {
+  test("`expect t2 OK` takes t2's completion though t1's is not in; t1's untagged matchers see the whole pipeline's data", async () => {
+    const server = await startRawServer((socket) => {
+      socket.write("* OK ready\r\n");
+      onClientLines(socket, (line) => {
+        // t1 is answered after t2, with t2's data first.
+        if (/^t2 /.test(line)) socket.write("* STATUS b (MESSAGES 2)\r\nt2 OK done\r\n* STATUS a (MESSAGES 1)\r\nt1 OK done\r\n");
+        else if (/LOGOUT/.test(line)) socket.end(`* BYE bye\r\n${line.split(" ")[0]} OK bye\r\n`);
+      });
+    });
+    try {
+      const result = await runCli(["run", script("tagged-out-of-order"), "--var", `port=${server.port}`]);
+      assert.equal(result.code, 0, result.stdout);
+      const swapped = await runCli(["run", "-", "--var", `port=${server.port}`], { input: readFileSync(script("tagged-out-of-order"), "utf8").replace('untagged "* STATUS b (MESSAGES 2)"', 'untagged "* STATUS b (MESSAGES 3)"') });
+      assert.equal(swapped.code, 1, swapped.stdout);
+      assert.match(swapped.stdout, /expected an untagged response like "\* STATUS b \(MESSAGES 3\)"/);
     } finally {
       await server.close();
     }

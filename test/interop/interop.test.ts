@@ -103,8 +103,8 @@ if (missing) {
     test("imaptest: the translated scripts (test/interop/imaptest/) run green against Dovecot, several sessions at once", async () => {
       const { readdirSync } = await import("node:fs");
       const scripts = readdirSync("test/interop/imaptest").filter((f) => f.endsWith(".mailchat")).map((f) => `test/interop/imaptest/${f}`);
-      assert.ok(scripts.length >= 30, `${scripts.length} scripts`);
-      const result = await runCli(["run", ...scripts, "--ca", servers.caFile, "--var", `port=${servers.ports.imap}`, "--secret", `password=${USERS.alice}`, "--reporter", "jsonl"], { timeoutMs: 300_000 });
+      assert.ok(scripts.length >= 69, `${scripts.length} scripts`);
+      const result = await runCli(["run", ...scripts, "--ca", servers.caFile, "--var", `port=${servers.ports.imap}`, "--secret", `password=${USERS.alice}`, "--secret", `password2=${USERS.bob}`, "--reporter", "jsonl"], { timeoutMs: 300_000 });
       const records = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { file: string; status: string; failures: Array<{ line: number; message: string }> });
       const red = records.filter((r) => r.status !== "pass").map((r) => `${r.file}:${r.failures[0]?.line}: ${r.failures[0]?.message}`);
       assert.deepEqual(red, [], red.join("\n"));

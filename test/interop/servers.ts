@@ -96,6 +96,10 @@ haproxy_trusted_networks = 127.0.0.0/8
 first_valid_uid = 1
 auth_mechanisms = plain login cram-md5
 mail_location = maildir:${mail}/%u
+# URLAUTH (RFC 4467), for imaptest's urlauth tests: URLs naming any host, keys kept as
+# mailbox attributes.
+imap_urlauth_host = *
+mail_attribute_dict = file:%h/dovecot-attributes
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users

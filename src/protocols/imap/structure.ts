@@ -15,6 +15,9 @@ export type ImapValue =
  *  exhaust the stack. Real responses (BODYSTRUCTURE of a deep MIME tree) stay far below. */
 const MAX_DEPTH = 64;
 
+/** A literal's announcement (`{n}`, `{n+}`, BINARY's `~{n}`) and the line end before its bytes. */
+const LITERAL = /~?\{(\d+)\+?\}\r?\n/y;
+
 /** Parses one response line (a literal's `{n}` CRLF and bytes inline) into values. */
 export function parseResponse(line: string): ImapValue[] {
   let at = 0;
@@ -64,7 +67,8 @@ export function parseResponse(line: string): ImapValue[] {
       at += 1;
       return { kind: "string", text };
     }
-    const literal = /^~?\{(\d+)\+?\}\r\n/.exec(line.slice(at));
+    LITERAL.lastIndex = at;
+    const literal = LITERAL.exec(line);
     if (literal) {
       at += literal[0].length;
       const text = line.slice(at, at + Number(literal[1]));
@@ -127,14 +131,91 @@ export interface Bindings {
   bound: Record<string, string>;
 }
 
-function isFlagList(items: ImapValue[]): boolean {
-  return items.every((item) => item.kind === "atom" && /^(?:\\\*?\w*|\$?[\w$-]+)$/.test(item.text));
+/**
+ * Equal texts: the response is read as bytes (one character a byte), the pattern as the
+ * script wrote it; they are equal as bytes (`\xe4` in the pattern is the byte E4) or once
+ * the response's bytes are read as UTF-8 (`ä` in the pattern).
+ */
+function sameText(expected: string, actual: string, anyCase: boolean): boolean {
+  const fold = (text: string) => (anyCase ? text.toUpperCase() : text);
+  if (fold(expected) === fold(actual)) return true;
+  if (!/[\x80-\xff]/.test(actual)) return false;
+  return fold(expected) === fold(Buffer.from(actual, "latin1").toString("utf8"));
+}
+
+/**
+ * How a list compares, after imaptest's `$!` directives: in order and item by item, or
+ * `unordered` (chains of `chain` items found anywhere, extra items allowed unless `noextra`;
+ * `ignore` names extras that are allowed all the same, `ban` extras that are not).
+ */
+interface ListRule {
+  unordered: boolean;
+  chain: number;
+  noextra: boolean;
+  ignore: string[];
+  ban: string[];
+}
+
+const ORDERED: ListRule = { unordered: false, chain: 1, noextra: true, ignore: [], ban: [] };
+const UNORDERED: ListRule = { ...ORDERED, unordered: true, noextra: false };
+const PAIRS: ListRule = { ...UNORDERED, chain: 2 };
+/** A message's flags: the same set; `\Recent` is the session's, compared only when named
+ *  (and Dovecot's attachment keywords, as imaptest allows them). */
+const FLAG_SET: ListRule = { ...ORDERED, unordered: true, ignore: ["\\RECENT", "$HASATTACHMENT", "$HASNOATTACHMENT"] };
+
+/** Where a list stands: the response's name, how deep, its place and the atom before it. */
+interface Place {
+  response: string;
+  depth: number;
+  index: number;
+  before?: string;
+  /** Inside BODY, BODYSTRUCTURE or CHILDINFO: MIME types and parameters (RFC 2045 §5.1) and
+   *  LIST-EXTENDED option names (RFC 5258 §3) are case-insensitive. */
+  anyCase: boolean;
+}
+
+/** imaptest's defaults where a list has no `$!` directive of its own. */
+function defaultRule(place: Place): ListRule {
+  const before = place.before?.toUpperCase();
+  if (before === "FLAGS" || before === "PERMANENTFLAGS") return FLAG_SET;
+  if (place.depth === 0 && (place.response === "LIST" || place.response === "LSUB") && place.index === 1) return UNORDERED;
+  if (place.depth === 0 && (place.response === "FETCH" || place.response === "STATUS") && place.index === 2) return PAIRS;
+  return ORDERED;
+}
+
+/** The `$!` directives leading a list, if any, and the items after them. */
+function directives(items: ImapValue[]): { rule?: ListRule; items: ImapValue[] } {
+  let at = 0;
+  let unordered = false;
+  let chain = 1;
+  let noextra: boolean | undefined;
+  const ignore: string[] = [];
+  const ban: string[] = [];
+  for (; at < items.length; at++) {
+    const item = items[at]!;
+    if (item.kind !== "atom" || !item.text.startsWith("$!")) break;
+    const directive = item.text.slice(2);
+    const lower = directive.toLowerCase();
+    if (lower.startsWith("unordered")) {
+      unordered = true;
+      noextra ??= false;
+      if (lower[9] === "=") chain = Math.max(1, Number(lower.slice(10)) || 1);
+    } else if (lower === "ordered") unordered = false;
+    else if (lower === "extra") noextra = false;
+    else if (lower === "noextra") noextra = true;
+    else if (lower.startsWith("ignore=")) ignore.push(directive.slice(7).toUpperCase());
+    else if (lower.startsWith("ban=")) ban.push(directive.slice(4).toUpperCase());
+  }
+  if (at === 0) return { items };
+  return { rule: { unordered, chain, noextra: noextra ?? true, ignore, ban }, items: items.slice(at) };
 }
 
 /** Whether `actual` has the shape and values `expected` says; binds `$name` variables. */
-function matchValue(expected: ImapValue, actual: ImapValue | undefined, bindings: Bindings, key?: string): boolean {
+function matchValue(expected: ImapValue, actual: ImapValue | undefined, bindings: Bindings, place: Place): boolean {
   if (!actual) return false;
   if (expected.kind === "atom") {
+    // `$` alone stands for any one value, a list included (imaptest's own wildcard).
+    if (expected.text === "$") return true;
     // `$$hello` is the keyword `$hello`, as imaptest writes it.
     if (expected.text.startsWith("$$")) return actual.kind === "atom" && actual.text.toUpperCase() === expected.text.slice(1).toUpperCase();
     const variable = VARIABLE.exec(expected.text);
@@ -142,7 +223,7 @@ function matchValue(expected: ImapValue, actual: ImapValue | undefined, bindings
       const name = variable[1]!;
       const value = asText(actual);
       const earlier = bindings.bound[name] ?? bindings.known(name);
-      if (earlier !== undefined) return earlier === value;
+      if (earlier !== undefined) return sameText(earlier, value, false) || sameText(value, earlier, false);
       bindings.bound[name] = value;
       return true;
     }
@@ -150,24 +231,54 @@ function matchValue(expected: ImapValue, actual: ImapValue | undefined, bindings
     if (/(?<!\$)\$\w/.test(expected.text) && actual.kind === "atom") return matchEmbedded(expected.text, actual.text, bindings);
     if (actual.kind === "atom") return actual.text.toUpperCase() === expected.text.toUpperCase();
     // An atom written in the test equals a string of the same text (imaptest's own rule).
-    return actual.kind === "string" && actual.text === expected.text;
+    return actual.kind === "string" && sameText(expected.text, actual.text, place.anyCase);
   }
   if (expected.kind === "nil") return actual.kind === "nil";
-  if (expected.kind === "string") return (actual.kind === "string" || actual.kind === "atom") && actual.text === expected.text;
+  if (expected.kind === "string") return (actual.kind === "string" || actual.kind === "atom") && sameText(expected.text, actual.text, place.anyCase);
   // A response code `[…]` is not a parenthesised list, and the other way round.
   if (actual.kind !== "list" || Boolean(expected.bracket) !== Boolean(actual.bracket)) return false;
-  // FLAGS (…), PERMANENTFLAGS (…): the same set, in any order.
-  if (key && /^(?:FLAGS|PERMANENTFLAGS)$/i.test(key) && isFlagList(expected.items) && isFlagList(actual.items)) {
-    const want = new Set(expected.items.map((i) => (i as { text: string }).text.replace(/^\$\$/, "$").toUpperCase()));
-    const got = new Set(actual.items.map((i) => (i as { text: string }).text.toUpperCase()));
-    // \Recent is the session's, not the message's: compared only when the pattern names it.
-    if (!want.has("\\RECENT")) got.delete("\\RECENT");
-    return want.size === got.size && [...want].every((flag) => got.has(flag));
+  const { rule, items } = directives(expected.items);
+  return matchList(items, actual.items, rule ?? defaultRule(place), bindings, place);
+}
+
+function matchList(expected: ImapValue[], actual: ImapValue[], rule: ListRule, bindings: Bindings, parent: Place): boolean {
+  const before = parent.before?.toUpperCase();
+  const anyCase = parent.anyCase || before === "BODY" || before === "BODYSTRUCTURE" || before === "BODYPARTSTRUCTURE" || before === "CHILDINFO";
+  const place = (items: ImapValue[], index: number): Place => {
+    const preceding = items[index - 1];
+    const child: Place = { response: parent.response, depth: parent.depth + 1, index, anyCase };
+    if (preceding?.kind === "atom") child.before = preceding.text;
+    return child;
+  };
+  if (!rule.unordered) {
+    if (expected.length !== actual.length) return false;
+    return expected.every((item, i) => matchValue(item, actual[i], bindings, place(expected, i)));
   }
-  // The item list of a FETCH or STATUS: KEY VALUE pairs, in any order, extra ones allowed.
-  if (key && /^(?:FETCH|STATUS)$/i.test(key)) return matchPairs(expected.items, actual.items, bindings);
-  if (expected.items.length !== actual.items.length) return false;
-  return expected.items.every((item, i) => matchValue(item, actual.items[i], bindings, precedingAtom(expected.items, i)));
+  const chain = rule.chain;
+  if (actual.length % chain !== 0) return false;
+  const matched = new Set<number>();
+  for (let i = 0; i < expected.length; i += chain) {
+    let found = false;
+    for (let j = 0; j < actual.length && !found; j += chain) {
+      const trial: Bindings = { known: bindings.known, bound: { ...bindings.bound } };
+      let ok = true;
+      for (let k = 0; k < chain && ok; k++) ok = matchValue(expected[i + k]!, actual[j + k], trial, place(expected, i + k));
+      if (!ok) continue;
+      Object.assign(bindings.bound, trial.bound);
+      matched.add(j);
+      found = true;
+    }
+    if (!found) return false;
+  }
+  // Extra items: imaptest judges only atoms and strings among them.
+  for (let j = 0; j < actual.length; j += chain) {
+    const extra = actual[j]!;
+    if (matched.has(j) || (extra.kind !== "atom" && extra.kind !== "string")) continue;
+    const text = extra.text.toUpperCase();
+    if (rule.noextra && !rule.ignore.includes(text)) return false;
+    if (!rule.noextra && rule.ban.includes(text)) return false;
+  }
+  return true;
 }
 
 function matchEmbedded(pattern: string, text: string, bindings: Bindings): boolean {
@@ -194,39 +305,20 @@ function matchEmbedded(pattern: string, text: string, bindings: Bindings): boole
   return true;
 }
 
-function precedingAtom(items: ImapValue[], index: number): string | undefined {
-  const before = items[index - 1];
-  return before?.kind === "atom" ? before.text : undefined;
-}
-
-function matchPairs(expected: ImapValue[], actual: ImapValue[], bindings: Bindings): boolean {
-  for (let i = 0; i + 1 < expected.length; i += 2) {
-    const name = expected[i]!;
-    if (name.kind !== "atom") return false;
-    let found = false;
-    for (let j = 0; j + 1 < actual.length; j += 2) {
-      const candidate = actual[j]!;
-      if (candidate.kind !== "atom" || candidate.text.toUpperCase() !== name.text.toUpperCase()) continue;
-      const trial: Bindings = { known: bindings.known, bound: { ...bindings.bound } };
-      if (matchValue(expected[i + 1]!, actual[j + 1], trial, name.text)) {
-        Object.assign(bindings.bound, trial.bound);
-        found = true;
-        break;
-      }
-    }
-    if (!found) return false;
-  }
-  return true;
-}
-
 /** Whether a response line matches a pattern line (both parsed); the pattern may stop early. */
 export function matchResponse(pattern: ImapValue[], response: ImapValue[], bindings: Bindings): boolean {
   if (response.length < pattern.length) return false;
   const trial: Bindings = { known: bindings.known, bound: { ...bindings.bound } };
-  // `* 1 FETCH (…)`, `* STATUS box (…)`: the response's name says how its list compares.
+  // `* 1 FETCH (…)`, `* STATUS box (…)`, `* LIST (…)`: the response's name says how its lists compare.
   const type = pattern.slice(1).find((v) => v.kind === "atom" && !/^\d+$/.test(v.text) && !VARIABLE.test(v.text));
-  const typeName = type?.kind === "atom" && /^(?:FETCH|STATUS)$/i.test(type.text) ? type.text : undefined;
-  const ok = pattern.every((value, i) => matchValue(value, response[i], trial, value.kind === "list" && typeName ? typeName : precedingAtom(pattern, i)));
+  const name = type?.kind === "atom" ? type.text.toUpperCase() : "";
+  const ok = pattern.every((value, i) => {
+    // Places count from the response's first word, after the `*` (as imaptest counts them).
+    const place: Place = { response: name, depth: 0, index: i - 1, anyCase: false };
+    const before = pattern[i - 1];
+    if (before?.kind === "atom") place.before = before.text;
+    return matchValue(value, response[i], trial, place);
+  });
   if (ok) Object.assign(bindings.bound, trial.bound);
   return ok;
 }

@@ -17,10 +17,16 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   const started = Date.now();
   const protocol = ctx.protocol!;
   const expected = step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" ");
-  const reply = await takeWithin(ctx, step, expected);
+  // `expect tag2 OK`: that command's completion, in whatever order completions come; its
+  // `untagged` matchers see every untagged line since the commands in flight went out.
+  const tagged = step.matchers.find((m) => m.kind === "status" && m.tag);
+  const tag = tagged?.kind === "status" && tagged.tag ? ctx.render(tagged.tag) : undefined;
+  const reply = await takeWithin(ctx, step, expected, tag);
+  const group = tag === undefined ? {} : { untaggedLines: [...ctx.current.groupLines, ...(ctx.connection?.unread() ?? []).flatMap((r) => r.raw.map((line) => line.toString("latin1")))] };
   let judgement: ReturnType<typeof judgeReply>;
   try {
     judgement = judgeReply(reply, step.matchers, {
+      ...group,
       capabilities: protocol.capabilities(reply) ?? undefined,
       describeCapabilities: (capabilities) => protocol.describeCapabilities(capabilities),
       responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
@@ -51,11 +57,14 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
  * greeting: after the connection was ready), not DUR after this step began, so a reply that
  * came late but was already queued does not pass.
  */
-function takeWithin(ctx: RunContext, step: ExpectStep, expected: string): Promise<Reply> {
-  const sentAt = ctx.answering[0]?.sentAt;
-  if (!step.within || sentAt === undefined) return ctx.take(step.timeoutMs, expected, "expect");
+function takeWithin(ctx: RunContext, step: ExpectStep, expected: string, tag: string | undefined): Promise<Reply> {
+  const tagged = tag === undefined ? {} : { tag };
+  // The command a tagged completion answers, else the oldest one waiting.
+  const answering = (tag === undefined ? undefined : ctx.answering.find((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `))) ?? ctx.answering[0];
+  const sentAt = answering?.sentAt;
+  if (!step.within || sentAt === undefined) return ctx.take(step.timeoutMs, expected, "expect", tagged);
   const left = Math.max(1, Math.ceil(sentAt + step.timeoutMs - performance.now()));
-  return ctx.take(left, expected, "expect", { limitMs: step.timeoutMs, from: describeAnswered(ctx.answering[0]!.command) });
+  return ctx.take(left, expected, "expect", { within: { limitMs: step.timeoutMs, from: describeAnswered(answering!.command) }, ...tagged });
 }
 
 function describeAnswered(command: string): string {

@@ -1,6 +1,7 @@
 // `send` and `send raw`. A `send` line goes out as the protocol session frames it (IMAP adds
 // the tag, waits for a literal's `+`); raw bytes go out as they are, and the replies they ask
 // for are left to the script's own `expect`s.
+import type { SizedBytes } from "../../compile/steps.js";
 import { transcriptParts, type RunContext } from "../context.js";
 import { StepFailure } from "../failures.js";
 
@@ -16,25 +17,46 @@ export async function sendCommand(ctx: RunContext, line: string, timeoutMs: numb
   }
 }
 
-/**
- * A line ending in a sized literal: mailchat announces it (`{n}`, or `{n+}` as the protocol
- * and the server allow), waits for the go-ahead where needed, then sends the bytes and the
- * CRLF that ends the command, which owes one reply.
- */
-export async function sendWithLiteral(ctx: RunContext, line: string, literal: { bytes: Buffer; file?: string }, timeoutMs: number): Promise<void> {
-  const marker = ctx.protocol!.literal!(literal.bytes.length);
-  await sendCommand(ctx, line ? `${line} ${marker}` : marker, timeoutMs);
-  const data = Buffer.concat([literal.bytes, Buffer.from("\r\n")]);
-  ctx.session!.raw(data);
-  ctx.owe("", line, 1, false);
+/** The announcement of a sized literal: `{n}` (or `{n+}` as the protocol and server allow),
+ *  `~{n}` for BINARY's literal8. */
+function announce(ctx: RunContext, literal: SizedBytes): string {
+  return `${literal.binary ? "~" : ""}${ctx.protocol!.literal!(literal.bytes.length)}`;
+}
+
+/** A literal's bytes in the transcript: a file as one summary line, text line by line. */
+function showLiteral(ctx: RunContext, literal: SizedBytes): void {
   if (literal.file) {
     ctx.emit({ type: "client", text: ctx.shown(`(literal from ${literal.file}: ${literal.bytes.length} bytes)`), secret: false });
-  } else {
-    const parts = transcriptParts(literal.bytes);
-    // The CRLF ending the literal's last line starts no line of its own.
-    if (parts.length > 1 && parts[parts.length - 1]!.length === 0) parts.pop();
-    for (const part of parts) ctx.emit({ type: "client", text: ctx.book.show(part), secret: false });
+    return;
   }
+  const parts = transcriptParts(literal.bytes);
+  // The CRLF ending the literal's last line starts no line of its own.
+  if (parts.length > 1 && parts[parts.length - 1]!.length === 0) parts.pop();
+  for (const part of parts) ctx.emit({ type: "client", text: ctx.book.show(part), secret: false });
+}
+
+/**
+ * A line with sized literals: mailchat announces each (`{n}`, `{n+}`, `~{n}`), waits for the
+ * go-ahead where needed, sends its bytes, then what follows it on the line (CATENATE's `)`,
+ * MULTIAPPEND's next message); the CRLF after the last piece ends the command, which owes
+ * one reply.
+ */
+export async function sendWithLiteral(ctx: RunContext, line: string, literal: SizedBytes, timeoutMs: number, after: Array<{ text: string; literal?: SizedBytes }> = []): Promise<void> {
+  await sendCommand(ctx, line ? `${line} ${announce(ctx, literal)}` : announce(ctx, literal), timeoutMs);
+  let current = literal;
+  for (const piece of after) {
+    if (!piece.literal && piece.text === "") break;
+    ctx.session!.raw(current.bytes);
+    showLiteral(ctx, current);
+    await ctx.write(current.bytes, "the literal");
+    if (!piece.literal) return sendCommand(ctx, piece.text, timeoutMs);
+    await sendCommand(ctx, `${piece.text}${announce(ctx, piece.literal)}`, timeoutMs);
+    current = piece.literal;
+  }
+  const data = Buffer.concat([current.bytes, Buffer.from("\r\n")]);
+  ctx.session!.raw(data);
+  ctx.owe("", line, 1, false);
+  showLiteral(ctx, current);
   await ctx.write(data, "the literal");
 }
 
