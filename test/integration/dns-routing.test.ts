@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
@@ -105,6 +106,18 @@ test("a null MX (RFC 7505) is a located connection failure, exit 3", async () =>
   assert.match(result.stdout, /null MX/);
   assert.match(result.stdout, /null\.dns\.test publishes a null MX \(0 \.\): it accepts no mail/);
   assert.match(result.stdout, /null-mx\.mailchat: step 1 of 2 failed \(connection failed\)/);
+});
+
+test("a DNS server that refuses the question is named as the cause, not the domain: exit 3", async () => {
+  const closed = await new Promise<number>((resolvePort) => {
+    const probe = createNetServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+  const result = await runCli(["run", join(DIR, "null-mx.mailchat"), "--resolver", `127.0.0.1:${closed}`]);
+  assert.equal(result.code, 3, result.stdout + result.stderr);
+  assert.match(result.stdout, /cause: DNS: the DNS server did not answer the question \(ECONNREFUSED\)/);
 });
 
 test("no MX records: the domain itself is the implicit MX (RFC 5321 §5.1)", async () => {

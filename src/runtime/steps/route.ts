@@ -67,7 +67,9 @@ function familyWords(families: ReadonlyArray<4 | 6>): string {
 }
 
 function dnsFailure(message: string, code: string, hint: string): StepConnectionFailure {
-  return new StepConnectionFailure({ kind: "dns", code, message, cause: "DNS: the name does not lead to a server", hint });
+  // A DNS server that cannot be asked says nothing of the name: the cause is the server.
+  const unasked = code === "ETIMEOUT" || code === "ECONNREFUSED" || code === "ESERVFAIL";
+  return new StepConnectionFailure({ kind: "dns", code, message, cause: unasked ? "DNS: the DNS server did not answer the question" : "DNS: the name does not lead to a server", hint });
 }
 
 /** `mx2.example.com [192.0.2.7] (MX 20)`. */
