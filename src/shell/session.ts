@@ -193,6 +193,18 @@ export class ShellSession {
    *  `${env.MAILCHAT_PASSWORD}`; one the line cannot show as text (base64) is refused. */
   private hideCredentials(entry: Entry, text: string): boolean {
     if (this.spotted.length === 0) return true;
+    // `AUTH PLAIN <base64>` typed by hand is the `auth plain USER` statement, the password
+    // left to the environment (as `import` writes it): a script cannot base64 a variable.
+    const plain = this.typedPlain(text);
+    if (plain === null) {
+      this.options.say("this AUTH PLAIN went out over plaintext: it is not recorded (a script says it as `auth plain USER`, which needs `starttls` first or --allow-plaintext-auth)", "warning");
+      return false;
+    }
+    if (plain) {
+      const user = /^[^\s"#$]+$/.test(plain.user) ? plain.user : JSON.stringify(plain.user).replace(/\$\{/g, () => "\\${");
+      entry.lines = [`auth plain ${user} \${env.${this.recording.envFor(plain.password)}}`];
+      return true;
+    }
     const found = this.spotted.filter((secret) => text.includes(secret));
     if (found.length === 0) {
       this.options.say("this line carries a credential in a form the script cannot read from the environment (base64): it is not recorded; use `auth MECH USER` instead, which asks for the password", "warning");
@@ -321,6 +333,18 @@ export class ShellSession {
       }
       throw error;
     }
+  }
+
+  /** The user and password of an SMTP/LMTP/POP3 `AUTH PLAIN <base64>` line, when the script
+   *  can say it with `auth plain` here: over TLS, or with plaintext AUTH allowed (null when
+   *  it cannot, the line having gone out over plaintext). */
+  private typedPlain(text: string): { user: string; password: string } | null | undefined {
+    const blob = /^AUTH PLAIN ([A-Za-z0-9+/]+={0,2})$/i.exec(text)?.[1];
+    if (!blob || this.ctx.protocol?.name === "imap") return undefined;
+    const parts = Buffer.from(blob, "base64").toString("utf8").split("\0");
+    if (parts.length !== 3 || !parts[1] || !parts[2]) return undefined;
+    if (!this.ctx.connection?.tls && !this.options.compile.allowPlaintextAuth) return null;
+    return { user: parts[1], password: parts[2] };
   }
 
   /** The protocol's credential spotter, told every client line, also tells the shell. */
