@@ -1,13 +1,12 @@
 // `mailchat explain TEXT…`, `--file F` or standard input: what was read (the recipient, the
 // remote host, the deciding reply), then the hint a failed step would get, its source, the
 // status code's registered meaning, and the other codes the text holds as context.
-import { describeFsError } from "../compile/load.js";
 import { explainText, type Explanation } from "../hints/explain.js";
 import { MAX_READINGS } from "../hints/read/index.js";
 import { MAX_EXPLAIN_BYTES } from "../limits.js";
 import { EXIT } from "../runtime/events.js";
 import { printable } from "../transcript/escape.js";
-import { readBounded } from "./read-bounded.js";
+import { readInput } from "./read-bounded.js";
 
 const LABEL = 9;
 /** A text without a reply in it may be a whole file: what is shown of it is bounded. */
@@ -41,18 +40,12 @@ function render(explanation: Explanation): string {
 function textOf(words: string[], file: string | undefined): string | undefined {
   const source = file ?? (words.length === 0 || (words.length === 1 && words[0] === "-") ? "-" : undefined);
   if (source === undefined) return words.join(" ");
-  const name = source === "-" ? "standard input" : printable(source);
-  let bytes: Buffer | undefined;
-  try {
-    bytes = readBounded(source, MAX_EXPLAIN_BYTES);
-  } catch (error) {
-    process.stderr.write(`mailchat: cannot read ${name}: ${describeFsError(error)}\n`);
+  const input = readInput(source, MAX_EXPLAIN_BYTES, (name) => `${name} holds more than ${MAX_EXPLAIN_BYTES / 1_048_576} MiB, the most explain reads. A bounce message, even with the returned message attached, is smaller: this looks like a mailbox or a whole log. Save the one bounce (or grep the lines for one queue ID) and explain that.`);
+  if ("error" in input) {
+    process.stderr.write(`${input.error}\n`);
     return undefined;
   }
-  if (bytes === undefined) {
-    process.stderr.write(`mailchat: ${name} holds more than ${MAX_EXPLAIN_BYTES / 1_048_576} MiB, the most explain reads. A bounce message, even with the returned message attached, is smaller: this looks like a mailbox or a whole log. Save the one bounce (or grep the lines for one queue ID) and explain that.\n`);
-    return undefined;
-  }
+  const bytes = input.bytes;
   return bytes.toString("utf8");
 }
 

@@ -9,7 +9,7 @@ import { replaceSecrets, spotSecrets } from "../import/secrets.js";
 import { readTranscript } from "../import/transcript.js";
 import { SecretBook } from "../secrets/book.js";
 import { EXIT } from "../runtime/events.js";
-import { readBounded } from "./read-bounded.js";
+import { readInput } from "./read-bounded.js";
 import { IMPORT_SHOWN_CHARS, IMPORT_UNPLACED_SHOWN, MAX_IMPORT_BYTES, MAX_IMPORT_LINE_BYTES, MAX_IMPORT_LINES } from "../limits.js";
 import { escapeText, printable } from "../transcript/escape.js";
 
@@ -72,18 +72,13 @@ export function importCommand(file: string, options: { output?: string; protocol
     process.stderr.write(`mailchat: --protocol takes ${PROTOCOL_NAMES.join(", ")}, got \`${printable(options.protocol)}\`\n`);
     return EXIT.invalid;
   }
+  const input = readInput(file, MAX_IMPORT_BYTES, (name) => `${name} holds more than ${MAX_IMPORT_BYTES.toLocaleString("en")} bytes (${MAX_IMPORT_BYTES / 1_048_576} MiB), the most import reads. A session copied from a terminal or a page is a few kilobytes: this looks like a log, a mailbox or a binary file. Cut the session out of it and import that.`);
+  if ("error" in input) {
+    process.stderr.write(`${input.error}\n`);
+    return EXIT.invalid;
+  }
+  const bytes = input.bytes;
   const name = file === "-" ? "standard input" : printable(file);
-  let bytes: Buffer | undefined;
-  try {
-    bytes = readBounded(file, MAX_IMPORT_BYTES);
-  } catch (error) {
-    process.stderr.write(`mailchat: cannot read ${name}: ${describeFsError(error)}\n`);
-    return EXIT.invalid;
-  }
-  if (bytes === undefined) {
-    process.stderr.write(`mailchat: ${name} holds more than ${MAX_IMPORT_BYTES.toLocaleString("en")} bytes (${MAX_IMPORT_BYTES / 1_048_576} MiB), the most import reads. A session copied from a terminal or a page is a few kilobytes: this looks like a log, a mailbox or a binary file. Cut the session out of it and import that.\n`);
-    return EXIT.invalid;
-  }
   const refused = refusal(bytes, name);
   if (refused) {
     process.stderr.write(`mailchat: ${refused}\n`);

@@ -1,6 +1,8 @@
 // A file or standard input read in chunks, never past a limit: a pipe or a device has no
 // size to ask first, and a log or a mailbox given by mistake must not be read whole.
 import { closeSync, openSync, readSync } from "node:fs";
+import { describeFsError } from "../compile/load.js";
+import { printable } from "../transcript/escape.js";
 
 /** The bytes of `file` ("-" for standard input), or undefined when there are more than
  *  `limit`. */
@@ -27,5 +29,18 @@ export function readBounded(file: string, limit: number): Buffer | undefined {
     }
   } finally {
     if (fd !== 0) closeSync(fd);
+  }
+}
+
+/** The bytes of a command's input file ("-": standard input), or why it cannot be used, as
+ *  the one-paragraph message to print: unreadable, or over `limit` (`tooLarge` says what to
+ *  do instead, given how the input is named). */
+export function readInput(file: string, limit: number, tooLarge: (name: string) => string): { bytes: Buffer } | { error: string } {
+  const name = file === "-" ? "standard input" : printable(file);
+  try {
+    const bytes = readBounded(file, limit);
+    return bytes === undefined ? { error: `mailchat: ${tooLarge(name)}` } : { bytes };
+  } catch (error) {
+    return { error: `mailchat: cannot read ${name}: ${describeFsError(error)}` };
   }
 }
