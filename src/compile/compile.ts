@@ -18,7 +18,7 @@ import { compileDnsCheck, compileRouting, mxUrl } from "./routing.js";
 import { Scope } from "./scope.js";
 import { checkConnectionWarn, timingStep } from "./thresholds.js";
 import { messagePlan } from "./message.js";
-import type { CompiledScript, ConnectionCheck, Mask, RuntimeText, Step } from "./steps.js";
+import { isDnsCheck, type CompiledScript, type ConnectionCheck, type Mask, type RuntimeText, type Step } from "./steps.js";
 
 export { describeFsError };
 
@@ -359,7 +359,7 @@ class Compiler {
     if (!connection) return;
     const c = s.check;
     if (!checkConnectionWarn(c, this.error)) return;
-    if (c.kind === "mx-set" || c.kind === "rdns" || c.kind === "dane" || c.kind === "mta-sts") {
+    if (isDnsCheck(c)) {
       const check = compileDnsCheck(c, connection, this.scope, this.matchers, this.error);
       if (check) this.steps.push({ ...common, kind: "check", check });
       return;

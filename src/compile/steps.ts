@@ -94,6 +94,13 @@ export type DnsCheck =
   | { kind: "dane"; outcome: DaneOutcome }
   | { kind: "mta-sts"; outcome: MtaStsOutcome };
 
+const DNS_CHECKS: ReadonlySet<string> = new Set<DnsCheck["kind"]>(["mx-set", "rdns", "dane", "mta-sts"]);
+
+/** A DNS fact (judged by asking DNS), not a fact of the handshake. */
+export function isDnsCheck(check: { kind: string }): check is DnsCheck {
+  return DNS_CHECKS.has(check.kind);
+}
+
 export const DANE_OUTCOMES = ["verified", "mismatch", "insecure", "absent"] as const;
 export type DaneOutcome = (typeof DANE_OUTCOMES)[number];
 export const MTA_STS_OUTCOMES = ["enforce", "testing", "none", "absent", "valid"] as const;

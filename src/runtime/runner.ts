@@ -24,7 +24,6 @@ import { probeEndOfData } from "./steps/probe.js";
 import { check } from "./steps/check.js";
 import { dataMessage } from "./steps/message.js";
 import { timing } from "./steps/timing.js";
-import { dnsCheck } from "./steps/dns-checks.js";
 import type { DnsServer } from "../dns/client.js";
 import { sendCommand, sendPipeline, sendRaw, sendWithLiteral } from "./steps/send.js";
 
@@ -136,7 +135,6 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
     case "expect":
       return expect(ctx, step);
     case "check":
-      if (step.check.kind === "mx-set" || step.check.kind === "rdns" || step.check.kind === "dane" || step.check.kind === "mta-sts") return dnsCheck(ctx, step.check);
       return check(ctx, step);
     case "timing":
       return timing(ctx, step);

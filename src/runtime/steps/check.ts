@@ -1,13 +1,15 @@
-// `expect tls …` / `expect cert …`: a fact of the connection judged against the failing
+// `expect tls …` / `expect cert …` (and the DNS facts, asked of DNS in dns-checks.ts): a fact of the connection judged against the failing
 // threshold, then against the warning one (`warn`), which is the same comparison with a
 // stricter value: so its message is the check's own, read as a warning.
-import type { ConnectionCheck, Step } from "../../compile/steps.js";
+import { isDnsCheck, type ConnectionCheck, type Step } from "../../compile/steps.js";
 import type { RunContext } from "../context.js";
 import type { Measurement } from "../events.js";
 import { judgeHandshake } from "../certificate-expectations.js";
 import { StepFailure } from "../failures.js";
+import { dnsCheck } from "./dns-checks.js";
 
-export function check(ctx: RunContext, step: Extract<Step, { kind: "check" }>): void {
+export function check(ctx: RunContext, step: Extract<Step, { kind: "check" }>): void | Promise<void> {
+  if (isDnsCheck(step.check)) return dnsCheck(ctx, step.check);
   const tls = ctx.connection?.tls;
   if (step.check.kind === "cert-expires") measureExpiry(ctx, step.check, step.span.line);
   const failure = judgeHandshake(step.check, tls, ctx.render);
