@@ -32,9 +32,12 @@ if (built.status !== 0 || !existsSync(temporary)) {
   rmSync(temporary, { force: true });
   console.error(`snapshot: not made (node --build-snapshot exited ${built.status ?? built.signal}); mailchat starts without it.\n${built.stdout}${built.stderr}`);
 } else {
+  // The blob's and the stamp's modification times are the binary's, to the nanosecond
+  // (fs.utimes rounds): the launcher starts from the blob only while all three agree, so a
+  // blob damaged or replaced after the build (which Node would crash on) is not used.
+  const blobTouched = spawnSync("touch", ["-r", node, temporary]);
   renameSync(temporary, BLOB);
   writeFileSync(STAMP, `${node}\n`);
-  // The stamp's modification time is the binary's, to the nanosecond (fs.utimes rounds).
   const touched = spawnSync("touch", ["-r", node, STAMP]);
-  if (touched.status !== 0) rmSync(STAMP, { force: true });
+  if (touched.status !== 0 || blobTouched.status !== 0) rmSync(STAMP, { force: true });
 }
