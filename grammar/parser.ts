@@ -1,6 +1,6 @@
 // The grammar of .mailchat, as Chevrotain rules and nothing else: no actions, no values.
 // grammar/visitor.ts turns the CST into the AST; scripts/diagrams.ts draws these rules.
-import type { IParserErrorMessageProvider, TokenType, IToken, ILookaheadStrategy } from "chevrotain";
+import type { IParserErrorMessageProvider, TokenType, IToken, ILookaheadStrategy, IOrAlt } from "chevrotain";
 import { CstParser, LLkLookaheadStrategy } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
@@ -71,7 +71,8 @@ export const errorMessages: IParserErrorMessageProvider = {
   },
 };
 
-type Lookahead = (this: unknown, ...args: unknown[]) => unknown;
+// Chevrotain calls an OR's lookahead with the alternatives, an OPTION's or MANY's with nothing.
+type Lookahead = (this: unknown, alternatives?: unknown) => unknown;
 
 /**
  * Chevrotain's LL(k) lookahead, each decision's function built the first time the decision is
@@ -82,9 +83,10 @@ function lazyLookahead(maxLookahead: number): ILookaheadStrategy {
   const llk = new LLkLookaheadStrategy({ maxLookahead });
   const lazily = (build: () => Lookahead): Lookahead => {
     let built: Lookahead | undefined;
-    return function (this: unknown, ...args: unknown[]) {
+    // One parameter, not `...args`: this runs at every decision, and a rest array is made per call.
+    return function (this: unknown, alternatives?: unknown) {
       built ??= build();
-      return built.apply(this, args);
+      return built.call(this, alternatives);
     };
   };
   return {
@@ -106,14 +108,19 @@ export class MailchatParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  // Each OR's alternatives, made on its first call and kept: Chevrotain's guide (Performance,
+  // "Caching arrays of alternatives") advises it, as an OR otherwise builds its array and
+  // closures on every call: 21 of each per statement. No alternative captures more than `this`.
+  private readonly alternatives: IOrAlt<unknown>[][] = [];
+
   public script = this.RULE("script", () => {
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.SUBRULE(this.statement) }]);
+      this.OR((this.alternatives[0] ??= [{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.SUBRULE(this.statement) }]));
     });
   });
 
   public statement = this.RULE("statement", () => {
-    this.OR([
+    this.OR((this.alternatives[1] ??= [
       { ALT: () => this.SUBRULE(this.connectStatement) },
       { ALT: () => this.SUBRULE(this.sendRawStatement) },
       { ALT: () => this.SUBRULE(this.sendStatement) },
@@ -135,7 +142,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.SUBRULE(this.bdatFileStatement) },
       { ALT: () => this.SUBRULE(this.probeStatement) },
       { ALT: () => this.SUBRULE(this.useStatement) },
-    ]);
+    ]));
   });
 
   public connectStatement = this.RULE("connectStatement", () => {
@@ -170,15 +177,15 @@ export class MailchatParser extends CstParser {
 
   /** `ipv4`, `ipv6` (in the order written) and `from ADDR`: which addresses, sent from where. */
   public addressOption = this.RULE("addressOption", () => {
-    this.OR([
+    this.OR((this.alternatives[2] ??= [
       { ALT: () => this.CONSUME(T.Ipv4) },
       { ALT: () => this.CONSUME(T.Ipv6) },
       { ALT: () => { this.CONSUME(T.From); this.SUBRULE(this.value); } },
-    ]);
+    ]));
   });
 
   public tlsOption = this.RULE("tlsOption", () => {
-    this.OR([
+    this.OR((this.alternatives[3] ??= [
       { ALT: () => { this.CONSUME(T.Version); this.CONSUME1(T.WordLike, { LABEL: "tlsVersion" }); } },
       { ALT: () => { this.CONSUME(T.Min); this.CONSUME2(T.WordLike, { LABEL: "tlsVersion" }); } },
       { ALT: () => { this.CONSUME(T.Max); this.CONSUME3(T.WordLike, { LABEL: "tlsVersion" }); } },
@@ -189,7 +196,7 @@ export class MailchatParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Cert); this.SUBRULE3(this.value); } },
       { ALT: () => { this.CONSUME(T.Key); this.SUBRULE4(this.value); } },
       { ALT: () => { this.CONSUME(T.Chain); this.SUBRULE5(this.value); } },
-    ]);
+    ]));
   });
 
   public sendStatement = this.RULE("sendStatement", () => {
@@ -206,19 +213,19 @@ export class MailchatParser extends CstParser {
 
   public expectStatement = this.RULE("expectStatement", () => {
     this.CONSUME(T.Expect);
-    this.OR([
+    this.OR((this.alternatives[4] ??= [
       { ALT: () => this.SUBRULE(this.tlsCheck) },
       { ALT: () => this.SUBRULE(this.certCheck) },
       { ALT: () => this.SUBRULE(this.timingCheck) },
       { ALT: () => this.SUBRULE(this.dnsCheck) },
       { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE(this.matcher)) },
-    ]);
+    ]));
     this.CONSUME(T.Newline);
   });
 
   public tlsCheck = this.RULE("tlsCheck", () => {
     this.CONSUME(T.Tls);
-    this.OR([
+    this.OR((this.alternatives[5] ??= [
       {
         ALT: () => {
           this.CONSUME(T.Version);
@@ -233,12 +240,12 @@ export class MailchatParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Cipher); this.SUBRULE(this.textPattern); } },
       { ALT: () => { this.CONSUME(T.Alpn); this.SUBRULE1(this.textPattern); } },
       { ALT: () => this.CONSUME(T.Refused) },
-    ]);
+    ]));
   });
 
   public certCheck = this.RULE("certCheck", () => {
     this.CONSUME(T.Cert);
-    this.OR([
+    this.OR((this.alternatives[6] ??= [
       { ALT: () => this.CONSUME(T.Verified) },
       {
         ALT: () => {
@@ -257,7 +264,7 @@ export class MailchatParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Chain);
-          this.OR2([{ ALT: () => this.CONSUME(T.Complete) }, { ALT: () => { this.CONSUME(T.Includes); this.SUBRULE4(this.textPattern); } }]);
+          this.OR2((this.alternatives[16] ??= [{ ALT: () => this.CONSUME(T.Complete) }, { ALT: () => { this.CONSUME(T.Includes); this.SUBRULE4(this.textPattern); } }]));
         },
       },
       { ALT: () => { this.CONSUME(T.Fingerprint); this.SUBRULE(this.value, { LABEL: "fingerprint" }); } },
@@ -273,11 +280,11 @@ export class MailchatParser extends CstParser {
       },
       { ALT: () => { this.CONSUME(T.Signature); this.SUBRULE5(this.textPattern); } },
       { ALT: () => { this.CONSUME(T.Ocsp); this.CONSUME3(T.WordLike, { LABEL: "ocspStatus" }); } },
-    ]);
+    ]));
   });
 
   public matcher = this.RULE("matcher", () => {
-    this.OR([
+    this.OR((this.alternatives[7] ??= [
       { ALT: () => this.CONSUME(T.ReplyCode) },
       { ALT: () => this.CONSUME(T.EnhancedCode) },
       { ALT: () => this.CONSUME(T.PopStatus) },
@@ -292,11 +299,11 @@ export class MailchatParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Not);
-          this.OR2([
+          this.OR2((this.alternatives[17] ??= [
             { ALT: () => this.SUBRULE1(this.textPattern) },
             { ALT: () => this.SUBRULE1(this.capabilityCheck) },
             { ALT: () => { this.CONSUME1(T.Untagged); this.CONSUME1(T.StringLiteral, { LABEL: "response" }); } },
-          ]);
+          ]));
         },
       },
       {
@@ -312,12 +319,12 @@ export class MailchatParser extends CstParser {
       { ALT: () => this.CONSUME(T.Closed) },
       { ALT: () => { this.CONSUME(T.Silence); this.CONSUME2(T.Duration); } },
       { ALT: () => this.CONSUME(T.Any) },
-    ]);
+    ]));
   });
 
   /** `expect connect within 1s warn 200ms`: a time the run measured, held to a threshold. */
   public timingCheck = this.RULE("timingCheck", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Connect) }, { ALT: () => this.CONSUME(T.Handshake) }, { ALT: () => this.CONSUME(T.Session) }]);
+    this.OR((this.alternatives[8] ??= [{ ALT: () => this.CONSUME(T.Connect) }, { ALT: () => this.CONSUME(T.Handshake) }, { ALT: () => this.CONSUME(T.Session) }]));
     this.CONSUME(T.Within);
     this.CONSUME(T.Duration);
     this.OPTION(() => {
@@ -333,24 +340,24 @@ export class MailchatParser extends CstParser {
   });
 
   public textPattern = this.RULE("textPattern", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.StringLiteral) }, { ALT: () => this.CONSUME(T.RegexLiteral) }]);
+    this.OR((this.alternatives[9] ??= [{ ALT: () => this.CONSUME(T.StringLiteral) }, { ALT: () => this.CONSUME(T.RegexLiteral) }]));
   });
 
   /** DNS facts of the connection: `expect mx "a" "b"`, `expect [local] rdns confirmed|"name"|/re/`,
    *  `expect dane OUTCOME`, `expect mta-sts MODE|valid`. */
   public dnsCheck = this.RULE("dnsCheck", () => {
-    this.OR([
+    this.OR((this.alternatives[10] ??= [
       { ALT: () => { this.CONSUME(T.Mx); this.AT_LEAST_ONE(() => this.CONSUME(T.StringLiteral, { LABEL: "mxHost" })); } },
       {
         ALT: () => {
           this.OPTION(() => this.CONSUME(T.Local));
           this.CONSUME(T.Rdns);
-          this.OR2([{ ALT: () => this.SUBRULE(this.textPattern) }, { ALT: () => this.CONSUME(T.WordLike, { LABEL: "rdnsWord" }) }]);
+          this.OR2((this.alternatives[18] ??= [{ ALT: () => this.SUBRULE(this.textPattern) }, { ALT: () => this.CONSUME(T.WordLike, { LABEL: "rdnsWord" }) }]));
         },
       },
       { ALT: () => { this.CONSUME(T.Dane); this.CONSUME1(T.WordLike, { LABEL: "outcome" }); } },
       { ALT: () => { this.CONSUME(T.MtaSts); this.CONSUME2(T.WordLike, { LABEL: "outcome" }); } },
-    ]);
+    ]));
   });
 
   public starttlsStatement = this.RULE("starttlsStatement", () => {
@@ -388,7 +395,7 @@ export class MailchatParser extends CstParser {
     this.CONSUME(T.Newline);
     this.OPTION(() => {
       this.MANY(() => {
-        this.OR([{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => { this.SUBRULE(this.messagePart); this.CONSUME2(T.Newline); } }]);
+        this.OR((this.alternatives[11] ??= [{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => { this.SUBRULE(this.messagePart); this.CONSUME2(T.Newline); } }]));
       });
       this.CONSUME(T.End);
       this.CONSUME3(T.Newline);
@@ -396,12 +403,12 @@ export class MailchatParser extends CstParser {
   });
 
   public messagePart = this.RULE("messagePart", () => {
-    this.OR([
+    this.OR((this.alternatives[12] ??= [
       { ALT: () => { this.CONSUME(T.Header); this.CONSUME(T.WordLike, { LABEL: "name" }); this.SUBRULE(this.value, { LABEL: "text" }); } },
       {
         ALT: () => {
           this.CONSUME(T.Body);
-          this.OR2([{ ALT: () => { this.CONSUME(T.File); this.SUBRULE1(this.value, { LABEL: "bodyFile" }); } }, { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "bodyText" }) }]);
+          this.OR2((this.alternatives[19] ??= [{ ALT: () => { this.CONSUME(T.File); this.SUBRULE1(this.value, { LABEL: "bodyFile" }); } }, { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "bodyText" }) }]));
         },
       },
       {
@@ -409,11 +416,11 @@ export class MailchatParser extends CstParser {
           this.CONSUME(T.Attach);
           this.SUBRULE2(this.value, { LABEL: "attachment" });
           this.MANY(() => {
-            this.OR3([{ ALT: () => { this.CONSUME(T.As); this.SUBRULE3(this.value, { LABEL: "filename" }); } }, { ALT: () => { this.CONSUME(T.Type); this.SUBRULE4(this.value, { LABEL: "contentType" }); } }]);
+            this.OR3((this.alternatives[20] ??= [{ ALT: () => { this.CONSUME(T.As); this.SUBRULE3(this.value, { LABEL: "filename" }); } }, { ALT: () => { this.CONSUME(T.Type); this.SUBRULE4(this.value, { LABEL: "contentType" }); } }]));
           });
         },
       },
-    ]);
+    ]));
   });
 
   public setStatement = this.RULE("setStatement", () => {
@@ -472,7 +479,7 @@ export class MailchatParser extends CstParser {
     this.CONSUME(T.Pipeline);
     this.CONSUME(T.Newline);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => this.SUBRULE(this.sendStatement) }]);
+      this.OR((this.alternatives[13] ??= [{ ALT: () => this.CONSUME1(T.Newline) }, { ALT: () => this.SUBRULE(this.sendStatement) }]));
     });
     this.CONSUME(T.End);
     this.CONSUME2(T.Newline);
@@ -489,10 +496,10 @@ export class MailchatParser extends CstParser {
     this.CONSUME(T.File);
     this.SUBRULE(this.value);
     this.MANY(() => {
-      this.OR([
+      this.OR((this.alternatives[14] ??= [
         { ALT: () => { this.CONSUME(T.Chunk); this.CONSUME(T.WordLike, { LABEL: "size" }); } },
         { ALT: () => this.CONSUME(T.Binary) },
-      ]);
+      ]));
     });
     this.CONSUME(T.Newline);
   });
@@ -518,7 +525,7 @@ export class MailchatParser extends CstParser {
 
   /** A value: a word (which may hold `${...}`) or a quoted string. */
   public value = this.RULE("value", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.WordLike) }, { ALT: () => this.CONSUME(T.StringLiteral) }]);
+    this.OR((this.alternatives[15] ??= [{ ALT: () => this.CONSUME(T.WordLike) }, { ALT: () => this.CONSUME(T.StringLiteral) }]));
   });
 }
 
