@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONNECTION_ERRORS, HINTS } from "../src/hints/index.js";
+import { CONNECTION_ERRORS, hintRows } from "../src/hints/index.js";
 import { DELIVERY_TEXTS } from "../src/hints/delivery-texts.js";
 import { PROVIDER_ROWS } from "../src/hints/providers.js";
 import { ROOT } from "./diagrams.js";
@@ -17,7 +17,7 @@ export function hintsDoc(): string {
   const groups: Array<[string, (id: string) => boolean]> = [
     ["Providers', gateways' and servers' own codes (each checked at the source it names)", among(PROVIDER_ROWS)],
     ["Mail servers' own words in bounces and logs (no reply code)", among(DELIVERY_TEXTS)],
-    ["How a step failed", (id) => !HINTS.find((r) => r.id === id)!.example],
+    ["How a step failed", (id) => !hintRows().find((r) => r.id === id)!.example],
     ["Documented server texts", (id) => !/^(imap|pop3)-|^enhanced-/.test(id) || ["pop3-in-use", "imap-unavailable"].includes(id)],
     ["IMAP and POP3 response codes", (id) => /^(imap|pop3)-/.test(id)],
     ["SMTP enhanced status codes (by detail)", (id) => /^enhanced-x\.\d+\.\d+$/.test(id)],
@@ -35,7 +35,7 @@ export function hintsDoc(): string {
   ];
   const used = new Set<string>();
   for (const [title, belongs] of groups) {
-    const rows = HINTS.filter((row) => !used.has(row.id) && belongs(row.id));
+    const rows = hintRows().filter((row) => !used.has(row.id) && belongs(row.id));
     for (const row of rows) used.add(row.id);
     out.push(`## ${title} (${rows.length})`, "", "| id | example reply | hint | source |", "| --- | --- | --- | --- |");
     for (const row of rows) out.push(`| ${row.id} | ${row.example ? `\`${cell(row.example.reply.join(" / "))}\`` : "—"} | ${cell(row.hint)} | ${cell(row.source)} |`);

@@ -3,7 +3,8 @@
 // key unencrypted and the certificate's own — so a wrong path or a mismatched pair is a
 // compile error, not a handshake the server refuses for reasons it does not say. No message
 // here ever quotes a file's content: the key must not reach any output.
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
+import { crypto } from "../builtins.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type * as A from "../../grammar/ast.js";
@@ -43,7 +44,7 @@ export function clientCertificate(options: FileOption[], scope: Scope, error: Re
   if (!cert || !key || (chainOption && !chain)) return undefined;
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(cert.text);
+    certificate = new (crypto().X509Certificate)(cert.text);
   } catch {
     error("client-cert-invalid", `${cert.written} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----")`, certOption.path.span);
     return undefined;
@@ -52,9 +53,9 @@ export function clientCertificate(options: FileOption[], scope: Scope, error: Re
     error("client-cert-invalid", `the chain file ${chain.written} holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----")`, chainOption!.path.span);
     return undefined;
   }
-  let privateKey: ReturnType<typeof createPrivateKey>;
+  let privateKey: ReturnType<typeof import("node:crypto").createPrivateKey>;
   try {
-    privateKey = createPrivateKey(key.text);
+    privateKey = crypto().createPrivateKey(key.text);
   } catch (failure) {
     const encrypted = /ENCRYPTED|passphrase/i.test(key.text.slice(0, 200)) || /passphrase/i.test((failure as Error).message);
     error("client-key-invalid", encrypted ? `the key file ${key.written} is encrypted: mailchat reads unencrypted keys only` : `${key.written} holds no private key mailchat can read (PEM: "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA/EC PRIVATE KEY-----")`, keyOption.path.span, encrypted ? `decrypt a copy, kept with mode 0600: openssl pkey -in ${key.written} -out client.key` : undefined);

@@ -1,6 +1,6 @@
 // `connect URL proxy v1|v2 client ADDRESS[:PORT] [server ADDRESS:PORT]`: the PROXY protocol
 // header's settings, checked before anything is sent.
-import { isIP } from "node:net";
+import { net } from "../builtins.js";
 import type * as A from "../../grammar/ast.js";
 import { familyOf, parseProxyPeer, type ProxyPeer } from "../protocols/proxy-header.js";
 import type { Endpoint } from "../protocols/schemes.js";
@@ -31,7 +31,7 @@ export function proxySettings(clause: A.ProxyClause, endpoint: Endpoint, scope: 
       return null;
     }
     settings.server = { address: server.address, port: server.port };
-  } else if (isIP(endpoint.host) && familyOf(endpoint.host) !== familyOf(client.address)) {
+  } else if (net().isIP(endpoint.host) && familyOf(endpoint.host) !== familyOf(client.address)) {
     // A host name's family is known only once it resolves: then the run says so.
     error("proxy-address", `the PROXY header's client ${client.address} is IPv${familyOf(client.address)}, but the connection goes to ${endpoint.host} (IPv${familyOf(endpoint.host)})`, clause.span, `a header names both in one family: name the server address in the client's family (\`server ${familyOf(client.address) === 4 ? "127.0.0.1" : "[::1]"}:${endpoint.port}\`)`);
     return null;

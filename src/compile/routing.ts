@@ -1,7 +1,7 @@
 // `connect mx DOMAIN`, `ipv4`/`ipv6` and `from ADDR`, and the DNS facts `expect` can check
 // (mx, rdns, dane, mta-sts): checked here, before anything is sent.
-import { isIP } from "node:net";
 import type * as A from "../../grammar/ast.js";
+import { net } from "../builtins.js";
 import type { OpenConnection } from "./connection-state.js";
 import type { MatcherCompiler } from "./matchers.js";
 import type { ReportError, Scope } from "./scope.js";
@@ -32,7 +32,7 @@ export function compileRouting(routing: A.ConnectRouting | undefined, protocol: 
   if (routing.from) {
     const address = scope.known(routing.from, "`from`");
     if (address !== undefined) {
-      const family = isIP(address.replace(/^\[|\]$/g, ""));
+      const family = net().isIP(address.replace(/^\[|\]$/g, ""));
       if (family === 0) error("bad-source-address", `\`from\` takes a local IP address to send from, not \`${address}\``, routing.from.span, "write `from 192.0.2.10` or `from 2001:db8::10`: an address of this machine");
       else {
         compiled.localAddress = address.replace(/^\[|\]$/g, "");

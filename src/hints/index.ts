@@ -1,4 +1,4 @@
 // The two hint tables: replies and step failures (replies.ts), connection and TLS errors
 // (connection.ts).
-export { HINTS, hintFor, matchHint, type HintContext, type HintRow, type Situation } from "./replies.js";
+export { hintRows, hintFor, matchHint, type HintContext, type HintRow, type Situation } from "./replies.js";
 export { CONNECTION_ERRORS, classifyConnectionError, hintForConnectionError, type ConnectionContext } from "./connection.js";

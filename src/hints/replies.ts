@@ -371,12 +371,19 @@ function uncovered(rows: HintRow[]): HintRow[] {
   });
 }
 
-export const HINTS: readonly HintRow[] = [...SITUATIONS_FIRST, ...PROVIDER_ROWS, ...TEXTS, ...DELIVERY_TEXTS, ...uncovered(codeRows()), ...uncovered(enhancedRows()), ...SITUATIONS_LAST];
+let rows: readonly HintRow[] | undefined;
+
+/** Every row, in the order they are tried. Made when a hint is first wanted: weeding the
+ *  registry rows runs every text's matcher (~5 ms), which a passing run never needs. */
+export function hintRows(): readonly HintRow[] {
+  rows ??= [...SITUATIONS_FIRST, ...PROVIDER_ROWS, ...TEXTS, ...DELIVERY_TEXTS, ...uncovered(codeRows()), ...uncovered(enhancedRows()), ...SITUATIONS_LAST];
+  return rows;
+}
 
 /** The first row that fits, with its id (for tests), or undefined. */
 export function matchHint(context: HintContext): HintRow | undefined {
   const text = (context.reply ?? []).join("\n");
-  return HINTS.find((row) => row.when(context, text));
+  return hintRows().find((row) => row.when(context, text));
 }
 
 export function hintFor(context: HintContext): string | undefined {

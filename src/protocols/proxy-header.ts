@@ -2,7 +2,7 @@
 // load balancer writes before anything else on a connection, naming the client it accepted:
 // `connect … proxy v2 client 192.0.2.10:5555`. Built with proxy-protocol-js; what is ours is
 // reading the addresses as a script writes them and showing the header in the transcript.
-import { isIPv4, isIPv6 } from "node:net";
+import { net } from "../builtins.js";
 import { IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, INETProtocol, Peer, V1ProxyProtocol, V2ProxyProtocol, Command, TransportProtocol } from "proxy-protocol-js";
 
 export type ProxyVersion = 1 | 2;
@@ -24,18 +24,18 @@ export function parseProxyPeer(text: string): ProxyPeer | { error: string } {
   const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(text);
   const v4 = /^([0-9.]+)(?::(\d+))?$/.exec(text);
   const [address, port] = bracketed ? [bracketed[1]!, bracketed[2]] : v4 ? [v4[1]!, v4[2]] : [text, undefined];
-  if (!isIPv4(address) && !(isIPv6(address) && !address.includes("%"))) {
+  if (!net().isIPv4(address) && !(net().isIPv6(address) && !address.includes("%"))) {
     return { error: `\`${text}\` is not an IP address (a PROXY header names addresses, not host names): write 192.0.2.10, 192.0.2.10:5555 or [2001:db8::1]:5555` };
   }
   // proxy-protocol.txt §2.1: no leading zeros in IPv4 (they would read as octal elsewhere).
-  if (isIPv4(address) && address.split(".").some((part) => part.length > 1 && part.startsWith("0"))) return { error: `\`${text}\`: an IPv4 address in a PROXY header has no leading zeros` };
+  if (net().isIPv4(address) && address.split(".").some((part) => part.length > 1 && part.startsWith("0"))) return { error: `\`${text}\`: an IPv4 address in a PROXY header has no leading zeros` };
   if (port === undefined) return { address: address.toLowerCase() };
   const number = Number(port);
   if (!Number.isInteger(number) || number > 65535) return { error: `port ${port} in \`${text}\` is out of range (0-65535)` };
   return { address: address.toLowerCase(), port: number };
 }
 
-export const familyOf = (address: string): 4 | 6 => (isIPv4(address) ? 4 : 6);
+export const familyOf = (address: string): 4 | 6 => (net().isIPv4(address) ? 4 : 6);
 
 /** An IPv6 address's 16 bytes (an IPv4 tail, as in ::ffff:192.0.2.1, included). */
 function ipv6Bytes(address: string): number[] {

@@ -1,6 +1,6 @@
 // SASL responses (RFC 4616 PLAIN, the LOGIN draft, RFC 2195 CRAM-MD5, Google's XOAUTH2) and
 // the forms a secret takes on the wire, so that every one of them can be redacted.
-import { createHmac } from "node:crypto";
+import { crypto } from "../builtins.js";
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
@@ -21,7 +21,7 @@ export function decodeLoginChallenge(challenge: string): string {
 /** RFC 2195 §2: base64(`user hex(HMAC-MD5(secret, challenge))`). */
 export function cramMd5Response(challengeBase64: string, user: string, secret: string): string {
   const challenge = Buffer.from(challengeBase64, "base64");
-  const digest = createHmac("md5", secret).update(challenge).digest("hex");
+  const digest = crypto().createHmac("md5", secret).update(challenge).digest("hex");
   return b64(`${user} ${digest}`);
 }
 

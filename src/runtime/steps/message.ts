@@ -3,7 +3,7 @@
 // a part: its bytes say nothing a person reads, and would bury the headers.
 import { readFile } from "node:fs/promises";
 import type { Step } from "../../compile/steps.js";
-import { composeMessage, type MessageInput } from "../../message/compose.js";
+import type { MessageInput } from "../../message/compose.js";
 import { encodeData, dotStuff } from "../../protocols/smtp.js";
 import type { RunContext } from "../context.js";
 import { StepFailure } from "../failures.js";
@@ -33,6 +33,8 @@ export async function dataMessage(ctx: RunContext, step: Extract<Step, { kind: "
   for (const a of plan.attachments) input.attachments.push({ filename: ctx.renderLine(a.filename), content: await read(a.path), ...(a.contentType ? { contentType: ctx.renderLine(a.contentType) } : {}) });
   let message: Buffer;
   try {
+    // Loaded here: nodemailer's composer is set up on load (~4 ms), which runs without it need not pay.
+    const { composeMessage } = await import("../../message/compose.js");
     message = await composeMessage(input);
   } catch (error) {
     throw new StepFailure({ message: `the message could not be built: ${(error as Error).message}`, expected: "a message", actual: "", span: step.span });
