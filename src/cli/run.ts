@@ -8,6 +8,7 @@ import type { ReporterName } from "../report/reporter.js";
 import { compileScripts, runScripts, type RunScriptsOptions, type ScriptInput } from "../run-scripts.js";
 import { EXIT } from "../runtime/events.js";
 import { SecretBook } from "../secrets/book.js";
+import { batchedOutput } from "./batched-output.js";
 import { colorEnabled } from "./color.js";
 import { parseTargets, type Target } from "../fleet/targets.js";
 import { resolveScriptArgument } from "./recipes.js";
@@ -211,12 +212,13 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   library.secrets = secrets;
   const { fanOut } = await import("../report/fan-out.js");
   reportStarted = true;
+  const output = batchedOutput(process.stdout);
   const reports = await fanOut(
-    { name: options.reporter ?? "pretty", options: { write: (text) => process.stdout.write(text), color: colorEnabled(process.stdout, options.color), verbose: Boolean(options.verbose) } },
+    { name: options.reporter ?? "pretty", options: { write: output.write, color: colorEnabled(process.stdout, options.color), verbose: Boolean(options.verbose) } },
     options.reportFiles ?? {},
     (text) => secrets.redact(text),
   );
-  const reporter = options.saveCerts ? (await import("../report/certificate-files.js")).withCertificateFiles(reports, options.saveCerts, (message) => process.stderr.write(`mailchat: ${message}\n`)) : reports;
+  const reporter = options.saveCerts ? (await import("../report/certificate-files.js")).withCertificateFiles(reports, options.saveCerts, (message) => (output.flush(), process.stderr.write(`mailchat: ${message}\n`))) : reports;
   // Ctrl-C during a run: stop the sandbox and leave with the conventional status.
   const controller = new AbortController();
   library.signal = controller.signal;
@@ -227,11 +229,13 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   process.once("SIGINT", interrupt);
   try {
     const result = await runScripts(inputs, reporter, library);
+    output.flush();
     if (result.refused) process.stderr.write(`mailchat: ${result.refused}\n`);
     warned = Boolean(result.warned);
     if (controller.signal.aborted) return 130;
     return result.exitCode;
   } finally {
+    output.flush();
     process.removeListener("SIGINT", interrupt);
   }
 }
