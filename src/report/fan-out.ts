@@ -1,6 +1,5 @@
 // One run, several reports: the chosen reporter on standard output and `--report-NAME FILE`
 // files, each written whole (atomically) at the end. Every text passes the secret book.
-import writeFileAtomic from "write-file-atomic";
 import { createReporter, type ReporterName } from "./reporter.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
@@ -11,6 +10,8 @@ export async function fanOut(main: { name: ReporterName; options: ReporterOption
     const chunks: string[] = [];
     others.push({ path, chunks, reporter: await createReporter(name as ReporterName, { write: (text) => void chunks.push(text), color: false }) });
   }
+  // Loaded only for `--report-NAME FILE`: write-file-atomic sets itself up on load (~5 ms).
+  const writeFileAtomic = others.length > 0 ? (await import("write-file-atomic")).default : undefined;
   return {
     event: (event) => {
       first.event(event);
@@ -20,7 +21,7 @@ export async function fanOut(main: { name: ReporterName; options: ReporterOption
       first.finish();
       for (const other of others) {
         other.reporter.finish();
-        writeFileAtomic.sync(other.path, redact(other.chunks.join("")));
+        writeFileAtomic!.sync(other.path, redact(other.chunks.join("")));
       }
     },
   };

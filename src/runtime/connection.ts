@@ -1,7 +1,7 @@
 // One connection to a server: the socket (plain or TLS), the protocol's framer, and a queue
 // of complete replies that `expect` steps take from, each wait bounded by a timer.
 import { statSync } from "node:fs";
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, isIPv4, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ProxySettings, TlsSettings } from "../compile/steps.js";
 import { buildProxyHeader, familyOf } from "../protocols/proxy-header.js";
@@ -27,6 +27,13 @@ export class ConnectError extends Error {
 
 /** connect(2) on a path that exists but is no socket says ECONNREFUSED, as for a socket
  *  nobody listens on: the file's type tells the two apart (ENOTSOCK for the former). */
+/** A TCP connection to a dotted IPv4 address is to that very address, written as Node writes
+ *  a peer's (isIPv4 takes no leading zeros): asking the kernel (getpeername) again cost a load
+ *  run ~2% of its time. An IPv6 address may be written in several ways: the kernel says it. */
+function dialedPeer(address: string, port: number): { address: string; port: number } | undefined {
+  return isIPv4(address) ? { address, port } : undefined;
+}
+
 function socketErrorCode(path: string, code: string | undefined): string | undefined {
   if (code !== "ECONNREFUSED") return code;
   try {
@@ -162,7 +169,8 @@ export class Connection {
       options.sentProxy?.(header.shown);
     }
     const connectMs = performance.now() - startedAt;
-    if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener).timed({ startedAt, connectMs, readyAt: startedAt + connectMs });
+    const peer = options.socket === undefined ? dialedPeer(options.address, options.port) : undefined;
+    if (!options.implicitTls) return new Connection(socket, options.protocol, options.listener).timed({ startedAt, connectMs, readyAt: startedAt + connectMs }).dialed(peer);
     const handshakeOptions: Parameters<typeof handshake>[0] = { host: options.host, settings: options.implicitTls.settings, socket, timeoutMs: options.timeoutMs };
     if (options.implicitTls.ca) handshakeOptions.ca = options.implicitTls.ca;
     let secured: Awaited<ReturnType<typeof handshake>>;
@@ -174,7 +182,7 @@ export class Connection {
       throw error;
     }
     const readyAt = performance.now();
-    const connection = new Connection(secured.socket, options.protocol, options.listener).timed({ startedAt, connectMs, handshakeMs: readyAt - handshakeStarted, readyAt });
+    const connection = new Connection(secured.socket, options.protocol, options.listener).timed({ startedAt, connectMs, handshakeMs: readyAt - handshakeStarted, readyAt }).dialed(peer);
     connection.tls = secured.facts;
     return connection;
   }
@@ -184,8 +192,16 @@ export class Connection {
     return this;
   }
 
+  /** The server's address and port as connected to, when the dialled ones say it exactly. */
+  private peer: { address: string; port: number } | undefined;
+
+  private dialed(peer: { address: string; port: number } | undefined): this {
+    this.peer = peer;
+    return this;
+  }
+
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "";
+    return this.peer?.address ?? this.socket.remoteAddress ?? "";
   }
 
   get localAddress(): string {
@@ -208,7 +224,7 @@ export class Connection {
   }
 
   get remotePort(): number {
-    return this.socket.remotePort ?? 0;
+    return this.peer?.port ?? this.socket.remotePort ?? 0;
   }
 
   get closed(): boolean {

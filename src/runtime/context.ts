@@ -110,7 +110,7 @@ export class SessionState {
   /** The lines (as bytes) of the replies taken since the commands in flight began to go out:
    *  what a tagged completion's `untagged` looks at (RFC 9051 §5.5: the untagged data of
    *  pipelined commands cannot be told apart). */
-  groupLines: string[] = [];
+  groupLines: Buffer[] = [];
 
   constructor(readonly name: string) {}
 
@@ -418,7 +418,7 @@ export class RunContext {
     const answers = tag === undefined ? 0 : this.answering.findIndex((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `));
     this.answered = this.answering.splice(Math.max(answers, 0), 1)[0];
     const reply = arrival.reply;
-    this.current.groupLines.push(...reply.raw.map((line) => line.toString("latin1")));
+    this.current.groupLines.push(...reply.raw);
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
     if (this.answered?.command === GREETING) {
       const ms = this.responseMs(reply);

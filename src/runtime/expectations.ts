@@ -63,8 +63,8 @@ export function describePattern(pattern: Pattern, render: Render): string {
 }
 
 export interface JudgeContext {
-  /** The reply read as a capability list, when it is one. */
-  capabilities: Capabilities | undefined;
+  /** The reply read as a capability list, when it is one (read only by `capability`). */
+  readonly capabilities: Capabilities | undefined;
   /** How the protocol writes a capability list (IMAP `AUTH=PLAIN`, EHLO `AUTH PLAIN`). */
   describeCapabilities: (capabilities: Capabilities) => string;
   /** The response codes the reply carries, as the protocol writes them. */
@@ -104,7 +104,7 @@ function assertNever(value: never): never {
 }
 
 function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: JudgeContext, captures: Record<string, string>): Omit<Failure, "span"> | undefined {
-  const { capabilities, render } = context;
+  const { render } = context;
   const expected = describeMatcher(matcher, render);
   switch (matcher.kind) {
     case "any":
@@ -153,6 +153,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       return failure;
     }
     case "capability": {
+      const capabilities = context.capabilities;
       if (!capabilities) {
         return {
           message: `expected ${expected}, but this reply is not a capability list`,

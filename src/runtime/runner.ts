@@ -61,10 +61,7 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   ctx.emit({ type: "run-start", file: script.file, steps: script.steps.length, time: new Date(started).toISOString(), ...(script.target ? { target: script.target } : {}) });
   if (secrets.showSecrets) ctx.note("--show-secrets: passwords and tokens are shown in clear in this output");
   let status: RunStatus = "pass";
-  const steps: Array<{ step: Step | undefined; info: StepInfo }> = script.steps.map((step, index) => ({ step, info: { index, kind: step.kind, source: step.source, span: step.span } }));
-  const last = script.steps[script.steps.length - 1];
-  // The replies still owed when the script ends are read and judged too.
-  if (last) steps.push({ step: undefined, info: { index: script.steps.length, kind: "end", source: "(end of script: replies still owed are read and judged)", span: last.span } });
+  const steps = stepsOf(script);
   let skipping = false;
   for (const { step, info } of steps) {
     if (skipping) {
@@ -107,6 +104,22 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
   ctx.emit({ type: "run-end", file: script.file, status, exitCode, ms });
   ctx.finished = true;
   return { status, exitCode, ms };
+}
+
+const plans = new WeakMap<CompiledScript, ReadonlyArray<{ step: Step | undefined; info: StepInfo }>>();
+
+/** The steps with what the events say of each, made once a script: a load run goes through
+ *  them thousands of times. */
+function stepsOf(script: CompiledScript): ReadonlyArray<{ step: Step | undefined; info: StepInfo }> {
+  let steps = plans.get(script);
+  if (steps) return steps;
+  const made: Array<{ step: Step | undefined; info: StepInfo }> = script.steps.map((step, index) => ({ step, info: { index, kind: step.kind, source: step.source, span: step.span } }));
+  const last = script.steps[script.steps.length - 1];
+  // The replies still owed when the script ends are read and judged too.
+  if (last) made.push({ step: undefined, info: { index: script.steps.length, kind: "end", source: "(end of script: replies still owed are read and judged)", span: last.span } });
+  steps = made;
+  plans.set(script, steps);
+  return steps;
 }
 
 /** Steps that send a command: the replies owed to earlier `send`s are read first (a refusal
