@@ -157,6 +157,12 @@ async function main(): Promise<void> {
   // What the start-up snapshot buys: the same check through bin/mailchat.cjs (bundle + code cache).
   const plain = await paired([COMMAND, ["check", example]], [process.execPath, [CLI, "check", example]]);
   row("mailchat check, from the start-up snapshot", plain.a, "without it (bin/mailchat.cjs)", plain.b, "< 1×");
+  // What bounds the check row: Node started from a user-land snapshot that holds nothing.
+  const empty = emptySnapshot();
+  if (empty) {
+    const floor = await paired([process.execPath, ["--snapshot-blob", empty]], node);
+    row("floor: node from an empty start-up snapshot", floor.a, "node -e 0", floor.b, "what any snapshot costs before its own heap");
+  }
 
   const readme = await paired([COMMAND, ["run", "--sandbox", example]], [COMMAND, ["check", example]], 5);
   row("README's first command (run --sandbox, sandbox start included)", readme.a, "check of the same script", readme.b, "≤ 350 ms in all");
@@ -197,6 +203,9 @@ async function main(): Promise<void> {
   rawClient(raw, server.port, ["EHLO bench", "MAIL FROM:<bench@example.test>", ...rcpts, "QUIT"]);
   const rcptRun = await paired([COMMAND, ["run", script, "--reporter", "json"]], [process.execPath, [raw]], 5);
   row("a session with 1,000 RCPT TO", rcptRun.a, "raw Node socket client", rcptRun.b, "≤ 1.1×");
+  // What bounds it: mailchat's start and the compile of the 2,000-line script, no session at all.
+  const rcptCheck = await paired([COMMAND, ["check", script]], [process.execPath, [raw]], 5);
+  row("floor: check of the same script (start-up and compile, nothing sent)", rcptCheck.a, "raw Node socket client, the whole session", rcptCheck.b, "what comes before the first byte");
 
   const eml = join(dir, "100mb.eml");
   await new Promise<void>((done) => {
@@ -241,6 +250,53 @@ async function main(): Promise<void> {
   printTable();
 }
 
+/** A start-up snapshot with nothing in it, made with this Node; undefined if it cannot be made. */
+function emptySnapshot(): string | undefined {
+  const entry = join(dir, "empty-snapshot.cjs");
+  const blob = join(dir, "empty.blob");
+  writeFileSync(entry, 'require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {});\n');
+  const made = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", entry], { stdio: "ignore", env: { ...process.env, NODE_OPTIONS: "" } });
+  return made.status === 0 && existsSync(blob) ? blob : undefined;
+}
+
+/** The load script's session by a bare Node client: connect, the five commands and the
+ *  message, QUIT, no checks and no transcript. The floor for any Node client. */
+function bareLoadClient(file: string): void {
+  writeFileSync(
+    file,
+    `const net = require("node:net");
+const [port, total, concurrency] = process.argv.slice(2).map(Number);
+const body = Array.from({ length: 12 }, () => "0123456789".repeat(8)).join("\\r\\n");
+const lines = ["EHLO bench.test", "MAIL FROM:<a@bench.test>", "RCPT TO:<b@bench.test>", "DATA", "Subject: load\\r\\n\\r\\n" + body + "\\r\\n.", "QUIT"];
+let started = 0;
+let done = 0;
+function session() {
+  if (started >= total) return;
+  started += 1;
+  const socket = net.connect({ port, host: "127.0.0.1", noDelay: true });
+  let buffer = "";
+  let next = 0;
+  socket.on("data", (chunk) => {
+    buffer += chunk;
+    for (let at = buffer.indexOf("\\r\\n"); at >= 0; at = buffer.indexOf("\\r\\n")) {
+      const line = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      if (line[3] === "-") continue;
+      if (line[0] !== "2" && line[0] !== "3") throw new Error("unexpected reply " + line);
+      if (next < lines.length) socket.write(lines[next++] + "\\r\\n");
+      else socket.end();
+    }
+  });
+  socket.on("close", () => {
+    done += 1;
+    if (done < total) session();
+  });
+}
+for (let i = 0; i < concurrency; i++) session();
+`,
+  );
+}
+
 function printTable(): void {
   console.log("\n| work | mailchat | reference | ratio | goal |\n| --- | --- | --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
@@ -280,6 +336,14 @@ async function loadVsSmtpSource(): Promise<void> {
     const theirs = (sessions / result.b) * 1000;
     rows.push([`load: ${sessions} sessions, ${concurrency} at a time, against smtp-sink (sessions/s)`, `${mine.toFixed(0)}/s`, `smtp-source: ${theirs.toFixed(0)}/s`, `${(mine / theirs).toFixed(2)}×`, "≥ 0.5×"]);
     console.log(`load against smtp-sink: mailchat ${mine.toFixed(0)} sessions/s vs smtp-source ${theirs.toFixed(0)} sessions/s = ${(mine / theirs).toFixed(2)}× (goal ≥ 0.5×)`);
+    // What bounds it: the same sessions by a bare Node client, against smtp-source and against mailchat.
+    const bare = join(dir, "bare-load.cjs");
+    bareLoadClient(bare);
+    const floor = await paired([process.execPath, [bare, String(port), String(sessions), String(concurrency)]], ["/usr/sbin/smtp-source", ["-s", String(concurrency), "-m", String(sessions), "-l", "1000", "-f", "a@bench.test", "-t", "b@bench.test", `127.0.0.1:${port}`]], 3);
+    const bareRate = (sessions / floor.a) * 1000;
+    const sourceRate = (sessions / floor.b) * 1000;
+    rows.push([`floor: the same sessions by a bare Node client (sessions/s)`, `${bareRate.toFixed(0)}/s`, `smtp-source: ${sourceRate.toFixed(0)}/s`, `${(bareRate / sourceRate).toFixed(2)}×`, "what Node itself reaches"]);
+    console.log(`load floor: a bare Node client ${bareRate.toFixed(0)} sessions/s vs smtp-source ${sourceRate.toFixed(0)} sessions/s = ${(bareRate / sourceRate).toFixed(2)}×`);
   } finally {
     sink.kill();
   }
@@ -297,22 +361,27 @@ async function swaksVsPostfix(): Promise<void> {
     const script = join(dir, "submit.mailchat");
     writeFileSync(script, ["param port", "param password", "connect submission://localhost:${port}", "expect 220", "send EHLO bench.test", "expect 250", "starttls", "send EHLO bench.test", "expect 250", "auth plain alice@mailchat.test ${password}", "expect 235", "send MAIL FROM:<alice@mailchat.test>", "expect 250", "send RCPT TO:<bob@mailchat.test>", "expect 250", "data", "Subject: bench", "", "hello", ".", "expect 250", "send QUIT", "expect 221", ""].join("\n"));
     const port = String(servers.ports.submission);
+    const swaksArgs = ["--server", "localhost", "--port", port, "--tls", "--tls-ca-path", servers.caFile, "--auth", "PLAIN", "--auth-user", "alice@mailchat.test", "--auth-password", USERS.alice, "--from", "alice@mailchat.test", "--to", "bob@mailchat.test", "--header", "Subject: bench", "--body", "hello", "--silent", "2"];
     const run = await paired(
       [COMMAND, ["run", script, "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
-      ["/usr/bin/swaks", ["--server", "localhost", "--port", port, "--tls", "--tls-ca-path", servers.caFile, "--auth", "PLAIN", "--auth-user", "alice@mailchat.test", "--auth-password", USERS.alice, "--from", "alice@mailchat.test", "--to", "bob@mailchat.test", "--header", "Subject: bench", "--body", "hello", "--silent", "2"]],
+      ["/usr/bin/swaks", swaksArgs],
       7,
     );
     row("full submission session (STARTTLS + AUTH PLAIN + DATA + QUIT) against Postfix", run.a, "swaks", run.b, "≤ 1.0×");
+    // What bounds it: Node's start alone, against swaks's whole session.
+    const nodeAlone = await paired([process.execPath, ["-e", "0"]], ["/usr/bin/swaks", swaksArgs], 7);
+    row("floor: node -e 0 (Node's start, nothing run)", nodeAlone.a, "swaks, the whole session", nodeAlone.b, "what Node itself costs");
     // A suite: the same session as 20 scripts in one run, side by side, against 20 swaks runs.
     const suite = Array.from({ length: 20 }, (_, i) => join(dir, `submit-${i + 1}.mailchat`));
     for (const file of suite) writeFileSync(file, readFileSync(script));
-    const swaks = `/usr/bin/swaks --server localhost --port ${port} --tls --tls-ca-path ${servers.caFile} --auth PLAIN --auth-user alice@mailchat.test --auth-password ${USERS.alice} --from alice@mailchat.test --to bob@mailchat.test --header 'Subject: bench' --body hello --silent 2`;
+    const swaks = `/usr/bin/swaks ${swaksArgs.map((arg) => `'${arg}'`).join(" ")}`;
     const twenty = await paired(
       [COMMAND, ["run", ...suite, "--jobs", "20", "--ca", servers.caFile, "--var", `port=${port}`, "--var", `password=${USERS.alice}`]],
       ["/bin/sh", ["-c", `for i in $(seq 20); do ${swaks} || exit 1; done`]],
       5,
     );
     row("20 such sessions as 20 scripts in one run (--jobs 20)", twenty.a, "20 swaks runs, one after another", twenty.b, "≤ 0.08×");
+    row("the same 20 sessions in one run", twenty.a, "one session in one run", run.a, "near 1× when they run side by side");
   } finally {
     servers.stop();
   }
