@@ -57,7 +57,7 @@ export function timingStep(s: Extract<A.Statement, { kind: "expect-timing" }>, c
     error("not-encrypted", "`expect handshake` times the TLS handshake, but the connection is not encrypted at this point", s.span, "put it after `starttls`, or connect with an implicit-TLS scheme");
     return undefined;
   }
-  const step: Step = { ...common, kind: "timing", measure: s.measure, limitMs: s.ms };
+  const step: Step = { span: common.span, source: common.source, kind: "timing", measure: s.measure, limitMs: s.ms };
   if (s.warnMs !== undefined) step.warnMs = s.warnMs;
   return step;
 }

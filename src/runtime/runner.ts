@@ -77,7 +77,8 @@ export async function run(script: CompiledScript, options: RunOptions): Promise<
       else await settleAll(ctx);
       const warning = ctx.takeWarning();
       if (warning && status === "pass") status = "warning";
-      if (step) ctx.emit({ type: "step-end", step: info, status: warning ? "warning" : "pass", ms: Date.now() - stepStarted, ...(warning ? { warning: ctx.clean({ ...warning, span: step.span }) } : {}) });
+      if (step && !warning) ctx.emit({ type: "step-end", step: info, status: "pass", ms: Date.now() - stepStarted });
+      else if (step) ctx.emit({ type: "step-end", step: info, status: "warning", ms: Date.now() - stepStarted, warning: ctx.clean({ ...warning!, span: step.span }) });
     } catch (error) {
       if (error instanceof StepFailure) {
         ctx.takeWarning();

@@ -22,11 +22,11 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   const tagged = step.matchers.find((m) => m.kind === "status" && m.tag);
   const tag = tagged?.kind === "status" && tagged.tag ? ctx.render(tagged.tag) : undefined;
   const reply = await takeWithin(ctx, step, expected, tag);
-  const group = tag === undefined ? {} : { untaggedLines: [...ctx.current.groupLines, ...(ctx.connection?.unread() ?? []).flatMap((r) => r.raw)].map((line) => line.toString("latin1")) };
+  const untaggedLines = tag === undefined ? undefined : [...ctx.current.groupLines, ...(ctx.connection?.unread() ?? []).flatMap((r) => r.raw)].map((line) => line.toString("latin1"));
   let judgement: ReturnType<typeof judgeReply>;
   try {
     judgement = judgeReply(reply, step.matchers, {
-      ...group,
+      untaggedLines,
       // Read as a list only for a `capability` matcher: most replies are judged on their code.
       capabilities: step.matchers.some((m) => m.kind === "capability") ? (protocol.capabilities(reply) ?? undefined) : undefined,
       describeCapabilities: (capabilities) => protocol.describeCapabilities(capabilities),
