@@ -401,12 +401,13 @@ export class RunContext {
    *  out-of-sync server) fails the step. `within` says what the wait was, for the message, when
    *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write);
    *  `tag`: the completion of that command, in whatever order completions come. */
-  async take(timeoutMs: number, expected: string, stepKind: string, waitFor: { within?: { limitMs: number; from: string }; tag?: string } = {}): Promise<Reply> {
+  /** `expected` says what was awaited, for a failure; a function when it costs to say. */
+  async take(timeoutMs: number, expected: string | (() => string), stepKind: string, waitFor: { within?: { limitMs: number; from: string }; tag?: string } = {}): Promise<Reply> {
     const { within, tag } = waitFor;
     const owedBefore = this.owed;
     const arrival = tag === undefined ? await this.connection!.next(timeoutMs) : await this.connection!.nextTagged(tag, timeoutMs);
     if (arrival.kind !== "reply") {
-      const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, expected, stepKind, owedBefore);
+      const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, typeof expected === "function" ? expected() : expected, stepKind, owedBefore);
       if (within && arrival.kind === "timeout") failure.message += ` of ${within.from}`;
       // In a pipeline several replies are owed at once: say which one never came.
       const awaited = this.answering[0];
@@ -419,7 +420,7 @@ export class RunContext {
     this.answered = this.answering.splice(Math.max(answers, 0), 1)[0];
     const reply = arrival.reply;
     this.current.groupLines.push(...reply.raw);
-    if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, expected));
+    if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, typeof expected === "function" ? expected() : expected));
     if (this.answered?.command === GREETING) {
       const ms = this.responseMs(reply);
       if (ms !== undefined) this.measure({ name: "greeting", value: ms, unit: "ms" });

@@ -105,37 +105,40 @@ function assertNever(value: never): never {
 
 function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: JudgeContext, captures: Record<string, string>): Omit<Failure, "span"> | undefined {
   const { render } = context;
-  const expected = describeMatcher(matcher, render);
+  // Described only for a failure: a reply that fits is the common case, and a load run judges
+  // thousands.
+  let described: string | undefined;
+  const expected = (): string => (described ??= describeMatcher(matcher, render));
   switch (matcher.kind) {
     case "any":
       return undefined;
     case "code":
       if (matcher.alternatives.some((a) => codeMatches(a, reply.status))) return undefined;
       return {
-        message: reply.status ? `expected reply code ${expected}, got ${reply.status}` : `expected reply code ${expected}, got a reply without a code`,
-        expected,
+        message: reply.status ? `expected reply code ${expected()}, got ${reply.status}` : `expected reply code ${expected()}, got a reply without a code`,
+        expected: expected(),
         actual: text,
         diff: { expected: matcher.alternatives.join("|"), actual: reply.lines[reply.lines.length - 1] ?? "" },
       };
     case "enhanced":
       if (enhancedMatches(matcher.code, reply.enhanced)) return undefined;
       return {
-        message: reply.enhanced ? `expected enhanced status ${expected}, got ${reply.enhanced}` : `expected enhanced status ${expected}, but the reply carries none`,
-        expected,
+        message: reply.enhanced ? `expected enhanced status ${expected()}, got ${reply.enhanced}` : `expected enhanced status ${expected()}, but the reply carries none`,
+        expected: expected(),
         actual: text,
       };
     case "pop-status":
     case "status":
       if (reply.status === matcher.status) return undefined;
-      return { message: `expected ${expected}, got ${reply.status ?? "a reply without a status"}`, expected, actual: text };
+      return { message: `expected ${expected()}, got ${reply.status ?? "a reply without a status"}`, expected: expected(), actual: text };
     case "continuation":
       if (reply.status === "+") return undefined;
-      return { message: "expected a continuation request (+)", expected, actual: text };
+      return { message: "expected a continuation request (+)", expected: expected(), actual: text };
     case "response-code": {
       const codes = context.responseCodes(reply);
       const wanted = matcher.code.toUpperCase();
       if (codes.some((code) => code === wanted || code.startsWith(`${wanted}/`))) return undefined;
-      return { message: `expected the response code ${expected}${codes.length ? `, got ${codes.map((c) => `[${c}]`).join(" ")}` : ", but the reply carries none"}`, expected, actual: text };
+      return { message: `expected the response code ${expected()}${codes.length ? `, got ${codes.map((c) => `[${c}]`).join(" ")}` : ", but the reply carries none"}`, expected: expected(), actual: text };
     }
     case "text": {
       const { found, groups } = matchPattern(matcher.pattern, text, render, context.regexBudgetMs);
@@ -146,7 +149,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       const what = matcher.pattern.kind === "regex" ? `match ${describePattern(matcher.pattern, render)}` : `contain ${describePattern(matcher.pattern, render)}`;
       const failure: Omit<Failure, "span"> = {
         message: matcher.negated ? `expected the reply not to ${what}` : `expected the reply to ${what}`,
-        expected,
+        expected: expected(),
         actual: text,
       };
       if (matcher.pattern.kind === "text" && !matcher.negated) failure.diff = { expected: render(matcher.pattern.text), actual: text };
@@ -156,8 +159,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       const capabilities = context.capabilities;
       if (!capabilities) {
         return {
-          message: `expected ${expected}, but this reply is not a capability list`,
-          expected,
+          message: `expected ${expected()}, but this reply is not a capability list`,
+          expected: expected(),
           actual: text,
         };
       }
@@ -168,8 +171,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       if (present !== matcher.negated) return undefined;
       const offered = context.describeCapabilities(capabilities) || "none";
       return {
-        message: matcher.negated ? `expected no ${expected.replace(/^not /, "")}, but the server offers it` : `expected ${expected}, but the server does not offer it`,
-        expected,
+        message: matcher.negated ? `expected no ${expected().replace(/^not /, "")}, but the server offers it` : `expected ${expected()}, but the server does not offer it`,
+        expected: expected(),
         actual: text,
         // As the script wrote it (`AUTH=PLAIN` or `AUTH PLAIN`), next to the list as the server wrote it.
         diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
@@ -188,7 +191,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       return {
         // The server's line as the transcript shows it: escaped, never raw.
         message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${escapeBytes(Buffer.from(found ?? "", "latin1"))}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
-        expected,
+        expected: expected(),
         actual: text,
       };
     }

@@ -129,7 +129,7 @@ const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", 
 
 export async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
   const command = (timeoutMs: number) => (line: string) => sendCommand(ctx, line, timeoutMs);
-  if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step) await ctx.settle(step.timeoutMs);
+  if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step && ctx.owed > 0) await ctx.settle(step.timeoutMs);
   switch (step.kind) {
     case "connect":
       return connect(ctx, step, route);

@@ -16,7 +16,9 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   if (step.silenceMs !== undefined) return expectSilence(ctx, step, step.silenceMs);
   const started = Date.now();
   const protocol = ctx.protocol!;
-  const expected = step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" ");
+  // Described when a failure needs it: most replies fit.
+  let described: string | undefined;
+  const expected = (): string => (described ??= step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" "));
   // `expect tag2 OK`: that command's completion, in whatever order completions come; its
   // `untagged` matchers see every untagged line since the commands in flight went out.
   const tagged = step.matchers.find((m) => m.kind === "status" && m.tag);
@@ -36,7 +38,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
       regexBudgetMs: step.timeoutMs - (Date.now() - started),
     });
   } catch (error) {
-    if (error instanceof RegexTimeout) throw new StepFailure({ message: error.message, expected, actual: ctx.shownReply(reply), span: step.span });
+    if (error instanceof RegexTimeout) throw new StepFailure({ message: error.message, expected: expected(), actual: ctx.shownReply(reply), span: step.span });
     throw error;
   }
   if (judgement.failure) {
@@ -58,7 +60,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
  * greeting: after the connection was ready), not DUR after this step began, so a reply that
  * came late but was already queued does not pass.
  */
-function takeWithin(ctx: RunContext, step: ExpectStep, expected: string, tag: string | undefined): Promise<Reply> {
+function takeWithin(ctx: RunContext, step: ExpectStep, expected: () => string, tag: string | undefined): Promise<Reply> {
   const tagged = tag === undefined ? {} : { tag };
   // The command a tagged completion answers, else the oldest one waiting.
   const answering = (tag === undefined ? undefined : ctx.answering.find((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `))) ?? ctx.answering[0];
