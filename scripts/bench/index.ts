@@ -77,6 +77,7 @@ function sink(): Promise<{ port: number; close(): void }> {
       // The bytes of a BDAT chunk still to come, and its reply once they have.
       let skip = 0;
       let afterChunk = "";
+      let quit = false;
       socket.on("data", (chunk: Buffer) => {
         let text = tail + chunk.toString("latin1");
         tail = "";
@@ -111,11 +112,18 @@ function sink(): Promise<{ port: number; close(): void }> {
           } else if (/^DATA$/i.test(line)) {
             inData = true;
             out.push("354 go ahead");
-          } else if (/^QUIT/i.test(line)) out.push("221 bye");
+          } else if (/^QUIT/i.test(line)) {
+            // RFC 5321 §4.1.1.10: the server sends 221 and closes, as Postfix and smtp-sink do.
+            // A sink that stays open makes mailchat wait for that close (FAREWELL_CLOSE_MS)
+            // and measures the wait, not the client.
+            out.push("221 bye");
+            quit = true;
+          }
           else if (/^EHLO/i.test(line)) out.push("250-sink", "250-PIPELINING", "250 CHUNKING");
           else out.push("250 2.1.5 Ok");
         }
         if (out.length) socket.write(`${out.join("\r\n")}\r\n`);
+        if (quit) socket.end();
       });
       socket.on("error", () => undefined);
     });
