@@ -34,6 +34,11 @@ const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constant
 // they have, and it should cost no more than starting Node.
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  // As the CLI's own (src/cli/main.ts): a reader gone is quiet, a failed write one line, 74.
+  process.stdout.on("error", (error) => {
+    if (error.code !== "EPIPE") process.stderr.write(`mailchat: cannot write to standard output (${error.code || error.message}); the report is incomplete.\n`);
+    process.exit(error.code === "EPIPE" ? 0 : 74);
+  });
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, "../package.json"), "utf8")).version}\n`);
 } else {
   cli()

@@ -48,6 +48,7 @@ Exit status:
      --fail-on-warning, a warning threshold was crossed
   2  a script or the command line is invalid (nothing was sent)
   3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)
+  74 standard output could not be written (a full disk, an I/O error)
   Several scripts or targets: the worst of them. With --reporter nagios the plugin
   convention instead: 0 OK, 1 WARNING (a warning threshold crossed, nothing failed),
   2 CRITICAL (a check failed), 3 UNKNOWN (invalid input).`;
@@ -296,11 +297,14 @@ Language reference: docs/language.md in the package (node_modules/mailchat/docs/
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // `mailchat run … | head`: the reader left; stop quietly, as other Unix tools do.
+  // `mailchat run … | head`: the reader left; stop quietly, as other Unix tools do. Any other
+  // failure to write (a full disk, an I/O error) leaves the report incomplete: said in one
+  // line on stderr while it can still be written, never as a stack.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw error;
+      if (stream === process.stdout) process.stderr.write(`mailchat: cannot write to standard output (${error.code ?? error.message}); the report is incomplete.\n`);
+      process.exit(EXIT.outputFailed);
     });
   }
   const program = buildProgram();

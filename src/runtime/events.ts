@@ -164,6 +164,8 @@ export const EXIT = {
   expectationFailed: 1,
   invalid: 2,
   connectionFailed: 3,
+  /** Standard output could not be written (a full disk, an I/O error): sysexits' EX_IOERR. */
+  outputFailed: 74,
 } as const;
 
 /** The figures of a load run (`--repeat`), as reporters and the JSON report carry them. */

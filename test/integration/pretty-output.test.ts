@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -69,5 +69,21 @@ test("a 2,000-reply transcript arrives whole and in order", async () => {
     assert.match(result.stdout, /S: 221 bye\n[\s\S]*4004 steps passed/);
   } finally {
     await server.close();
+  }
+});
+
+test("standard output that cannot be written (a full disk) is one line on stderr and exit 74, never a stack", { skip: !existsSync("/dev/full") && "no /dev/full here" }, async () => {
+  const full = openSync("/dev/full", "w");
+  try {
+    for (const args of [["--version"], ["check", "examples/first.mailchat"], ["run", "--sandbox", "examples/first.mailchat"]]) {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" }, stdio: ["ignore", full, "pipe"] });
+      let stderr = "";
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.on("close", done));
+      assert.equal(code, 74, `${args[0]}: ${stderr}`);
+      assert.match(stderr, /^mailchat: cannot write to standard output \(ENOSPC\); the report is incomplete\.\n$/);
+    }
+  } finally {
+    closeSync(full);
   }
 });
