@@ -158,9 +158,13 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
       }
     }
   } finally {
-    reporter.finish();
-    options.signal?.removeEventListener("abort", stopSandbox);
-    await sandbox?.stop();
+    // A report that cannot be written still leaves no sandbox running behind it.
+    try {
+      reporter.finish();
+    } finally {
+      options.signal?.removeEventListener("abort", stopSandbox);
+      await sandbox?.stop();
+    }
   }
   return warned ? { exitCode, warned } : { exitCode };
 }

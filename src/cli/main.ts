@@ -48,7 +48,7 @@ Exit status:
      --fail-on-warning, a warning threshold was crossed
   2  a script or the command line is invalid (nothing was sent)
   3  a connection or TLS failure (DNS, refused, timeout, handshake, certificate)
-  74 standard output could not be written (a full disk, an I/O error)
+  74 standard output, or a --report-NAME file at the end, could not be written
   Several scripts or targets: the worst of them. With --reporter nagios the plugin
   convention instead: 0 OK, 1 WARNING (a warning threshold crossed, nothing failed),
   2 CRITICAL (a check failed), 3 UNKNOWN (invalid input).`;

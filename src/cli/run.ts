@@ -1,6 +1,7 @@
 // `mailchat run` and `mailchat check`: options checked and turned into one call of the
 // library (src/run-scripts.ts), a reporter, and an exit status.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseDuration } from "../../grammar/visitor.js";
 import { describeFsError, type CompileOptions, type CompileResult } from "../compile/compile.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
@@ -102,6 +103,18 @@ export async function checkCommand(files: string[], options: CommonOptions): Pro
   return EXIT.ok;
 }
 
+/** Why a `--report-NAME` file could not be written at the end of the run, or undefined:
+ *  found before anything is sent, not after a whole run. */
+function reportFileProblem(file: string): string | undefined {
+  try {
+    if (existsSync(file) && statSync(file).isDirectory()) return "a directory, not a file";
+    accessSync(dirname(resolve(file)), constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `its directory ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be written (${describeFsError(error)})`}`;
+  }
+}
+
 /** The --save-certs directory, made when missing; why it cannot be used, or undefined. */
 function certificateDirectory(dir: string): string | undefined {
   try {
@@ -155,6 +168,10 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   if (options.saveCerts !== undefined) {
     const problem = certificateDirectory(options.saveCerts);
     if (problem) return usage(problem);
+  }
+  for (const [format, file] of Object.entries(options.reportFiles ?? {})) {
+    const problem = reportFileProblem(file);
+    if (problem) return usage(`--report-${format} ${file}: ${problem}; nothing was sent`);
   }
   if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");
   if (options.sandboxProfile && !options.sandbox) return usage("--sandbox-profile chooses a fault profile of the sandbox: use it with --sandbox");
@@ -210,7 +227,7 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
 
   const secrets = new SecretBook(Boolean(options.showSecrets));
   library.secrets = secrets;
-  const { fanOut } = await import("../report/fan-out.js");
+  const { fanOut, ReportFileError } = await import("../report/fan-out.js");
   reportStarted = true;
   const output = batchedOutput(process.stdout);
   const reports = await fanOut(
@@ -228,7 +245,15 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
   };
   process.once("SIGINT", interrupt);
   try {
-    const result = await runScripts(inputs, reporter, library);
+    let result: Awaited<ReturnType<typeof runScripts>>;
+    try {
+      result = await runScripts(inputs, reporter, library);
+    } catch (error) {
+      if (!(error instanceof ReportFileError)) throw error;
+      output.flush();
+      process.stderr.write(`mailchat: ${error.message}\n`);
+      return EXIT.outputFailed;
+    }
     output.flush();
     if (result.refused) process.stderr.write(`mailchat: ${result.refused}\n`);
     warned = Boolean(result.warned);

@@ -3,6 +3,9 @@
 import { createReporter, type ReporterName } from "./reporter.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
+/** A `--report-NAME` file that could not be written at the end of the run. */
+export class ReportFileError extends Error {}
+
 export async function fanOut(main: { name: ReporterName; options: ReporterOptions }, files: Partial<Record<ReporterName, string>>, redact: (text: string) => string): Promise<Reporter> {
   const first = await createReporter(main.name, { ...main.options, write: (text) => main.options.write(redact(text)) });
   const others: Array<{ path: string; chunks: string[]; reporter: Reporter }> = [];
@@ -21,7 +24,11 @@ export async function fanOut(main: { name: ReporterName; options: ReporterOption
       first.finish();
       for (const other of others) {
         other.reporter.finish();
-        writeFileAtomic!.sync(other.path, redact(other.chunks.join("")));
+        try {
+          writeFileAtomic!.sync(other.path, redact(other.chunks.join("")));
+        } catch (error) {
+          throw new ReportFileError(`cannot write the report ${other.path}: ${(error as Error).message}; the run itself is reported above`);
+        }
       }
     },
   };

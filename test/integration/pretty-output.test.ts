@@ -1,9 +1,9 @@
-// The pretty transcript on standard output: gathered within a turn of the event loop
+// Standard output: the pretty transcript gathered within a turn of the event loop
 // (src/cli/batched-output.ts), yet shown as the session goes, whole and in order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -85,5 +85,43 @@ test("standard output that cannot be written (a full disk) is one line on stderr
     }
   } finally {
     closeSync(full);
+  }
+});
+
+test("a --report-NAME file that cannot be written: before the run, exit 2 and nothing sent; at its end, one line and exit 74, the process gone", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailchat-report-"));
+  const early = await runCli(["run", "--sandbox", "examples/first.mailchat", "--report-json", join(dir, "missing", "r.json")]);
+  assert.equal(early.code, 2);
+  assert.match(early.stderr, /^mailchat: --report-json .*missing\/r\.json: its directory does not exist; nothing was sent\n$/);
+  assert.equal(early.stdout, "");
+  const asDirectory = await runCli(["run", "--sandbox", "examples/first.mailchat", "--report-junit", dir]);
+  assert.equal(asDirectory.code, 2);
+  assert.match(asDirectory.stderr, /a directory, not a file; nothing was sent/);
+
+  // The directory goes away while the server holds its reply: the report cannot be written.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((done) => (release = done));
+  const server = await startRawServer((socket) => {
+    socket.write("220 stream.test ESMTP\r\n");
+    onClientLines(socket, (line) => {
+      if (line.startsWith("EHLO")) socket.write("250 stream.test\r\n");
+      else if (line === "NOOP") void held.then(() => socket.write("250 2.0.0 done\r\n"));
+      else if (line === "QUIT") socket.end("221 2.0.0 bye\r\n");
+    });
+  });
+  try {
+    const gone = join(dir, "gone");
+    mkdirSync(gone);
+    const late = runCli(["run", "test/fixtures/streaming/held-reply.mailchat", "--var", `port=${server.port}`, "--report-json", join(gone, "r.json")]);
+    await new Promise((done) => setTimeout(done, 1_000));
+    rmSync(gone, { recursive: true });
+    release();
+    const result = await late;
+    assert.equal(result.code, 74, result.stderr);
+    assert.match(result.stdout, /S: 221 2\.0\.0 bye/);
+    assert.match(result.stderr, /^mailchat: cannot write the report .*gone\/r\.json: .*; the run itself is reported above\n$/);
+  } finally {
+    release();
+    await server.close();
   }
 });
