@@ -1,7 +1,6 @@
 // `mailchat run` and `mailchat check`: options checked and turned into one call of the
 // library (src/run-scripts.ts), a reporter, and an exit status.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { parseDuration } from "../../grammar/visitor.js";
 import { describeFsError, type CompileOptions, type CompileResult } from "../compile/compile.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
@@ -11,6 +10,7 @@ import { EXIT } from "../runtime/events.js";
 import { SecretBook } from "../secrets/book.js";
 import { batchedOutput } from "./batched-output.js";
 import { colorEnabled } from "./color.js";
+import { outputFileProblem } from "./output-file.js";
 import { parseTargets, type Target } from "../fleet/targets.js";
 import { resolveScriptArgument } from "./recipes.js";
 
@@ -103,18 +103,6 @@ export async function checkCommand(files: string[], options: CommonOptions): Pro
   return EXIT.ok;
 }
 
-/** Why a `--report-NAME` file could not be written at the end of the run, or undefined:
- *  found before anything is sent, not after a whole run. */
-function reportFileProblem(file: string): string | undefined {
-  try {
-    if (existsSync(file) && statSync(file).isDirectory()) return "a directory, not a file";
-    accessSync(dirname(resolve(file)), constants.W_OK);
-    return undefined;
-  } catch (error) {
-    return `its directory ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be written (${describeFsError(error)})`}`;
-  }
-}
-
 /** The --save-certs directory, made when missing; why it cannot be used, or undefined. */
 function certificateDirectory(dir: string): string | undefined {
   try {
@@ -170,7 +158,7 @@ async function runChecks(files: string[], options: RunOptions): Promise<number> 
     if (problem) return usage(problem);
   }
   for (const [format, file] of Object.entries(options.reportFiles ?? {})) {
-    const problem = reportFileProblem(file);
+    const problem = outputFileProblem(file);
     if (problem) return usage(`--report-${format} ${file}: ${problem}; nothing was sent`);
   }
   if (options.update && !options.golden) return usage("--update rewrites golden transcripts: use it with --golden");

@@ -12,6 +12,8 @@ import { SHELL_COMMANDS, STATEMENT_KEYWORDS, classify } from "../shell/classify.
 import { ShellSession } from "../shell/session.js";
 import { Terminal, holdsCredentials } from "../shell/terminal.js";
 import { colorEnabled } from "./color.js";
+import { outputFileProblem } from "./output-file.js";
+import { describeFsError } from "../compile/compile.js";
 import { parseDuration } from "../../grammar/visitor.js";
 import { Chalk } from "chalk";
 import { MAX_SCRIPT_BYTES } from "../limits.js";
@@ -55,6 +57,8 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   const { readCas } = await import("./run.js");
   const ca = readCas(options.ca ?? []);
   if (typeof ca === "string") return usage(ca);
+  const unsavable = options.save === undefined ? undefined : outputFileProblem(options.save);
+  if (unsavable) return usage(`--save ${options.save}: ${unsavable}; nothing was sent`);
   const color = colorEnabled(process.stdout, options.color);
   const c = new Chalk({ level: color ? 1 : 0 });
   const terminal = new Terminal({
@@ -209,11 +213,17 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
   }
 
   function save(file: string, atEnd: boolean): void {
+    const problem = outputFileProblem(file);
+    if (problem) {
+      write(`${c.red(`*: cannot save ${file}: ${problem}`)}\n`);
+      status = EXIT.invalid;
+      return;
+    }
     try {
       writeFileAtomic.sync(file, session.text().replace("mailchat run FILE", `mailchat run ${file}`));
       write(`${c.gray(`*: ${atEnd ? "the session is saved in" : "saved in"} ${file}`)}\n`);
     } catch (error) {
-      write(`${c.red(`*: cannot save ${file}: ${(error as Error).message}`)}\n`);
+      write(`${c.red(`*: cannot save ${file}: ${describeFsError(error)}`)}\n`);
       status = EXIT.invalid;
     }
   }

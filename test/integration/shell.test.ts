@@ -104,3 +104,14 @@ describe("a session typed through a pipe", () => {
     });
   }
 });
+
+test("--save into a missing directory is refused before anything is sent; :save there says why and the session goes on", async () => {
+  const missing = join(mkdtempSync(join(tmpdir(), "mailchat-shell-")), "missing", "s.mailchat");
+  const refused = await runCli(["shell", "--sandbox", "submission://localhost", "--save", missing, "--no-history"], { input: "EHLO x\nQUIT\n" });
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stderr, `mailchat: --save ${missing}: its directory does not exist; nothing was sent\n`);
+  assert.doesNotMatch(refused.stdout, /connect/);
+  const typed = await runCli(["shell", "--sandbox", "submission://localhost", "--no-history"], { input: `EHLO x\n:save ${missing}\nQUIT\n` });
+  assert.match(typed.stdout, new RegExp(`\\*: cannot save ${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: its directory does not exist\\n`));
+  assert.match(typed.stdout, /S: 221 /);
+});
