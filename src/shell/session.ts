@@ -57,6 +57,9 @@ export class ShellSession {
   /** What the credential spotter found in the line sent last. */
   private spotted: string[] = [];
   failedExpectations = 0;
+  /** The server broke the protocol's bounds and mailchat dropped it: the session failed, as
+   *  the same server fails `run` (exit 1). */
+  brokeBounds = false;
 
   constructor(private readonly options: ShellSessionOptions) {
     this.recording = new Recording(options);
@@ -65,7 +68,10 @@ export class ShellSession {
       // A flood or an endless line breaks the protocol's bounds (src/limits.ts) while the
       // prompt waits: the connection is dropped, and the user is told why.
       const broken = event.type === "closed" && event.by === "client" ? this.ctx.connection?.brokenUnread : undefined;
-      if (broken) options.say(`mailchat dropped the connection: ${options.secrets.redact(broken.message)}`, "warning");
+      if (broken) {
+        this.brokeBounds = true;
+        options.say(`mailchat dropped the connection: ${options.secrets.redact(broken.message)}`, "warning");
+      }
     };
     this.ctx = new RunContext(this.script, { emit, secrets: options.secrets, ...(options.ca ? { ca: options.ca } : {}) });
   }

@@ -115,3 +115,20 @@ test("--save into a missing directory is refused before anything is sent; :save 
   assert.match(typed.stdout, new RegExp(`\\*: cannot save ${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: its directory does not exist\\n`));
   assert.match(typed.stdout, /S: 221 /);
 });
+
+test("a server that floods replies nobody asked for while the prompt waits is dropped, said so, and the session exits 1 as run does", async () => {
+  const server = await startRawServer((socket: Socket) => {
+    socket.write("220 flood ESMTP\r\n");
+    socket.once("data", () => {
+      socket.write("250 hello\r\n");
+      socket.write("250 more\r\n".repeat(5_000));
+    });
+  });
+  try {
+    const shell = await runCli(["shell", `smtp://127.0.0.1:${server.port}`, "--no-history"], { input: "EHLO me\n", timeoutMs: 30_000 });
+    assert.equal(shell.code, 1, shell.stdout + shell.stderr);
+    assert.match(shell.stdout, /\*: mailchat dropped the connection: .*replies that no command asked for/);
+  } finally {
+    await server.close();
+  }
+});
