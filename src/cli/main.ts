@@ -97,8 +97,8 @@ is sent as typed. See docs/shell.md.
 
 Exit status:
   0    the session ended (end of input, :quit, or the server closed it)
-  1    an \`expect\` typed did not hold, or the server broke the protocol's
-       bounds (a flood, an endless line) and mailchat dropped it
+  1    an \`expect\` typed did not hold, or the server broke the protocol (a
+       flood or an endless line, dropped; a reply cut off by its close)
   2    the command line is invalid, or the script could not be saved
   3    the connection or its TLS failed at the start
   130  Ctrl-C dropped the connection`;

@@ -162,7 +162,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     process.removeListener("SIGINT", interrupt);
     await session.close();
     // The drop is known once the connection is closed, which may be only now.
-    if (status === EXIT.ok && session.brokeBounds) status = EXIT.expectationFailed;
+    if (status === EXIT.ok && session.brokeProtocol) status = EXIT.expectationFailed;
     terminal.close();
     if (options.save && status !== EXIT.connectionFailed && status !== EXIT.invalid) save(options.save, true);
     await stopSandbox();

@@ -57,9 +57,9 @@ export class ShellSession {
   /** What the credential spotter found in the line sent last. */
   private spotted: string[] = [];
   failedExpectations = 0;
-  /** The server broke the protocol's bounds and mailchat dropped it: the session failed, as
-   *  the same server fails `run` (exit 1). */
-  brokeBounds = false;
+  /** The server broke the protocol (a flood or an endless line that mailchat dropped, a reply
+   *  cut off by its close): the session failed, as the same server fails `run` (exit 1). */
+  brokeProtocol = false;
 
   constructor(private readonly options: ShellSessionOptions) {
     this.recording = new Recording(options);
@@ -69,7 +69,7 @@ export class ShellSession {
       // prompt waits: the connection is dropped, and the user is told why.
       const broken = event.type === "closed" && event.by === "client" ? this.ctx.connection?.brokenUnread : undefined;
       if (broken) {
-        this.brokeBounds = true;
+        this.brokeProtocol = true;
         options.say(`mailchat dropped the connection: ${options.secrets.redact(broken.message)}`, "warning");
       }
     };
@@ -438,7 +438,11 @@ export class ShellSession {
 
   private noReply(arrival: Exclude<Arrival, { kind: "reply" }>, timeoutMs: number): void {
     if (arrival.kind === "closed") {
-      this.options.say("the server closed the connection", "warning");
+      if (arrival.partial.length === 0) return this.options.say("the server closed the connection", "warning");
+      // What came of the reply is shown, as a telnet would have shown it.
+      this.ctx.emit({ type: "server", lines: this.ctx.shownBytes(arrival.partial).split("\n") });
+      this.brokeProtocol = true;
+      this.options.say("the server closed the connection in the middle of a reply: the lines above are all it sent", "warning");
       return;
     }
     if (arrival.kind === "framing") {

@@ -132,3 +132,17 @@ test("a server that floods replies nobody asked for while the prompt waits is dr
     await server.close();
   }
 });
+
+test("a reply cut off by the server's close shows the lines that came, says so, and exits 1", async () => {
+  const server = await startRawServer((socket: Socket) => {
+    socket.write("220 cut ESMTP\r\n");
+    socket.once("data", () => socket.end("250-first\r\n250-par"));
+  });
+  try {
+    const shell = await runCli(["shell", `smtp://127.0.0.1:${server.port}`, "--no-history"], { input: "EHLO me\n" });
+    assert.equal(shell.code, 1, shell.stdout + shell.stderr);
+    assert.match(shell.stdout, /S: 250-first\nS: 250-par\n\*: the server closed the connection in the middle of a reply: the lines above are all it sent\n/);
+  } finally {
+    await server.close();
+  }
+});
