@@ -102,10 +102,12 @@ export async function runScripts(inputs: readonly ScriptInput[], reporter: Repor
   options.signal?.addEventListener("abort", stopSandbox, { once: true });
   if (options.compile?.insecure) reporter.event({ type: "note", message: "--insecure: certificates are not verified" });
 
+  // One list for every run: the trust anchors are hashed once a list (runtime/chain.ts), and a
+  // load run made a new list, and hashed it again, for each session.
+  const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
   /** One run of a script; its events go to `emit`. */
   const runOnce = (script: CompiledScript, emit: (event: RunEvent) => void) => {
     const runOptions: Parameters<typeof run>[1] = { emit, showSecrets: Boolean(options.showSecrets), secrets };
-    const trust = [...(options.ca ?? []), ...(sandbox?.caPem ? [sandbox.caPem] : [])];
     if (trust.length > 0) runOptions.ca = trust;
     if (options.resolver) runOptions.resolver = options.resolver;
     if (options.policyPort) runOptions.policyPort = options.policyPort;

@@ -103,10 +103,32 @@ export interface Chain {
   x509: X509Certificate[];
 }
 
+/** Chains described in this run, by their certificates' fingerprints, for each set of trust
+ *  anchors: a load run meets the same chain in every session, and parsing it and checking its
+ *  signatures cost ~0.9 ms a handshake, a tenth of a STARTTLS load run. Bounded, as a fleet
+ *  may meet many. */
+const described = new WeakMap<Set<string>, Map<string, Chain>>();
+const MAX_DESCRIBED = 64;
+
+const daysLeft = (validTo: string) => Math.floor((Date.parse(validTo) - Date.now()) / DAY_MS);
+
 export function describeChain(leaf: tls.DetailedPeerCertificate, extraAnchors: string[]): Chain {
   const peers = walk(leaf);
-  const x509 = peers.map((cert) => new X509Certificate(cert.raw));
   const trust = anchors(extraAnchors);
+  const key = peers.map((cert) => cert.fingerprint256).join(" ");
+  let known = described.get(trust);
+  const seen = known?.get(key);
+  // The days left are counted again: a run may outlast a day.
+  if (seen) return { ...seen, certificates: seen.certificates.map((entry) => ({ ...entry, daysLeft: daysLeft(entry.validTo) })) };
+  const chain = describe(peers, trust);
+  if (!known) described.set(trust, (known = new Map()));
+  if (known.size >= MAX_DESCRIBED) known.clear();
+  known.set(key, chain);
+  return chain;
+}
+
+function describe(peers: tls.DetailedPeerCertificate[], trust: Set<string>): Chain {
+  const x509 = peers.map((cert) => new X509Certificate(cert.raw));
   const certificates = peers.map((cert, depth): ChainCertificate => {
     const parsed = x509[depth]!;
     const key = parsed.publicKey;
@@ -116,7 +138,7 @@ export function describeChain(leaf: tls.DetailedPeerCertificate, extraAnchors: s
       subject: distinguishedName(cert.subject),
       issuer: distinguishedName(cert.issuer),
       validTo: new Date(cert.valid_to).toISOString(),
-      daysLeft: Math.floor((new Date(cert.valid_to).getTime() - Date.now()) / DAY_MS),
+      daysLeft: daysLeft(new Date(cert.valid_to).toISOString()),
       keyType: KEY_TYPES[key.asymmetricKeyType ?? ""] ?? key.asymmetricKeyType ?? "unknown",
       signatureAlgorithm: signatureAlgorithmName(signatureAlgorithmOid(cert.raw) ?? "unknown"),
       fingerprint256: cert.fingerprint256,

@@ -243,3 +243,15 @@ test("a key that is not the certificate's is a compile error that never shows th
   const key = readFileSync(pki.leafKey, "utf8").split("\n")[1]!;
   assert.doesNotMatch(result.stderr + result.stdout, new RegExp(`PRIVATE KEY|${key.slice(0, 20).replace(/[+/]/g, "\\$&")}`));
 });
+
+test("chains met again in one run are described as the first time, and another server's as its own", async () => {
+  const full = await server({ cert: pki.leafChain, key: pki.leafKey });
+  const bare = await server({ cert: pki.leaf, key: pki.leafKey });
+  const result = await run(fixture("chain-three-sessions"), { full, bare });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const sessions = result.stdout.split(/^\*: connect /m).slice(1).map((session) => session.split("\n").filter((line) => /^\*: (chain|cert) /.test(line)).join("\n"));
+  assert.equal(sessions.length, 3);
+  assert.equal(sessions[2], sessions[0]);
+  assert.match(sessions[0]!, /\*: chain complete to a trusted root$/);
+  assert.match(sessions[1]!, /\*: chain INCOMPLETE: the chain ends at \[0\] CN=localhost/);
+});
