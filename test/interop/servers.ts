@@ -269,7 +269,8 @@ ${ports.smtpsTls12} inet n - n - - smtpd
       // `postfix stop` only signals the master: wait (bounded) until its lock is released, so
       // a Postfix started next does not meet this one on its way out.
       spawnSync("bash", ["-c", `for i in $(seq 50); do postfix -c ${postfixDir} status >/dev/null 2>&1 || exit 0; sleep 0.1; done`], { stdio: "ignore" });
-      rmSync(dir, { recursive: true, force: true });
+      // Dovecot's processes may still be writing their last lines: tried again on ENOTEMPTY.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
       pki.remove();
     },
   };
