@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { CLI, REPO_ROOT } from "../helpers/paths.js";
-import { onClientLines, startRawServer } from "../helpers/raw-server.js";
+import { onClientLines, startRawServer, type RawServer } from "../helpers/raw-server.js";
 
-test("a reply is on standard output while the server still holds the next one", async () => {
+/** The server of held-reply.mailchat: it answers EHLO at once and NOOP only once released. */
+async function heldReplyServer(): Promise<{ server: RawServer; release: () => void }> {
   let release: () => void = () => undefined;
   const held = new Promise<void>((done) => (release = done));
   const server = await startRawServer((socket) => {
@@ -21,6 +22,11 @@ test("a reply is on standard output while the server still holds the next one", 
       else if (line === "QUIT") socket.end("221 2.0.0 bye\r\n");
     });
   });
+  return { server, release };
+}
+
+test("a reply is on standard output while the server still holds the next one", async () => {
+  const { server, release } = await heldReplyServer();
   try {
     const child = spawn(process.execPath, [CLI, "run", "test/fixtures/streaming/held-reply.mailchat", "--var", `port=${server.port}`], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -99,16 +105,7 @@ test("a --report-NAME file that cannot be written: before the run, exit 2 and no
   assert.match(asDirectory.stderr, /a directory, not a file; nothing was sent/);
 
   // The directory goes away while the server holds its reply: the report cannot be written.
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((done) => (release = done));
-  const server = await startRawServer((socket) => {
-    socket.write("220 stream.test ESMTP\r\n");
-    onClientLines(socket, (line) => {
-      if (line.startsWith("EHLO")) socket.write("250 stream.test\r\n");
-      else if (line === "NOOP") void held.then(() => socket.write("250 2.0.0 done\r\n"));
-      else if (line === "QUIT") socket.end("221 2.0.0 bye\r\n");
-    });
-  });
+  const { server, release } = await heldReplyServer();
   try {
     const gone = join(dir, "gone");
     mkdirSync(gone);
