@@ -1,8 +1,8 @@
 // A report's text on standard output, gathered within one turn of the event loop and written
 // at its end. Node writes stdout synchronously on Linux (file, pipe or terminal), one write(2)
-// a call, and a reporter writes a line at a time: a 10,000-line transcript spent ~15% of its
-// run in those calls (docs/benchmarks.md). Lines still appear as they happen: a turn ends
-// before anything waits on the server.
+// a call, and a reporter writes a line at a time: a 10,000-RCPT session ran 6% longer for it
+// (docs/benchmarks.md). Lines still appear as they happen: a turn ends before anything waits
+// on the server.
 export interface BatchedOutput {
   write(text: string): void;
   /** Writes what is gathered now (before stderr is written, and at the end). */
