@@ -8,7 +8,7 @@ import type { RunEvent } from "../runtime/events.js";
 import { EXIT } from "../runtime/events.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { SecretBook } from "../secrets/book.js";
-import { SHELL_COMMANDS, STATEMENT_KEYWORDS, classify } from "../shell/classify.js";
+import { SHELL_COMMANDS, STATEMENT_KEYWORDS, asksForPassword, classify } from "../shell/classify.js";
 import { ShellSession } from "../shell/session.js";
 import { Terminal, holdsCredentials } from "../shell/terminal.js";
 import { colorEnabled } from "./color.js";
@@ -66,6 +66,7 @@ export async function shellCommand(url: string, options: ShellOptions): Promise<
     output: process.stdout,
     ...(options.history === false ? {} : { historyFile: join(cacheDir(), "shell-history") }),
     complete: (line) => complete(line),
+    asksForSecret: asksForPassword,
   });
   const write = (text: string) => terminal.write(text);
 

@@ -35,3 +35,11 @@ export function classify(line: string): TypedLine {
   if (keyword) return { kind: "statement", keyword, text };
   return { kind: "protocol", text };
 }
+
+/** `auth MECH USER`: a statement the shell answers by asking for the password. The terminal
+ *  mutes what is typed after it at once, so a password typed ahead of its prompt (or pasted
+ *  with the line) is not echoed either. */
+export function asksForPassword(line: string): boolean {
+  const typed = classify(line);
+  return typed.kind === "statement" && typed.keyword === "auth" && typed.text.split(/\s+/).length === 3;
+}

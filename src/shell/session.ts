@@ -18,7 +18,7 @@ import { runStep } from "../runtime/runner.js";
 import type { Route } from "../runtime/steps/connect.js";
 import type { SecretBook } from "../secrets/book.js";
 import { DEFAULT_TIMEOUT_MS, MAX_SCRIPT_BYTES, MAX_SHELL_LINE_BYTES } from "../limits.js";
-import { classify } from "./classify.js";
+import { asksForPassword, classify } from "./classify.js";
 import { bodyLine, Recording, SESSION_FILE, sendLine, type Entry } from "./recording.js";
 import { expectCandidates, withCapability } from "./replies.js";
 
@@ -166,7 +166,7 @@ export class ShellSession {
       this.options.say("`auth MECH USER` takes the user name; the password is asked for next (`auth plain alice@example.com`)", "warning");
       return undefined;
     }
-    if (words.length === 3) {
+    if (asksForPassword(text)) {
       const password = await readSecret();
       if (password === undefined) return undefined;
       return [`${text} \${env.${this.recording.envFor(password)}}`];

@@ -20,6 +20,9 @@ export interface TerminalOptions {
   /** Where the history lives (a terminal only); undefined keeps none. */
   historyFile?: string;
   complete?: (line: string) => string[];
+  /** A line after which the next one is a password: what is typed from then on is not echoed,
+   *  even before the password prompt is shown (typed ahead, pasted). */
+  asksForSecret?: (line: string) => boolean;
 }
 
 export class Terminal {
@@ -29,6 +32,7 @@ export class Terminal {
   private waiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
   private muted = false;
+  private readingSecret = false;
   private prompting = false;
   private prompt = "";
   private onInterrupt: (() => void) | undefined;
@@ -55,6 +59,8 @@ export class Terminal {
       ...(this.interactive && options.complete ? { completer: (line: string) => completion(line, options.complete!) } : {}),
     });
     this.rl.on("line", (line) => {
+      // Muted now, before the next key is echoed; `read` unmutes if no password is asked.
+      if (this.interactive && options.asksForSecret?.(line)) this.muted = true;
       if (this.waiter) {
         const waiter = this.waiter;
         this.waiter = undefined;
@@ -80,6 +86,8 @@ export class Terminal {
 
   /** The next line typed, or undefined at the end of input. */
   read(prompt: string): Promise<string | undefined> {
+    // A line that would have asked for a password did not (a body line, a refused statement).
+    if (!this.readingSecret) this.muted = false;
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.ended) return Promise.resolve(undefined);
@@ -105,11 +113,13 @@ export class Terminal {
   async readSecret(prompt: string): Promise<string | undefined> {
     if (this.interactive) this.options.output.write(prompt);
     this.muted = true;
+    this.readingSecret = true;
     try {
       const line = await this.read("");
       this.forget(line);
       return line;
     } finally {
+      this.readingSecret = false;
       this.muted = false;
       if (this.interactive) this.options.output.write("\n");
     }

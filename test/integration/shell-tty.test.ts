@@ -112,3 +112,23 @@ test("Ctrl-C drops the connection and exits 130, saving what was typed", async (
   assert.match(plain(output), /interrupted: the connection is dropped/);
   assert.match(readFileSync(saved, "utf8"), /^send EHLO me\nexpect 250$/m);
 });
+
+test("a password typed ahead of its prompt, or pasted with the auth line, is not echoed either", async () => {
+  const cache = mkdtempSync(join(tmpdir(), "mailchat-cache-"));
+  const { code, output } = await typeInto(
+    ["shell", "--sandbox", "submission://localhost"],
+    [
+      { wait: "smtp> ", send: "EHLO tty.example\r" },
+      { wait: "250 SIZE[\\s\\S]*?smtp> ", send: "starttls\r" },
+      // The line and the password in one go, as a paste or fast typing gives them.
+      { wait: "250 SIZE[\\s\\S]*?smtp> ", send: `auth plain alice@mailchat.test\r${PASSWORD}\r` },
+      { wait: "235 [\\s\\S]*?smtp> ", send: "QUIT\r" },
+    ],
+    { MAILCHAT_CACHE_DIR: cache, NO_COLOR: "1" },
+  );
+  assert.equal(code, 0, output);
+  assert.match(plain(output), /C: AUTH PLAIN \*{8}\nS: 235 2\.7\.0/);
+  assert.ok(!output.replace(/^[^\n]*\*: sandbox: [^\n]*\n/, "").includes(PASSWORD.slice(0, 8)), `the password typed ahead is not echoed:\n${output}`);
+  // The next line typed is echoed again.
+  assert.match(plain(output), /smtp> QUIT\n/);
+});
