@@ -6,8 +6,21 @@ import { AuthCommandSpotter, type CredentialSpotter } from "./credentials.js";
 import { LineBuffer, joinLines, type Line } from "./line-buffer.js";
 import { FramingError, PlainSession, describeCapabilityList, type Capabilities, type Credentials, type Exchange, type Protocol, type Reply, type ReplyFramer } from "./types.js";
 
-const CONTINUED = /^(\d{3})-/;
 const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/;
+
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
+
+/** `250-…`: a line with more of the reply to come (tested without a regex: every line is). */
+function continued(line: string): boolean {
+  return line.length >= 4 && line.charCodeAt(3) === 0x2d && isDigit(line.charCodeAt(0)) && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2));
+}
+
+/** The reply code of a reply's last line: three digits, then a space, a `-` or the end. */
+function replyCode(line: string): string | undefined {
+  if (line.length < 3 || !isDigit(line.charCodeAt(0)) || !isDigit(line.charCodeAt(1)) || !isDigit(line.charCodeAt(2))) return undefined;
+  if (line.length > 3 && line[3] !== " " && line[3] !== "-") return undefined;
+  return line.slice(0, 3);
+}
 
 /**
  * Joins `250-` lines until the `250 ` line (RFC 5321 §4.2.1). A line that does not start with
@@ -38,7 +51,7 @@ export class SmtpFramer implements ReplyFramer {
           joinLines(this.raw.slice(0, 5)),
         );
       }
-      if (CONTINUED.test(line)) continue;
+      if (continued(line)) continue;
       replies.push(this.complete());
     }
     if (this.input.waitingLine > MAX_REPLY_LINE_BYTES) {
@@ -51,9 +64,10 @@ export class SmtpFramer implements ReplyFramer {
     const lines = this.lines;
     const last = lines[lines.length - 1]!;
     const reply: Reply = { lines, raw: this.raw, bytes: this.bytes };
-    const code = /^(\d{3})(?:[ -]|$)/.exec(last);
-    if (code) reply.status = code[1]!;
-    const enhanced = ENHANCED.exec(last);
+    const code = replyCode(last);
+    if (code) reply.status = code;
+    // An enhanced code (RFC 3463) starts with its class, 2, 4 or 5, after the reply code.
+    const enhanced = last.length >= 9 && "245".includes(last[4]!) ? ENHANCED.exec(last) : null;
     if (enhanced) reply.enhanced = enhanced[1]!;
     // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
     if (lines.length > 1) {
@@ -84,17 +98,19 @@ export class SmtpFramer implements ReplyFramer {
 }
 
 /** EHLO/LHLO reply → keywords (RFC 5321 §4.1.1.1); the first line is the greeting. */
-export function ehloCapabilities(reply: Reply): Capabilities | undefined {
-  if (reply.status !== "250" || reply.lines.length < 2) return reply.status === "250" ? new Map() : undefined;
+export function ehloCapabilities(reply: Reply, asked = true): Capabilities | undefined {
+  // A one-line 250 names no keyword: an empty list, which counts only as the answer to EHLO.
+  if (reply.status !== "250" || reply.lines.length < 2) return reply.status === "250" && asked ? new Map() : undefined;
   const capabilities: Capabilities = new Map();
-  for (const line of reply.lines.slice(1)) {
-    const text = line.slice(4).trim();
+  for (let i = 1; i < reply.lines.length; i++) {
+    const text = reply.lines[i]!.slice(4).trim();
     if (!text) continue;
     // Old servers still send `AUTH=LOGIN PLAIN` next to (or instead of) `AUTH LOGIN PLAIN`.
-    const [keyword, ...params] = text.split(/[\s=]+/);
-    const key = keyword!.toUpperCase();
-    const known = capabilities.get(key) ?? [];
-    capabilities.set(key, [...known, ...params.map((p) => p.toUpperCase())]);
+    const words = text.split(/[\s=]+/);
+    const key = words[0]!.toUpperCase();
+    let params = capabilities.get(key);
+    if (!params) capabilities.set(key, (params = []));
+    for (let w = 1; w < words.length; w++) params.push(words[w]!.toUpperCase());
   }
   return capabilities;
 }

@@ -148,8 +148,10 @@ export interface Protocol {
   starttlsCommand: string;
   /** Whether a reply to the upgrade command allows the handshake to begin. */
   starttlsReady(reply: Reply): boolean;
-  /** The reply read as a capability list, or undefined when it is not one. */
-  capabilities(reply: Reply): Capabilities | undefined;
+  /** The reply read as a capability list, or undefined when it is not one. `asked`: false
+   *  when no command asked for one, and only a list that names something counts (a protocol
+   *  may then skip what cannot name any). */
+  capabilities(reply: Reply, asked?: boolean): Capabilities | undefined;
   /** A capability list written as this protocol writes it, for failure messages. */
   describeCapabilities(capabilities: Capabilities): string;
   /** Runs a SASL exchange up to (not including) its final reply, which is put back. */

@@ -304,6 +304,7 @@ export class Connection {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.stopWaitTimer();
     this.timings.endedAt = performance.now();
     this.listener.closed(this.closingByClient ? "client" : "server");
     if (this.framingError) return;
@@ -328,15 +329,46 @@ export class Connection {
     }
     if (this.ended) return Promise.resolve({ kind: "closed", partial: this.framer.pending() });
     return new Promise((resolvePromise) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolvePromise({ kind: "timeout", partial: this.framer.pending() });
-      }, timeoutMs);
-      this.waiter = (arrival) => {
-        clearTimeout(timer);
-        resolvePromise(arrival);
-      };
+      this.waiter = resolvePromise;
+      this.armWait(timeoutMs);
     });
+  }
+
+  /** One timer a connection bounds every wait, re-armed for each (a load run waits millions
+   *  of times): it is not stopped when a reply comes first, only found idle when it fires.
+   *  Unref'd, it never holds the process: while a wait lasts, the open socket does. */
+  private waitTimer: NodeJS.Timeout | undefined;
+  private waitTimerMs = 0;
+  private waitDeadline = 0;
+
+  private armWait(timeoutMs: number): void {
+    this.waitDeadline = performance.now() + timeoutMs;
+    if (this.waitTimer && this.waitTimerMs === timeoutMs) {
+      this.waitTimer.refresh();
+      return;
+    }
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimerMs = timeoutMs;
+    this.waitTimer = setTimeout(this.waitExpired, timeoutMs).unref();
+  }
+
+  private readonly waitExpired = (): void => {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    // Armed for an earlier wait and refreshed since: a later one is not cut short.
+    const left = this.waitDeadline - performance.now();
+    if (left > 1) {
+      this.waitTimer = setTimeout(this.waitExpired, Math.ceil(left)).unref();
+      this.waitTimerMs = -1;
+      return;
+    }
+    this.waiter = undefined;
+    waiter({ kind: "timeout", partial: this.framer.pending() });
+  };
+
+  private stopWaitTimer(): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
   }
 
   /**
@@ -414,10 +446,12 @@ export class Connection {
     return [...this.queue];
   }
 
-  write(bytes: string | Buffer): Promise<void> {
-    if (this.ended) return Promise.reject(new ConnectError("the connection is closed", "EPIPE"));
+  /** Resolves once the bytes are handed to the kernel; rejects with `failure()` when given
+   *  (the caller's words for it), else a ConnectError. */
+  write(bytes: string | Buffer, failure?: () => Error): Promise<void> {
+    if (this.ended) return Promise.reject(failure ? failure() : new ConnectError("the connection is closed", "EPIPE"));
     return new Promise((resolvePromise, reject) => {
-      this.socket.write(bytes, (error) => (error ? reject(new ConnectError(error.message, (error as NodeJS.ErrnoException).code)) : resolvePromise()));
+      this.socket.write(bytes, (error) => (error ? reject(failure ? failure() : new ConnectError(error.message, (error as NodeJS.ErrnoException).code)) : resolvePromise()));
     });
   }
 

@@ -12,6 +12,7 @@ import type { MxRoute } from "../dns/mx.js";
 import type { MtaStsStatus } from "../dns/mta-sts.js";
 import type { Arrival, Connection } from "./connection.js";
 import type { ConnectionFailure, Failure, Measurement, RunEvent } from "./events.js";
+import type { JudgeContext } from "./expectations.js";
 import { StepFailure } from "./failures.js";
 
 const CRLF = Buffer.from("\r\n");
@@ -48,6 +49,15 @@ export interface Answering {
 }
 
 export const GREETING = "(the greeting)";
+
+/** The commands whose reply is a capability list (an empty one included). */
+const ASKS_FOR_CAPABILITIES = /^(?:\S+ )?(?:EHLO|LHLO|CAPA|CAPABILITY)\b/i;
+
+/** What `take` waits for besides the next reply: a tagged completion, a response time. */
+export interface WaitFor {
+  within?: { limitMs: number; from: string };
+  tag?: string;
+}
 
 export interface RunContextOptions {
   emit: (event: RunEvent) => void;
@@ -169,6 +179,20 @@ export class RunContext {
     readonly options: RunContextOptions,
   ) {}
 
+  /** What matchers may ask of the run and its protocol, made once a run (a load run judges
+   *  millions of replies); `expect` sets the fields that belong to one reply. */
+  private judging: JudgeContext | undefined;
+  get judgeContext(): JudgeContext {
+    return (this.judging ??= {
+      capabilities: undefined,
+      describeCapabilities: (capabilities) => this.protocol!.describeCapabilities(capabilities),
+      responseCodes: (reply) => this.protocol!.responseCodes?.(reply) ?? [],
+      render: this.render,
+      lookup: (name) => this.captures.get(name),
+      regexBudgetMs: 0,
+    });
+  }
+
   private dnsClient: DnsClient | undefined;
   get dns(): DnsClient {
     return (this.dnsClient ??= new DnsClient(this.options.resolver));
@@ -224,7 +248,13 @@ export class RunContext {
   }
 
   shownLines(reply: Reply): string[] {
-    return reply.raw.flatMap(transcriptParts).map((raw) => this.book.show(raw));
+    const lines: string[] = [];
+    for (const raw of reply.raw) {
+      // Only a line that holds a literal has a CR in it.
+      if (raw.indexOf(0x0d) < 0) lines.push(this.book.show(raw));
+      else for (const part of transcriptParts(raw)) lines.push(this.book.show(part));
+    }
+    return lines;
   }
 
   shownReply(reply: Reply): string {
@@ -292,6 +322,9 @@ export class RunContext {
    * again; a close fails it at the end of the script unless a step of that session took it.
    */
   otherSessionFault(atEnd: boolean): StepFailure | undefined {
+    // Most scripts hold one session, the current one: nothing else to look at (asked before
+    // every step).
+    if (this.sessions.size === 1 && this.sessions.get(this.current.name) === this.current) return undefined;
     for (const state of this.sessions.values()) {
       if (state === this.current || !state.connection) continue;
       const broken = state.connection.brokenUnread;
@@ -324,24 +357,24 @@ export class RunContext {
     return new StepFailure(failure);
   }
 
-  async write(bytes: string | Buffer, what: string): Promise<void> {
-    if (!this.connection || this.connection.closed) throw this.closedFailure(what);
-    try {
-      await this.connection.write(bytes);
-    } catch {
-      throw this.closedFailure(what);
-    }
+  /** Bytes to the server; a failed write means the server has gone. Not async, as `send`. */
+  write(bytes: string | Buffer, what: string): Promise<void> {
+    const connection = this.connection;
+    if (!connection || connection.closed) return Promise.reject(this.closedFailure(what));
+    return connection.write(bytes, () => this.closedFailure(what));
   }
 
   /** Sends one line (CRLF added), owing `replies` replies; the transcript gets `shown`.
-   *  A line that `continues` a command begun earlier starts no command of its own. */
-  async send(wire: string, shown: string, replies = 1, continues = false): Promise<void> {
+   *  A line that `continues` a command begun earlier starts no command of its own.
+   *  Not async (a load run sends millions): it may throw before it returns, so callers await
+   *  it inside their try. */
+  send(wire: string, shown: string, replies = 1, continues = false): Promise<void> {
     const text = this.owe(wire, shown, replies, false, continues);
     // The line is shown as it is handed to the socket: its reply may arrive (and be shown)
     // before the write's callback runs, most often right after a TLS 1.3 handshake.
     this.lastSent = text;
     this.emit({ type: "client", text, secret: shown !== wire });
-    await this.write(`${wire}\r\n`, `\`${text}\``);
+    return this.write(`${wire}\r\n`, `\`${text}\``);
   }
 
   /** Books a command line about to go out: its secrets, the replies it owes, what it answers. */
@@ -402,10 +435,18 @@ export class RunContext {
    *  it was not `timeoutMs` from now (`within`: a limit counted from the command's write);
    *  `tag`: the completion of that command, in whatever order completions come. */
   /** `expected` says what was awaited, for a failure; a function when it costs to say. */
-  async take(timeoutMs: number, expected: string | (() => string), stepKind: string, waitFor: { within?: { limitMs: number; from: string }; tag?: string } = {}): Promise<Reply> {
-    const { within, tag } = waitFor;
+  async take(timeoutMs: number, expected: string | (() => string), stepKind: string, waitFor?: WaitFor): Promise<Reply> {
     const owedBefore = this.owed;
+    const tag = waitFor?.tag;
     const arrival = tag === undefined ? await this.connection!.next(timeoutMs) : await this.connection!.nextTagged(tag, timeoutMs);
+    return this.taken(arrival, timeoutMs, expected, stepKind, waitFor, owedBefore);
+  }
+
+  /** What `take` does with what came: kept out of the async function, whose frame the heap
+   *  holds while it waits (a load run waits millions of times). */
+  private taken(arrival: Arrival, timeoutMs: number, expected: string | (() => string), stepKind: string, waitFor: WaitFor | undefined, owedBefore: number): Reply {
+    const within = waitFor?.within;
+    const tag = waitFor?.tag;
     if (arrival.kind !== "reply") {
       const failure = this.noReply(arrival, within?.limitMs ?? timeoutMs, typeof expected === "function" ? expected() : expected, stepKind, owedBefore);
       if (within && arrival.kind === "timeout") failure.message += ` of ${within.from}`;
@@ -417,9 +458,10 @@ export class RunContext {
     if (this.owed > 0) this.owed -= 1;
     // A completion taken by its tag answers the command sent with that tag.
     const answers = tag === undefined ? 0 : this.answering.findIndex((a) => a.command.toUpperCase().startsWith(`${tag.toUpperCase()} `));
-    this.answered = this.answering.splice(Math.max(answers, 0), 1)[0];
+    this.answered = answers <= 0 ? this.answering.shift() : this.answering.splice(answers, 1)[0];
     const reply = arrival.reply;
-    this.current.groupLines.push(...reply.raw);
+    const group = this.current.groupLines;
+    for (const line of reply.raw) group.push(line);
     if (reply.unsolicited) throw new StepFailure(this.outOfSync(reply, typeof expected === "function" ? expected() : expected));
     if (this.answered?.command === GREETING) {
       const ms = this.responseMs(reply);
@@ -428,11 +470,11 @@ export class RunContext {
     const note = this.session?.taken(reply);
     this.takenNote = note;
     if (note) this.note(note);
-    const capabilities = this.protocol!.capabilities(reply);
     // An empty list counts only as the answer to a command that asks for one (a one-line EHLO
     // reply): a `250 Ok` to MAIL FROM does not take back what EHLO offered.
-    const asked = /^(?:\S+ )?(?:EHLO|LHLO|CAPA|CAPABILITY)\b/i.test(this.answered?.command ?? "");
-    if (capabilities && (capabilities.size > 0 || (this.greeted && asked))) this.capabilities = capabilities;
+    const asked = this.greeted && ASKS_FOR_CAPABILITIES.test(this.answered?.command ?? "");
+    const capabilities = this.protocol!.capabilities(reply, asked);
+    if (capabilities && (capabilities.size > 0 || asked)) this.capabilities = capabilities;
     this.greeted = true;
     return reply;
   }

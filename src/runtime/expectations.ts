@@ -23,7 +23,8 @@ export interface Judgement {
 
 function codeMatches(pattern: string, code: string | undefined): boolean {
   if (!code || code.length !== pattern.length) return false;
-  return [...pattern].every((ch, i) => ch === "x" || ch === code[i]);
+  for (let i = 0; i < pattern.length; i++) if (pattern[i] !== "x" && pattern[i] !== code[i]) return false;
+  return true;
 }
 
 function enhancedMatches(pattern: string, code: string | undefined): boolean {
@@ -64,7 +65,7 @@ export function describePattern(pattern: Pattern, render: Render): string {
 
 export interface JudgeContext {
   /** The reply read as a capability list, when it is one (read only by `capability`). */
-  readonly capabilities: Capabilities | undefined;
+  capabilities: Capabilities | undefined;
   /** How the protocol writes a capability list (IMAP `AUTH=PLAIN`, EHLO `AUTH PLAIN`). */
   describeCapabilities: (capabilities: Capabilities) => string;
   /** The response codes the reply carries, as the protocol writes them. */
@@ -76,7 +77,7 @@ export interface JudgeContext {
   regexBudgetMs: number;
   /** The untagged lines `untagged` looks at, when not only the reply's own (a tagged completion
    *  of pipelined commands: every untagged line since they went out), as bytes. */
-  untaggedLines?: string[];
+  untaggedLines?: string[] | undefined;
 }
 
 /** Checks every matcher of an `expect` against one reply; the first that fails is reported. */
@@ -106,39 +107,37 @@ function assertNever(value: never): never {
 function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: JudgeContext, captures: Record<string, string>): Omit<Failure, "span"> | undefined {
   const { render } = context;
   // Described only for a failure: a reply that fits is the common case, and a load run judges
-  // thousands.
-  let described: string | undefined;
-  const expected = (): string => (described ??= describeMatcher(matcher, render));
+  // millions.
   switch (matcher.kind) {
     case "any":
       return undefined;
     case "code":
-      if (matcher.alternatives.some((a) => codeMatches(a, reply.status))) return undefined;
+      for (const alternative of matcher.alternatives) if (codeMatches(alternative, reply.status)) return undefined;
       return {
-        message: reply.status ? `expected reply code ${expected()}, got ${reply.status}` : `expected reply code ${expected()}, got a reply without a code`,
-        expected: expected(),
+        message: reply.status ? `expected reply code ${describeMatcher(matcher, render)}, got ${reply.status}` : `expected reply code ${describeMatcher(matcher, render)}, got a reply without a code`,
+        expected: describeMatcher(matcher, render),
         actual: text,
         diff: { expected: matcher.alternatives.join("|"), actual: reply.lines[reply.lines.length - 1] ?? "" },
       };
     case "enhanced":
       if (enhancedMatches(matcher.code, reply.enhanced)) return undefined;
       return {
-        message: reply.enhanced ? `expected enhanced status ${expected()}, got ${reply.enhanced}` : `expected enhanced status ${expected()}, but the reply carries none`,
-        expected: expected(),
+        message: reply.enhanced ? `expected enhanced status ${describeMatcher(matcher, render)}, got ${reply.enhanced}` : `expected enhanced status ${describeMatcher(matcher, render)}, but the reply carries none`,
+        expected: describeMatcher(matcher, render),
         actual: text,
       };
     case "pop-status":
     case "status":
       if (reply.status === matcher.status) return undefined;
-      return { message: `expected ${expected()}, got ${reply.status ?? "a reply without a status"}`, expected: expected(), actual: text };
+      return { message: `expected ${describeMatcher(matcher, render)}, got ${reply.status ?? "a reply without a status"}`, expected: describeMatcher(matcher, render), actual: text };
     case "continuation":
       if (reply.status === "+") return undefined;
-      return { message: "expected a continuation request (+)", expected: expected(), actual: text };
+      return { message: "expected a continuation request (+)", expected: describeMatcher(matcher, render), actual: text };
     case "response-code": {
       const codes = context.responseCodes(reply);
       const wanted = matcher.code.toUpperCase();
       if (codes.some((code) => code === wanted || code.startsWith(`${wanted}/`))) return undefined;
-      return { message: `expected the response code ${expected()}${codes.length ? `, got ${codes.map((c) => `[${c}]`).join(" ")}` : ", but the reply carries none"}`, expected: expected(), actual: text };
+      return { message: `expected the response code ${describeMatcher(matcher, render)}${codes.length ? `, got ${codes.map((c) => `[${c}]`).join(" ")}` : ", but the reply carries none"}`, expected: describeMatcher(matcher, render), actual: text };
     }
     case "text": {
       const { found, groups } = matchPattern(matcher.pattern, text, render, context.regexBudgetMs);
@@ -149,7 +148,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       const what = matcher.pattern.kind === "regex" ? `match ${describePattern(matcher.pattern, render)}` : `contain ${describePattern(matcher.pattern, render)}`;
       const failure: Omit<Failure, "span"> = {
         message: matcher.negated ? `expected the reply not to ${what}` : `expected the reply to ${what}`,
-        expected: expected(),
+        expected: describeMatcher(matcher, render),
         actual: text,
       };
       if (matcher.pattern.kind === "text" && !matcher.negated) failure.diff = { expected: render(matcher.pattern.text), actual: text };
@@ -159,8 +158,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       const capabilities = context.capabilities;
       if (!capabilities) {
         return {
-          message: `expected ${expected()}, but this reply is not a capability list`,
-          expected: expected(),
+          message: `expected ${describeMatcher(matcher, render)}, but this reply is not a capability list`,
+          expected: describeMatcher(matcher, render),
           actual: text,
         };
       }
@@ -171,8 +170,8 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       if (present !== matcher.negated) return undefined;
       const offered = context.describeCapabilities(capabilities) || "none";
       return {
-        message: matcher.negated ? `expected no ${expected().replace(/^not /, "")}, but the server offers it` : `expected ${expected()}, but the server does not offer it`,
-        expected: expected(),
+        message: matcher.negated ? `expected no ${describeMatcher(matcher, render).replace(/^not /, "")}, but the server offers it` : `expected ${describeMatcher(matcher, render)}, but the server does not offer it`,
+        expected: describeMatcher(matcher, render),
         actual: text,
         // As the script wrote it (`AUTH=PLAIN` or `AUTH PLAIN`), next to the list as the server wrote it.
         diff: { expected: `${matcher.negated ? "no " : ""}${matcher.name.toUpperCase()}${matcher.param ? ` ${matcher.param.toUpperCase()}` : ""}`, actual: `offered: ${offered}` },
@@ -191,7 +190,7 @@ function judgeOne(matcher: StepMatcher, reply: Reply, text: string, context: Jud
       return {
         // The server's line as the transcript shows it: escaped, never raw.
         message: matcher.negated ? `expected no untagged response like ${JSON.stringify(pattern)}, but the server sent \`${escapeBytes(Buffer.from(found ?? "", "latin1"))}\`` : `expected an untagged response like ${JSON.stringify(pattern)} (compared by structure: FETCH and STATUS items in any order, flags as a set, $name binds)`,
-        expected: expected(),
+        expected: describeMatcher(matcher, render),
         actual: text,
       };
     }

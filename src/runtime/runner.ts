@@ -127,9 +127,15 @@ function stepsOf(script: CompiledScript): ReadonlyArray<{ step: Step | undefined
  *  among them fails the run before anything more goes out). */
 const SENDS_A_COMMAND: ReadonlySet<Step["kind"]> = new Set(["send", "pipeline", "bdat", "bdat-file", "probe-end-of-data", "starttls", "auth", "data", "data-file", "data-message"]);
 
-export async function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> {
-  const command = (timeoutMs: number) => (line: string) => sendCommand(ctx, line, timeoutMs);
-  if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step && ctx.owed > 0) await ctx.settle(step.timeoutMs);
+/** One step. Not itself async: a load run goes through millions, and an async function that
+ *  waits keeps its whole frame (every case's temporaries) on the heap each time. A step may
+ *  throw before it returns its promise: callers await it inside their try. */
+export function runStep(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> | void {
+  if (SENDS_A_COMMAND.has(step.kind) && "timeoutMs" in step && ctx.owed > 0) return ctx.settle(step.timeoutMs).then(() => dispatch(ctx, step, route));
+  return dispatch(ctx, step, route);
+}
+
+function dispatch(ctx: RunContext, step: Step, route: Route | undefined): Promise<void> | void {
   switch (step.kind) {
     case "connect":
       return connect(ctx, step, route);
@@ -145,7 +151,7 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
     case "bdat-file":
       return bdatFile(ctx, step);
     case "probe-end-of-data":
-      return probeEndOfData(ctx, step, command(step.timeoutMs));
+      return probeEndOfData(ctx, step, commandSender(ctx, step.timeoutMs));
     case "expect":
       return expect(ctx, step);
     case "check":
@@ -153,15 +159,15 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
     case "timing":
       return timing(ctx, step);
     case "starttls":
-      return starttls(ctx, step, command(step.timeoutMs));
+      return starttls(ctx, step, commandSender(ctx, step.timeoutMs));
     case "auth":
       return auth(ctx, step);
     case "data":
-      return data(ctx, step, command(step.timeoutMs));
+      return data(ctx, step, commandSender(ctx, step.timeoutMs));
     case "data-file":
-      return dataFile(ctx, step, command(step.timeoutMs));
+      return dataFile(ctx, step, commandSender(ctx, step.timeoutMs));
     case "data-message":
-      return dataMessage(ctx, step, command(step.timeoutMs));
+      return dataMessage(ctx, step, commandSender(ctx, step.timeoutMs));
     case "set": {
       const value = ctx.render(step.value);
       if (step.secret) ctx.book.add(value);
@@ -172,13 +178,21 @@ export async function runStep(ctx: RunContext, step: Step, route: Route | undefi
       ctx.use(step.name);
       return;
     case "close":
-      await ctx.settle(DEFAULT_TIMEOUT_MS);
-      await ctx.connection?.close({ afterFarewell: ctx.current.saidFarewell });
-      ctx.connection = undefined;
-      return;
+      return closeStep(ctx);
     default:
       return assertNever(step);
   }
+}
+
+/** How the steps that send DATA, STARTTLS and the like send their command. */
+function commandSender(ctx: RunContext, timeoutMs: number): (line: string) => Promise<void> {
+  return (line) => sendCommand(ctx, line, timeoutMs);
+}
+
+async function closeStep(ctx: RunContext): Promise<void> {
+  await ctx.settle(DEFAULT_TIMEOUT_MS);
+  await ctx.connection?.close({ afterFarewell: ctx.current.saidFarewell });
+  ctx.connection = undefined;
 }
 
 /** The end of the script: the replies every open session still owes are read and judged. */

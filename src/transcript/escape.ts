@@ -40,9 +40,6 @@ export function escapeBytes(bytes: Uint8Array): string {
   let out = "";
   let plainStart = 0;
   let i = 0;
-  const flush = (end: number) => {
-    if (end > plainStart) out += Buffer.from(bytes.buffer, bytes.byteOffset + plainStart, end - plainStart).toString("utf8");
-  };
   while (i < bytes.length) {
     const b = bytes[i]!;
     if (b >= 0x20 && b < 0x7f && b !== 0x5c) {
@@ -50,32 +47,39 @@ export function escapeBytes(bytes: Uint8Array): string {
       continue;
     }
     if (b < 0x80) {
-      flush(i);
-      out += NAMED[b] ?? hex2(b);
+      out += utf8(bytes, plainStart, i) + (NAMED[b] ?? hex2(b));
       i += 1;
       plainStart = i;
       continue;
     }
     const length = utf8SequenceLength(bytes, i);
     if (length === 0) {
-      flush(i);
-      out += hex2(b);
+      out += utf8(bytes, plainStart, i) + hex2(b);
       i += 1;
       plainStart = i;
       continue;
     }
-    const char = Buffer.from(bytes.buffer, bytes.byteOffset + i, length).toString("utf8");
+    const char = utf8(bytes, i, i + length);
     if (INVISIBLE.test(char)) {
-      flush(i);
-      out += `\\u{${char.codePointAt(0)!.toString(16)}}`;
+      out += `${utf8(bytes, plainStart, i)}\\u{${char.codePointAt(0)!.toString(16)}}`;
       i += length;
       plainStart = i;
       continue;
     }
     i += length;
   }
-  flush(i);
-  return out;
+  // Most lines are printable ASCII throughout: one string, no copy of the bytes.
+  return plainStart === 0 ? utf8(bytes, 0, i) : out + utf8(bytes, plainStart, i);
+}
+
+// ignoreBOM: a U+FEFF in the bytes is a character to escape, not a mark to drop. Made when
+// first needed: a start-up snapshot cannot hold the native decoder.
+let decoder: InstanceType<typeof TextDecoder> | undefined;
+
+/** bytes[start, end) decoded as UTF-8 ("" when empty). */
+function utf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end <= start) return "";
+  return Buffer.isBuffer(bytes) ? bytes.toString("utf8", start, end) : (decoder ??= new TextDecoder("utf-8", { ignoreBOM: true })).decode(bytes.subarray(start, end));
 }
 
 /** A string (UTF-8) shown by the same rule. */

@@ -1,5 +1,5 @@
 // `expect`: the next reply judged by every matcher; `expect closed` and `expect silence`.
-import type { Step } from "../../compile/steps.js";
+import type { RuntimeText, Step } from "../../compile/steps.js";
 import { escapeBytes } from "../../transcript/escape.js";
 import { RegexTimeout } from "../bounded-regex.js";
 import { GREETING, type RunContext } from "../context.js";
@@ -15,28 +15,41 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
   if (step.closed) return expectClosed(ctx, step);
   if (step.silenceMs !== undefined) return expectSilence(ctx, step, step.silenceMs);
   const started = Date.now();
-  const protocol = ctx.protocol!;
   // Described when a failure needs it: most replies fit.
-  let described: string | undefined;
-  const expected = (): string => (described ??= step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" "));
+  const expected = (): string => step.matchers.map((m) => describeMatcher(m, ctx.render)).join(" ");
   // `expect tag2 OK`: that command's completion, in whatever order completions come; its
   // `untagged` matchers see every untagged line since the commands in flight went out.
-  const tagged = step.matchers.find((m) => m.kind === "status" && m.tag);
-  const tag = tagged?.kind === "status" && tagged.tag ? ctx.render(tagged.tag) : undefined;
+  const tagged = taggedMatcher(step);
+  const tag = tagged ? ctx.render(tagged) : undefined;
   const reply = await takeWithin(ctx, step, expected, tag);
+  judge(ctx, step, reply, tag, started, expected);
+}
+
+const taggedMatchers = new WeakMap<ExpectStep, RuntimeText | null>();
+
+/** The tag of a `status` matcher that names one, found once a step. */
+function taggedMatcher(step: ExpectStep): RuntimeText | undefined {
+  let tag = taggedMatchers.get(step);
+  if (tag === undefined) {
+    const found = step.matchers.find((m) => m.kind === "status" && m.tag);
+    tag = found?.kind === "status" && found.tag ? found.tag : null;
+    taggedMatchers.set(step, tag);
+  }
+  return tag ?? undefined;
+}
+
+/** The reply judged by every matcher of the step: captures kept, or the failure thrown. */
+function judge(ctx: RunContext, step: ExpectStep, reply: Reply, tag: string | undefined, started: number, expected: () => string): void {
+  const protocol = ctx.protocol!;
   const untaggedLines = tag === undefined ? undefined : [...ctx.current.groupLines, ...(ctx.connection?.unread() ?? []).flatMap((r) => r.raw)].map((line) => line.toString("latin1"));
   let judgement: ReturnType<typeof judgeReply>;
   try {
-    judgement = judgeReply(reply, step.matchers, {
-      untaggedLines,
-      // Read as a list only for a `capability` matcher: most replies are judged on their code.
-      capabilities: step.matchers.some((m) => m.kind === "capability") ? (protocol.capabilities(reply) ?? undefined) : undefined,
-      describeCapabilities: (capabilities) => protocol.describeCapabilities(capabilities),
-      responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
-      render: ctx.render,
-      lookup: (name) => ctx.captures.get(name),
-      regexBudgetMs: step.timeoutMs - (Date.now() - started),
-    });
+    const context = ctx.judgeContext;
+    context.untaggedLines = untaggedLines;
+    // Read as a list only for a `capability` matcher: most replies are judged on their code.
+    context.capabilities = step.matchers.some((m) => m.kind === "capability") ? (protocol.capabilities(reply) ?? undefined) : undefined;
+    context.regexBudgetMs = step.timeoutMs - (Date.now() - started);
+    judgement = judgeReply(reply, step.matchers, context);
   } catch (error) {
     if (error instanceof RegexTimeout) throw new StepFailure({ message: error.message, expected: expected(), actual: ctx.shownReply(reply), span: step.span });
     throw error;
@@ -51,7 +64,7 @@ export async function expect(ctx: RunContext, step: ExpectStep): Promise<void> {
     if (hint) failure.hint = hint;
     throw new StepFailure(failure);
   }
-  for (const [name, value] of Object.entries(judgement.captures)) ctx.captures.set(name, value);
+  for (const name in judgement.captures) ctx.captures.set(name, judgement.captures[name]!);
   if (step.within) holdResponseTime(ctx, step, reply);
 }
 

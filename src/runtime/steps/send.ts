@@ -5,11 +5,15 @@ import type { SizedBytes } from "../../compile/steps.js";
 import { transcriptParts, type RunContext } from "../context.js";
 import { StepFailure } from "../failures.js";
 
-/** A command line as the protocol frames it; a synchronizing literal's `+` is waited for. */
-export async function sendCommand(ctx: RunContext, line: string, timeoutMs: number): Promise<void> {
+/** A command line as the protocol frames it; a synchronizing literal's `+` is waited for.
+ *  Not async, as `ctx.send`: it may throw before it returns. */
+export function sendCommand(ctx: RunContext, line: string, timeoutMs: number): Promise<void> {
   const command = ctx.session!.command(line, ctx.capabilities);
-  await ctx.send(command.wire, command.shown, command.replies, command.continues);
-  if (!command.awaitsGoAhead) return;
+  const sent = ctx.send(command.wire, command.shown, command.replies, command.continues);
+  return command.awaitsGoAhead ? sent.then(() => literalGoAhead(ctx, timeoutMs)) : sent;
+}
+
+async function literalGoAhead(ctx: RunContext, timeoutMs: number): Promise<void> {
   const reply = await ctx.take(timeoutMs, "+ (go ahead with the literal)", "send");
   if (reply.status !== "+") {
     ctx.putBack(reply);
