@@ -76,6 +76,7 @@ export interface RouteFacts {
   mx?: MxRoute;
   host: string;
   address: string;
+  /** The address sent from: read only for a script with `expect local rdns` (else ""). */
   localAddress: string;
   /** Asked at the first `expect mta-sts`, kept for the others. */
   mtaSts?: Promise<MtaStsStatus>;
@@ -393,10 +394,15 @@ export class RunContext {
   }
 
   private noteEnvelope(wire: string): void {
-    const mail = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
-    if (mail) this.current.envelope = { from: mail[1]!, to: [] };
-    const rcpt = /^RCPT TO:\s*<([^>]+)>/i.exec(wire);
-    if (rcpt) this.current.envelope.to.push(rcpt[1]!);
+    // Only MAIL and RCPT lines are looked at closer (every command passes here).
+    const first = wire.charCodeAt(0) | 0x20;
+    if (first === 0x6d) {
+      const mail = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
+      if (mail) this.current.envelope = { from: mail[1]!, to: [] };
+    } else if (first === 0x72) {
+      const rcpt = /^RCPT TO:\s*<([^>]+)>/i.exec(wire);
+      if (rcpt) this.current.envelope.to.push(rcpt[1]!);
+    }
   }
 
   putBack(reply: Reply): void {

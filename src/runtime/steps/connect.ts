@@ -1,6 +1,6 @@
 // `connect` and `starttls`: the socket, the handshake and what it yields; `expect tls
 // refused` binds to the handshake before it.
-import type { Step, TlsSettings } from "../../compile/steps.js";
+import type { CompiledScript, Step, TlsSettings } from "../../compile/steps.js";
 import { ConnectError, Connection, ProxyHeaderError } from "../connection.js";
 import { describeOffer, GREETING, type RunContext, type SessionState } from "../context.js";
 import type { Failure } from "../events.js";
@@ -52,7 +52,7 @@ export async function connect(ctx: RunContext, step: Extract<Step, { kind: "conn
     ctx.emit({ type: "marker", message: `reached ${describeTarget(reached)}${from}` });
   }
   // The sandbox stands in for the network, DNS included: no DNS fact is known of its connections.
-  if (!routed) state.route = { host: state.host, address: connection.remoteAddress, localAddress: connection.localAddress, ...(plan.domain ? { domain: plan.domain } : {}), ...(plan.mx ? { mx: plan.mx } : {}) };
+  if (!routed) state.route = { host: state.host, address: connection.remoteAddress, localAddress: readsLocalAddress(ctx.script) ? connection.localAddress : "", ...(plan.domain ? { domain: plan.domain } : {}), ...(plan.mx ? { mx: plan.mx } : {}) };
   ctx.emit({ type: "connected", address: socket ?? connection.remoteAddress, port: socket !== undefined ? 0 : connection.remotePort, ms: Date.now() - started });
   showProxy();
   measureConnection(ctx, state);
@@ -92,6 +92,19 @@ export async function starttls(ctx: RunContext, step: Extract<Step, { kind: "sta
   // RFC 3207 §4.2: the client must discard what it knew of the server before TLS.
   ctx.capabilities = undefined;
   afterHandshake(ctx, step.tls);
+}
+
+const localAddressReaders = new WeakMap<CompiledScript, boolean>();
+
+/** Whether a step of the script reads the address sent from (`expect local rdns`, its one
+ *  reader): asking the kernel (getsockname) for every connection cost a load run ~1%. */
+function readsLocalAddress(script: CompiledScript): boolean {
+  let reads = localAddressReaders.get(script);
+  if (reads === undefined) {
+    reads = script.steps.some((step) => step.kind === "check" && step.check.kind === "rdns" && step.check.local);
+    localAddressReaders.set(script, reads);
+  }
+  return reads;
 }
 
 /** The connect and handshake times, and where the greeting's response time counts from. */
