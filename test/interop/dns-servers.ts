@@ -4,10 +4,11 @@
 // mailchat — so the AD bit mailchat reads is unbound's own validation, as Postfix would get
 // it. Both run in the foreground as children of the test, on free ports of 127.0.0.1.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./servers.js";
+import { removeTree } from "../helpers/remove-tree.js";
 
 export interface Zone {
   name: string;
@@ -103,9 +104,10 @@ ${zones.map((z) => `stub-zone:\n  name: "${z.name}."\n  stub-addr: 127.0.0.1@${a
   };
   const stop = () => {
     for (const child of children) if (child.exitCode === null) child.kill();
-    // NSD and unbound write their last log lines as they stop: a removal that meets one is
-    // tried again (ENOTEMPTY), rather than failing the suite after every test passed.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+    // NSD and unbound write their last files as they stop: a removal that meets one is tried
+    // again, whole (test/helpers/remove-tree.ts), rather than failing the suite after every
+    // test passed.
+    removeTree(dir);
   };
   daemon("nsd", ["-d", "-c", join(dir, "nsd.conf")], "nsd.log");
   daemon("unbound", ["-d", "-c", join(dir, "unbound.conf")], "unbound.log");

@@ -2,12 +2,13 @@
 // SMTPS) from Debian's packages, started by the suite on 127.0.0.1 with their own temporary
 // configuration, users and a certificate made at test time. Needs root (as CI runs).
 import { execFileSync, spawnSync } from "node:child_process";
-import { chownSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { chownSync, mkdtempSync, mkdirSync, openSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCertificates } from "../../src/sandbox/certs.js";
 import { makePki, type Pki } from "../helpers/pki.js";
+import { removeTree } from "../helpers/remove-tree.js";
 
 export const USERS = { alice: "alice-interop-pw", bob: "bob-interop-pw" } as const;
 
@@ -269,9 +270,13 @@ ${ports.smtpsTls12} inet n - n - - smtpd
       // `postfix stop` only signals the master: wait (bounded) until its lock is released, so
       // a Postfix started next does not meet this one on its way out.
       spawnSync("bash", ["-c", `for i in $(seq 50); do postfix -c ${postfixDir} status >/dev/null 2>&1 || exit 0; sleep 0.1; done`], { stdio: "ignore" });
-      // Dovecot's processes may still be writing their last lines: tried again on ENOTEMPTY.
-      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
-      pki.remove();
+      // Dovecot's processes may still be writing their last lines (test/helpers/remove-tree.ts).
+      // The servers are stopped by now; the certificates go whatever the removal does.
+      try {
+        removeTree(dir);
+      } finally {
+        pki.remove();
+      }
     },
   };
 }
