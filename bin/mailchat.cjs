@@ -3,7 +3,7 @@
 // from one bundled file with V8's code cache when there is one (see scripts/bundle.ts).
 // CommonJS, not an ES module: an ES entry starts Node's module loader, ~6 ms on every run.
 "use strict";
-const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
+const { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
 const { createRequire, Module } = require("node:module");
 const { homedir } = require("node:os");
 const { dirname, join, resolve } = require("node:path");
@@ -28,6 +28,7 @@ const CRC32 = require("node:zlib").crc32;
 const MAGIC = Buffer.from(CRC32 ? "mailchat-v8cache-2\n" : "mailchat-v8cache-1\n", "latin1");
 const HEADER = MAGIC.length + (CRC32 ? 4 : 32);
 const MAX_CACHE = 64 * 1024 * 1024; // V8's cache of the whole bundle is under 2 MB
+const DAY = 86_400_000;
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
 
 // `mailchat --version` answers without loading the CLI: scripts and CI call it to see what
@@ -142,6 +143,9 @@ function readCache(dir, name) {
     try {
       const stat = fstatSync(fd);
       if (!privateFile(stat) || stat.size <= HEADER || stat.size > MAX_CACHE) return undefined;
+      // Reading leaves a file's mtime as it was: a cache in use is touched (once a day at most),
+      // so that writeCache's pruning takes only the caches no install has used for a week.
+      if (Date.now() - stat.mtimeMs > DAY) touch(fd);
       file = Buffer.allocUnsafe(stat.size);
       let done = 0;
       for (let n = 1; done < file.length && n > 0; done += n) n = readSync(fd, file, done, file.length - done, null);
@@ -154,6 +158,15 @@ function readCache(dir, name) {
     return intact ? data : undefined;
   } catch {
     return undefined; // none yet (made at exit), or unreadable
+  }
+}
+
+function touch(fd) {
+  try {
+    const now = new Date();
+    futimesSync(fd, now, now);
+  } catch {
+    // a read-only file system: the cache may be pruned a week after it was made, then made anew
   }
 }
 
@@ -177,9 +190,9 @@ function writeCache(dir, name, hash, script) {
     }
     renameSync(temporary, join(dir, name));
     temporary = undefined;
-    // Caches of other builds untouched for a week (another install still in use keeps its own
-    // fresh) are never read again; nor are the temporary files of runs killed while writing.
-    const weekAgo = Date.now() - 7 * 86_400_000;
+    // Caches of other builds unused for a week (readCache touches the one it reads) are never
+    // read again; nor are the temporary files of runs killed while writing.
+    const weekAgo = Date.now() - 7 * DAY;
     for (const entry of readdirSync(dir)) {
       const match = /^cli-([0-9a-f]+)-.*\.v8cache(\.[0-9a-f]+\.tmp)?$/.exec(entry);
       if (!match || (match[1] === hash && !match[2])) continue;

@@ -24,8 +24,11 @@ test("the first run of a command leaves a private code cache named after the bun
   assert.deepEqual(files, [`cli-${hash}-check-${process.version}-${process.arch}.v8cache`]);
   assert.equal(statSync(join(cache, files[0]!)).mode & 0o077, 0, "nobody else may read or write the cache");
   assert.equal(statSync(cache).mode & 0o077, 0);
+  const made = statSync(join(cache, files[0]!)).ino;
   const second = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
   assert.deepEqual([second.code, second.stdout, second.stderr], [first.code, first.stdout, first.stderr]);
+  // A cache that was used is not written again (a rejected or unread one would be, renamed into place).
+  assert.equal(statSync(join(cache, files[0]!)).ino, made, "the second run used the cache, and did not make it anew");
 });
 
 test("a new build's first run removes other builds' caches unused for a week, and leaves the rest alone", async () => {
@@ -44,6 +47,23 @@ test("a new build's first run removes other builds' caches unused for a week, an
   assert.ok(names.includes(recent), "another build's recent cache stays");
   assert.ok(names.includes("sandbox-keys.pem"));
   assert.equal(names.filter((name) => name.endsWith(".v8cache")).length, 2);
+});
+
+test("a cache in use is touched when read (once a day at most), so another build's pruning keeps it", async () => {
+  const cache = mkdtempSync(join(tmpdir(), "mailchat-code-cache-"));
+  const first = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  assert.equal(first.code, 0, first.stderr);
+  const [name] = readdirSync(cache).filter((entry) => entry.endsWith(".v8cache"));
+  const file = join(cache, name!);
+  const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+  utimesSync(file, eightDaysAgo, eightDaysAgo);
+  const second = await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  assert.deepEqual([second.code, second.stdout], [first.code, first.stdout]);
+  assert.ok(Date.now() - statSync(file).mtimeMs < 60_000, "read a week after it was made, the cache is fresh again");
+  const yesterday = new Date(Date.now() - 0.5 * 86_400_000);
+  utimesSync(file, yesterday, yesterday);
+  await runCli(["check", SCRIPT], { env: { MAILCHAT_CACHE_DIR: cache } });
+  assert.equal(Math.round(statSync(file).mtimeMs), yesterday.getTime(), "touched at most once a day");
 });
 
 test("a corrupted code cache is refused and made anew; the command's answer does not change", async () => {
