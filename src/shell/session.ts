@@ -423,14 +423,9 @@ export class ShellSession {
       const step = result.script?.steps.find((s) => s.span.line === line);
       if (!step || step.kind !== "expect") continue;
       fallback ??= { text, step };
-      const judged = judgeReply(reply, step.matchers, {
-        capabilities: protocol.capabilities(reply) ?? undefined,
-        describeCapabilities: (c) => protocol.describeCapabilities(c),
-        responseCodes: (r) => protocol.responseCodes?.(r) ?? [],
-        render: this.ctx.render,
-        lookup: (name) => this.ctx.captures.get(name),
-        regexBudgetMs: 1_000,
-      });
+      // The run's own matcher context, as the `expect` step would judge it.
+      const context = Object.assign(this.ctx.judgeContext, { capabilities: protocol.capabilities(reply) ?? undefined, untaggedLines: undefined, regexBudgetMs: 1_000 });
+      const judged = judgeReply(reply, step.matchers, context);
       if (!judged.failure) return { text, step };
     }
     return fallback;
